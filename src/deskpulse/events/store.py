@@ -1,0 +1,298 @@
+"""Where events live: an Ibis connection to DuckDB (default) or PostgreSQL.
+
+Reads (facts, metrics) go through Ibis expressions so they run unchanged on every
+backend. The write path is backend-specific SQL because it needs what Ibis does not
+express: an atomic "insert the ids we have not seen, and mark their conversations
+dirty" in one transaction. Raw events are append-only: nothing here updates or
+deletes an event.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import ibis
+import pyarrow as pa
+from ibis.backends import BaseBackend
+
+from deskpulse.events.columns import COLUMNS, EVENT_SCHEMA
+from deskpulse.settings import Settings
+
+BackendName = Literal["duckdb", "postgres"]
+
+# One DDL text for both backends: DuckDB accepts the PostgreSQL spellings used here.
+_SQL_TYPES = {
+    pa.string(): "TEXT",
+    pa.timestamp("us"): "TIMESTAMP",
+    pa.list_(pa.string()): "TEXT[]",
+    pa.float64(): "DOUBLE PRECISION",
+    pa.int32(): "INTEGER",
+    pa.int64(): "BIGINT",
+    pa.decimal128(18, 6): "NUMERIC(18, 6)",
+    pa.bool_(): "BOOLEAN",
+}
+
+MAX_RAW_KEPT = 65_536  # characters of a rejected event's text kept for the admin to read
+
+
+def _events_ddl(primary_key: bool) -> str:
+    columns = []
+    for column in EVENT_SCHEMA:
+        sql = f"{column.name} {_SQL_TYPES[column.type]}"
+        if not column.nullable:
+            sql += " NOT NULL"
+        if primary_key and column.name == "id":
+            sql += " PRIMARY KEY"
+        columns.append(sql)
+    return f"CREATE TABLE IF NOT EXISTS events ({', '.join(columns)})"
+
+
+_SUPPORT_DDL = (
+    """CREATE TABLE IF NOT EXISTS rejected_events (
+        received_at TIMESTAMP NOT NULL,
+        source TEXT NOT NULL,
+        position BIGINT,
+        event_id TEXT,
+        type TEXT,
+        field TEXT,
+        reason TEXT NOT NULL,
+        raw TEXT
+    )""",
+    # Conversations whose facts are stale: filled in the same transaction as the
+    # events that touch them, emptied by the facts builder once it has caught up.
+    "CREATE TABLE IF NOT EXISTS dirty_conversations (conversation_id TEXT NOT NULL)",
+)
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    accepted: int
+    duplicates: int
+    # Positions (0-based, in the table given to append) of rows already stored or
+    # repeated earlier in the same table.
+    duplicate_positions: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class RejectedRecord:
+    source: str
+    position: int | None
+    event_id: str | None
+    type: str | None
+    field: str | None
+    reason: str
+    raw: str | None
+
+
+class Store:
+    """The event store of one install. Thread-safe for one process."""
+
+    def __init__(self, con: BaseBackend, backend: BackendName, settings: Settings) -> None:
+        self.con = con
+        self.backend: BackendName = backend
+        self.settings = settings
+        # DuckDB allows one writer; serialising every use keeps Ibis' single
+        # connection safe under the threaded web server too.
+        self.lock = threading.RLock()
+        self._create_tables()
+
+    # -- schema -------------------------------------------------------------------------
+
+    def _create_tables(self) -> None:
+        with self.lock:
+            self.execute(_events_ddl(primary_key=self.backend == "postgres"))
+            for ddl in _SUPPORT_DDL:
+                self.execute(ddl)
+            if self.backend == "postgres":
+                self.execute(
+                    "CREATE INDEX IF NOT EXISTS events_conversation ON events (conversation_id)"
+                )
+
+    # -- raw access ---------------------------------------------------------------------
+
+    @property
+    def raw(self) -> Any:
+        """The driver connection under Ibis (duckdb or psycopg)."""
+        return self.con.con  # type: ignore[attr-defined]
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        with self.lock:
+            if self.backend == "duckdb":
+                return list(self.raw.execute(sql, params or []).fetchall())
+            with self.raw.cursor() as cursor:
+                cursor.execute(sql, params or None)
+                rows = cursor.fetchall() if cursor.description else []
+            self.raw.commit()
+            return list(rows)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A cursor inside one transaction; commits on success, rolls back on error."""
+        with self.lock:
+            if self.backend == "duckdb":
+                cursor = self.raw.cursor()
+                cursor.execute("BEGIN TRANSACTION").fetchall()
+                try:
+                    yield cursor
+                except BaseException:
+                    cursor.execute("ROLLBACK").fetchall()
+                    raise
+                else:
+                    cursor.execute("COMMIT").fetchall()
+                finally:
+                    cursor.close()
+            else:
+                with self.raw.transaction(), self.raw.cursor() as cursor:
+                    yield cursor
+
+    # -- writes -------------------------------------------------------------------------
+
+    def append(self, table: pa.Table) -> AppendResult:
+        """Store the rows whose id is new; durable when this returns.
+
+        Within `table` the first row with an id wins; a row whose id is already stored
+        is a duplicate. Only the stored rows mark their conversations dirty.
+        """
+        if table.num_rows == 0:
+            return AppendResult(accepted=0, duplicates=0)
+        table = table.select(list(COLUMNS)).cast(EVENT_SCHEMA)
+        table = table.append_column("_position", pa.array(range(table.num_rows), pa.int64()))
+        if self.backend == "duckdb":
+            stored_positions = self._append_duckdb(table)
+        else:
+            stored_positions = self._append_postgres(table)
+        stored = set(stored_positions)
+        duplicates = tuple(p for p in range(table.num_rows) if p not in stored)
+        return AppendResult(
+            accepted=len(stored), duplicates=len(duplicates), duplicate_positions=duplicates
+        )
+
+    def _append_duckdb(self, table: pa.Table) -> list[int]:
+        columns = ", ".join(COLUMNS)
+        with self.transaction() as cursor:
+            cursor.register("incoming", table)
+            try:
+                cursor.execute(
+                    f"""CREATE OR REPLACE TEMP TABLE fresh AS
+                    SELECT * FROM (
+                        SELECT *, row_number() OVER (PARTITION BY id ORDER BY _position) AS _nth
+                        FROM incoming
+                    ) AS candidate
+                    WHERE _nth = 1 AND NOT EXISTS (
+                        SELECT 1 FROM events AS stored WHERE stored.id = candidate.id
+                    )"""
+                ).fetchall()
+                cursor.execute(f"INSERT INTO events ({columns}) SELECT {columns} FROM fresh").fetchall()
+                cursor.execute(
+                    "INSERT INTO dirty_conversations SELECT DISTINCT conversation_id "
+                    "FROM fresh WHERE conversation_id IS NOT NULL"
+                ).fetchall()
+                found = cursor.execute("SELECT _position FROM fresh").fetchall()
+                positions = [row[0] for row in found]
+                cursor.execute("DROP TABLE fresh").fetchall()
+            finally:
+                cursor.unregister("incoming")
+        # DuckDB keeps the commit in its write-ahead log; a checkpoint now and then keeps
+        # that log (and restart time) small.
+        return positions
+
+    def _append_postgres(self, table: pa.Table) -> list[int]:
+        columns = ", ".join(COLUMNS)
+        names = [*COLUMNS, "_position"]
+        with self.transaction() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE incoming (LIKE events INCLUDING DEFAULTS, _position BIGINT)"
+                " ON COMMIT DROP"
+            )
+            # The primary key of events is not copied by LIKE, so repeats inside one
+            # batch land in the staging table and are sorted out below.
+            with cursor.copy(f"COPY incoming ({', '.join(names)}) FROM STDIN") as copy:
+                for row in table.to_pylist():
+                    copy.write_row([row[name] for name in names])
+            cursor.execute(
+                f"""WITH first_of_id AS (
+                        SELECT DISTINCT ON (id) * FROM incoming ORDER BY id, _position
+                    ), stored AS (
+                        INSERT INTO events ({columns})
+                        SELECT {columns} FROM first_of_id
+                        ON CONFLICT (id) DO NOTHING
+                        RETURNING id, conversation_id
+                    ), dirty AS (
+                        INSERT INTO dirty_conversations
+                        SELECT DISTINCT conversation_id FROM stored
+                        WHERE conversation_id IS NOT NULL
+                    )
+                    SELECT f._position FROM first_of_id AS f JOIN stored USING (id)"""
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def reject(self, records: Sequence[RejectedRecord]) -> None:
+        """Keep refused events, with their reason, where an admin can list them."""
+        if not records:
+            return
+        now = datetime.now(UTC).replace(tzinfo=None)
+        rows = [
+            (
+                now,
+                r.source,
+                r.position,
+                r.event_id,
+                r.type,
+                r.field,
+                r.reason,
+                None if r.raw is None else r.raw[:MAX_RAW_KEPT],
+            )
+            for r in records
+        ]
+        sql = (
+            "INSERT INTO rejected_events (received_at, source, position, event_id, type, "
+            "field, reason, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        with self.transaction() as cursor:
+            if self.backend == "postgres":
+                cursor.executemany(sql.replace("?", "%s"), rows)
+            else:
+                cursor.executemany(sql, rows).fetchall()
+
+    # -- reads --------------------------------------------------------------------------
+
+    def rejected(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        mark = "?" if self.backend == "duckdb" else "%s"
+        rows = self.execute(
+            "SELECT received_at, source, position, event_id, type, field, reason, raw "
+            f"FROM rejected_events ORDER BY received_at DESC, source, position "
+            f"LIMIT {mark} OFFSET {mark}",
+            [limit, offset],
+        )
+        keys = ("received_at", "source", "position", "event_id", "type", "field", "reason", "raw")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def count(self, table: str) -> int:
+        return int(self.execute(f"SELECT count(*) FROM {table}")[0][0])
+
+    def events(self) -> ibis.Table:
+        return self.con.table("events")
+
+    def close(self) -> None:
+        with self.lock:
+            self.con.disconnect()
+
+
+def open_store(settings: Settings) -> Store:
+    """Connect to the install's backend, creating its tables on first use."""
+    url = settings.backend_url
+    if url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return Store(ibis.duckdb.connect(str(settings.duckdb_path)), "duckdb", settings)
+    if url.startswith(("postgresql://", "postgres://")):
+        con = ibis.connect(url.replace("postgresql://", "postgres://", 1))
+        return Store(con, "postgres", settings)
+    raise ValueError(
+        f"DESKPULSE_BACKEND={url!r} is not supported: use postgresql://… or leave it unset "
+        "for the embedded DuckDB file"
+    )
