@@ -1,0 +1,116 @@
+"""Names and meanings of the fact tables. The definitions live in docs/metrics.md.
+
+Times are naive UTC. Durations are seconds (float). A column that has no sample is
+null, never 0: "no first response yet" and "answered instantly" must stay different.
+"""
+
+from __future__ import annotations
+
+# One row per conversation that has a conversation.created event.
+CONVERSATION_FACTS: dict[str, str] = {
+    "conversation_id": "string",
+    "created_at": "timestamp",
+    "channel": "string",
+    "inbox_id": "string",
+    "customer_id": "string",
+    "inquiry": "string",  # latest by occurred_at across created/updated
+    "priority": "string",
+    "customer_tier": "string",
+    "language": "string",
+    "team_id": "string",  # latest non-null team_id of conversation.assigned
+    "assignee_id": "string",  # latest conversation.assigned agent_id (null = unassigned)
+    "first_message_at": "timestamp",  # first inbound message
+    "first_response_at": "timestamp",  # first public reply (human or AI) after the start
+    "first_response_seconds": "float64",
+    "first_human_response_at": "timestamp",
+    "first_human_response_seconds": "float64",  # from escalation when there was one
+    "first_resolved_at": "timestamp",
+    "first_resolution_seconds": "float64",
+    "full_resolved_at": "timestamp",  # last resolved not followed by a reopen
+    "full_resolution_seconds": "float64",
+    "status": "string",  # latest status (open when none was ever set)
+    "reopens": "int64",
+    "fcr": "boolean",  # null while not resolved
+    "turns": "int64",
+    "inbound_messages": "int64",
+    "replies": "int64",  # public replies by agents and AI
+    "human_replies": "int64",
+    "ai_replies": "int64",
+    "handle_seconds": "float64",
+    "handle_time_estimated": "boolean",
+    "escalated": "boolean",
+    "escalated_at": "timestamp",
+    "escalation_reason": "string",
+    "ai_involved": "boolean",  # an AI agent replied publicly
+    "ai_agent_id": "string",  # the first AI agent that replied publicly
+    "ai_handled": "boolean",  # AI replied publicly and no human did
+    "ai_resolved": "boolean",  # AI-handled, resolved, not reopened within 7 days
+    "csat_score": "int64",  # latest answer within 14 days of resolution
+    "csat_at": "timestamp",
+    "nps_score": "int64",
+    "nps_at": "timestamp",
+    "ces_score": "int64",
+    "ces_at": "timestamp",
+    "cost_amount": "decimal(18,6)",  # null when no cost was recorded
+    "last_event_at": "timestamp",
+}
+
+# One row per (conversation, agent) for every agent who replied, was assigned,
+# or was mentioned.
+AGENT_CONVERSATION_FACTS: dict[str, str] = {
+    "conversation_id": "string",
+    "agent_id": "string",
+    "created_at": "timestamp",
+    "channel": "string",
+    "inbox_id": "string",
+    "inquiry": "string",
+    "customer_tier": "string",
+    "language": "string",
+    "team_id": "string",
+    "handled": "boolean",  # sent at least one public reply (teammates included)
+    "was_assigned": "boolean",
+    "replies": "int64",
+    "replies_as_is": "int64",  # AI draft sent as is
+    "replies_edited": "int64",  # AI draft edited
+    "replies_scratch": "int64",  # written from scratch (human) — AI agents' own replies count here too
+    "first_reply_at": "timestamp",
+    "agent_first_response_seconds": "float64",  # null when no customer was waiting
+    "mentions": "int64",
+    "first_mentioned_at": "timestamp",
+    "handle_seconds": "float64",
+    "handle_time_estimated": "boolean",
+    "csat_score": "int64",  # the conversation's CSAT, for every handler
+    "csat_at": "timestamp",
+}
+
+# One row per `resolved` status change, with the time of the next status change, so
+# "resolved in a period" (its last status change in the period is resolved) is a filter.
+RESOLUTION_FACTS: dict[str, str] = {
+    "conversation_id": "string",
+    "resolved_at": "timestamp",
+    "next_change_at": "timestamp",  # null when nothing followed
+    "channel": "string",
+    "inbox_id": "string",
+    "inquiry": "string",
+    "customer_tier": "string",
+    "language": "string",
+    "team_id": "string",
+    "assignee_id": "string",
+}
+
+# The latest agent.upserted per agent.
+AGENTS: dict[str, str] = {
+    "agent_id": "string",
+    "name": "string",
+    "email": "string",
+    "kind": "string",  # human | ai
+    "team_ids": "array<string>",
+    "active": "boolean",
+}
+
+FACT_TABLES = {
+    "conversation_facts": CONVERSATION_FACTS,
+    "agent_conversation_facts": AGENT_CONVERSATION_FACTS,
+    "resolution_facts": RESOLUTION_FACTS,
+    "agents": AGENTS,
+}
