@@ -1,0 +1,108 @@
+"""Periods and buckets in the install's reporting time zone.
+
+A "7d" period ending at `as_of` covers the day of `as_of` (up to `as_of`) and the six
+whole days before it, with days cut at local midnight; an `as_of` exactly at midnight
+gives the seven whole days before it. That way a period's tile and the sum of its daily
+chart buckets always agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import ibis
+import ibis.expr.types as ir
+
+PERIOD_DAYS = {"7d": 7, "14d": 14, "30d": 30, "90d": 90}
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime  # aware, inclusive
+    end: datetime  # aware, exclusive
+
+    @property
+    def length(self) -> timedelta:
+        return self.end - self.start
+
+    def previous(self) -> Period:
+        """The period of equal length just before this one."""
+        return Period(start=self.start - self.length, end=self.start)
+
+    @property
+    def start_utc(self) -> datetime:
+        return naive_utc(self.start)
+
+    @property
+    def end_utc(self) -> datetime:
+        return naive_utc(self.end)
+
+    def as_json(self) -> dict[str, str]:
+        return {"from": self.start.isoformat(), "to": self.end.isoformat()}
+
+
+def naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+def named_period(name: str, as_of: datetime, tz: ZoneInfo) -> Period:
+    days = PERIOD_DAYS[name]
+    end = as_of.astimezone(tz)
+    last_day = (end - timedelta(microseconds=1)).date()
+    start = local_midnight(last_day - timedelta(days=days - 1), tz)
+    return Period(start=start, end=end)
+
+
+def custom_period(start: datetime, end: datetime, tz: ZoneInfo) -> Period:
+    return Period(start=start.astimezone(tz), end=end.astimezone(tz))
+
+
+def _offset_changes(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+    """(UTC instant, offset seconds in force from then on) across [start, end]."""
+    cursor = start.astimezone(UTC) - timedelta(days=2)
+    stop = end.astimezone(UTC) + timedelta(days=2)
+    offset = _offset(tz, cursor)
+    changes = [(cursor, offset)]
+    step = timedelta(hours=1)
+    while cursor < stop:
+        following = cursor + step
+        if _offset(tz, following) != offset:
+            low, high = cursor, following
+            while high - low > timedelta(minutes=1):  # transitions fall on whole minutes
+                middle = low + (high - low) / 2
+                if _offset(tz, middle) == offset:
+                    low = middle
+                else:
+                    high = middle
+            offset = _offset(tz, following)
+            changes.append((high.replace(second=0, microsecond=0), offset))
+        cursor = following
+    return changes
+
+
+def _offset(tz: ZoneInfo, moment: datetime) -> int:
+    delta = moment.astimezone(tz).utcoffset()
+    return int(delta.total_seconds()) if delta is not None else 0
+
+
+def to_local(column: ir.TimestampValue, tz: ZoneInfo, period: Period) -> ir.TimestampValue:
+    """A naive-UTC timestamp column as naive local time, valid around `period`.
+
+    Portable across backends: the offsets in force (daylight saving included) are worked
+    out here and applied as a CASE over the transition instants.
+    """
+    changes = _offset_changes(tz, period.start, period.end)
+    if len(changes) == 1:
+        offset = changes[0][1]
+        return column if offset == 0 else column + ibis.interval(seconds=offset)
+    cases = [
+        (column < naive_utc(changes[i + 1][0]), column + ibis.interval(seconds=changes[i][1]))
+        for i in range(len(changes) - 1)
+    ]
+    return ibis.cases(*cases, else_=column + ibis.interval(seconds=changes[-1][1]))

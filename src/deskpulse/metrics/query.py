@@ -1,0 +1,427 @@
+"""The one entry point for numbers: `query(store, Query, viewer)`.
+
+The dashboard, the JSON API and the CLI all call this. It validates the query, applies
+the viewer's scope (an agent viewer only ever gets their own agent rows), and runs one
+scan per facts table with every requested metric as a filtered aggregate, so a page of
+tiles with period-over-period deltas costs a handful of queries, not one per number.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.types as ir
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from deskpulse.events.store import Store
+from deskpulse.metrics.periods import (
+    PERIOD_DAYS,
+    Period,
+    custom_period,
+    named_period,
+    naive_utc,
+    to_local,
+)
+from deskpulse.metrics.registry import (
+    AGENT_CONVERSATIONS,
+    REGISTRY,
+    Metric,
+    Source,
+    UnknownMetricError,
+)
+
+PeriodName = Literal["7d", "14d", "30d", "90d", "custom"]
+GroupBy = Literal["agent", "team", "channel", "inquiry", "day", "week"]
+TIME_GROUPS = ("day", "week")
+_GROUP_COLUMNS = {"agent": "agent_id", "team": "team_id", "channel": "channel", "inquiry": "inquiry"}
+_FILTER_COLUMNS = {
+    "team": "team_id",
+    "channel": "channel",
+    "inbox": "inbox_id",
+    "inquiry": "inquiry",
+    "customer_tier": "customer_tier",
+    "language": "language",
+}
+DEFAULT_TIMEOUT_SECONDS = 30.0
+
+
+class QueryError(ValueError):
+    """A query that cannot be answered as asked; `field` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class NotVisibleError(LookupError):
+    """The viewer may not see what was asked for. Views answer 404, not 403, so the
+    existence of another agent's data is not revealed."""
+
+
+class QueryTimeoutError(TimeoutError):
+    pass
+
+
+class Filters(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    team: str | None = None
+    agent: str | None = None
+    channel: str | None = None
+    inbox: str | None = None
+    inquiry: str | None = None
+    customer_tier: str | None = None
+    language: str | None = None
+
+
+class Query(BaseModel):
+    """What to compute, over which period, for whom, split how."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    metrics: list[str] = Field(min_length=1)
+    period: PeriodName = "30d"
+    start: AwareDatetime | None = Field(default=None, alias="from")
+    end: AwareDatetime | None = Field(default=None, alias="to")
+    as_of: AwareDatetime | None = None
+    filters: Filters = Field(default_factory=Filters)
+    group_by: list[GroupBy] = Field(default_factory=list)
+    compare: bool = False
+
+    @field_validator("metrics")
+    @classmethod
+    def _known(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if name not in REGISTRY:
+                raise ValueError(str(UnknownMetricError(name)))
+        return list(dict.fromkeys(names))
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Query:
+        if self.period == "custom":
+            if self.start is None or self.end is None:
+                raise ValueError("a custom period needs both from and to")
+            if self.start >= self.end:
+                raise ValueError("from must be before to")
+        elif self.start is not None or self.end is not None:
+            raise ValueError("from/to are only for period 'custom'")
+        if sum(g in TIME_GROUPS for g in self.group_by) > 1:
+            raise ValueError("group by day or by week, not both")
+        if len(set(self.group_by)) != len(self.group_by):
+            raise ValueError("group_by lists a dimension twice")
+        return self
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking. An agent viewer is confined to their own agent id."""
+
+    agent_id: str | None = None
+
+    @property
+    def is_agent(self) -> bool:
+        return self.agent_id is not None
+
+
+TEAM_VIEWER = Viewer()
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    value: float | int | None
+    n: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {"value": self.value, "n": self.n}
+
+
+@dataclass
+class ResultRow:
+    group: dict[str, str | None]
+    metrics: dict[str, MetricValue] = field(default_factory=dict)
+    previous: dict[str, MetricValue] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "group": self.group,
+            "metrics": {k: v.as_json() for k, v in self.metrics.items()},
+        }
+        if self.previous is not None:
+            out["previous"] = {k: v.as_json() for k, v in self.previous.items()}
+        return out
+
+
+@dataclass
+class QueryResult:
+    query: Query
+    period: Period
+    previous_period: Period | None
+    rows: list[ResultRow]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "period": self.period.as_json(),
+            "previous_period": None
+            if self.previous_period is None
+            else self.previous_period.as_json(),
+            "group_by": list(self.query.group_by),
+            "rows": [row.as_json() for row in self.rows],
+        }
+
+    def single(self) -> ResultRow:
+        """The only row of an ungrouped query."""
+        return self.rows[0]
+
+
+def resolve_period(q: Query, store: Store) -> Period:
+    tz = store.settings.tz
+    if q.period == "custom":
+        assert q.start is not None and q.end is not None  # checked by the model
+        return custom_period(q.start, q.end, tz)
+    as_of = q.as_of or datetime.now(UTC)
+    return named_period(q.period, as_of, tz)
+
+
+def _scope(q: Query, viewer: Viewer) -> Query:
+    """Confine an agent viewer to their own rows; refuse anyone else's."""
+    if not viewer.is_agent:
+        return q
+    wanted = q.filters.agent
+    if wanted is not None and wanted != viewer.agent_id:
+        raise NotVisibleError("no such agent")
+    if "agent" in q.group_by and wanted is None:
+        filters = q.filters.model_copy(update={"agent": viewer.agent_id})
+        return q.model_copy(update={"filters": filters})
+    return q
+
+
+def _source_of(metric: Metric, by_agent: bool) -> Source:
+    if not by_agent:
+        return metric.source
+    if metric.per_agent is None:
+        raise QueryError("group_by", f"{metric.name} has no per-agent reading")
+    return metric.per_agent
+
+
+def _filtered(store: Store, table: str, filters: Filters) -> ir.Table:
+    con = store.con
+    t = con.table(table)
+    for name, column in _FILTER_COLUMNS.items():
+        value = getattr(filters, name)
+        if value is not None:
+            t = t.filter(t[column] == value)
+    if filters.agent is not None:
+        if table == AGENT_CONVERSATIONS:
+            t = t.filter(t.agent_id == filters.agent)
+        else:
+            # An agent's slice of conversation-level metrics: the conversations they handled.
+            handled = con.table(AGENT_CONVERSATIONS)
+            mine = handled.filter((handled.agent_id == filters.agent) & handled.handled)
+            t = t.filter(t.conversation_id.isin(mine.conversation_id))
+    return t
+
+
+def _between(column: ir.TimestampValue, period: Period) -> ir.BooleanValue:
+    return (column >= period.start_utc) & (column < period.end_utc)
+
+
+def query(
+    store: Store,
+    q: Query,
+    viewer: Viewer = TEAM_VIEWER,
+    *,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+) -> QueryResult:
+    """Compute the metrics of `q` as `viewer` may see them; every value carries its n."""
+    q = _scope(q, viewer)
+    period = resolve_period(q, store)
+    time_group = next((g for g in q.group_by if g in TIME_GROUPS), None)
+    previous = period.previous() if q.compare and time_group is None else None
+    by_agent = "agent" in q.group_by
+    metrics = [REGISTRY[name] for name in q.metrics]
+
+    # One scan per (table, bucket column): with a time group the bucket column must be
+    # shared by every metric in the scan; without one, one scan per table suffices.
+    scans: dict[tuple[str, str | None], list[Metric]] = {}
+    for metric in metrics:
+        source = _source_of(metric, by_agent)
+        if "agent" in q.group_by and source.table != AGENT_CONVERSATIONS:
+            raise QueryError("group_by", f"{metric.name} has no per-agent reading")
+        key = (source.table, source.time_column if time_group else None)
+        scans.setdefault(key, []).append(metric)
+
+    rows: dict[tuple[Any, ...], ResultRow] = {}
+    for (table, _bucket), scan_metrics in scans.items():
+        expression, group_names = _scan(
+            store, q, table, scan_metrics, by_agent, period, previous, time_group
+        )
+        frame = _execute(store, expression, timeout)
+        for record in frame:
+            group = {name: _group_value(record[name]) for name in group_names}
+            key = tuple(group[name] for name in group_names)
+            row = rows.setdefault(key, ResultRow(group=group))
+            if previous is not None and row.previous is None:
+                row.previous = {}
+            for metric in scan_metrics:
+                row.metrics[metric.name] = _metric_value(metric, record, "")
+                if previous is not None and row.previous is not None:
+                    row.previous[metric.name] = _metric_value(metric, record, "prev_")
+
+    if not q.group_by and not rows:
+        rows[()] = ResultRow(group={})
+    result_rows = list(rows.values())
+    for row in result_rows:
+        # A group can be missing from one scan (no rows there): report an empty sample.
+        for metric in metrics:
+            row.metrics.setdefault(metric.name, MetricValue(None, 0))
+            if previous is not None:
+                row.previous = row.previous or {}
+                row.previous.setdefault(metric.name, MetricValue(None, 0))
+    result_rows.sort(key=lambda r: tuple("" if v is None else v for v in r.group.values()))
+    return QueryResult(query=q, period=period, previous_period=previous, rows=result_rows)
+
+
+def _scan(
+    store: Store,
+    q: Query,
+    table: str,
+    metrics: Sequence[Metric],
+    by_agent: bool,
+    period: Period,
+    previous: Period | None,
+    time_group: str | None,
+) -> tuple[ir.Table, list[str]]:
+    t = _filtered(store, table, q.filters)
+    sources = [_source_of(m, by_agent) for m in metrics]
+    earliest = previous or period
+    window = Period(start=earliest.start, end=period.end)
+    columns = sorted({s.time_column for s in sources})
+    t = t.filter(ibis.or_(*[_between(t[c], window) for c in columns]))
+
+    keys: dict[str, ir.Value] = {}
+    for group in q.group_by:
+        if group in _GROUP_COLUMNS:
+            keys[group] = t[_GROUP_COLUMNS[group]]
+    bucket_start: ir.TimestampValue | None = None
+    if time_group is not None:
+        local = to_local(t[sources[0].time_column], store.settings.tz, period)
+        unit = "D" if time_group == "day" else "W"
+        bucket_start = local.truncate(unit)
+        keys[time_group] = bucket_start
+
+    aggregates: dict[str, ir.Scalar] = {}
+    for metric, source in zip(metrics, sources, strict=True):
+        for prefix, span in (("", period), ("prev_", previous)):
+            if span is None:
+                continue
+            inside = _between(t[source.time_column], span)
+            if metric.needs_bucket_end:
+                inside = inside & _still_resolved(t, store, span, time_group, bucket_start)
+            aggregates[f"{prefix}{metric.name}__value"] = source.value(t, inside)
+            aggregates[f"{prefix}{metric.name}__n"] = source.sample(t, inside)
+    if keys:
+        return t.group_by(**keys).aggregate(**aggregates), list(keys)
+    return t.aggregate(**aggregates), []
+
+
+def _still_resolved(
+    t: ir.Table,
+    store: Store,
+    span: Period,
+    time_group: str | None,
+    bucket_start: ir.TimestampValue | None,
+) -> ir.BooleanValue:
+    """`resolved` counts a resolution only if nothing undid it before the bucket ended."""
+    if time_group is None or bucket_start is None:
+        return t.next_change_at.isnull() | (t.next_change_at >= naive_utc(span.end))
+    step = ibis.interval(days=1 if time_group == "day" else 7)
+    local_next = to_local(t.next_change_at, store.settings.tz, span)
+    return t.next_change_at.isnull() | (local_next >= bucket_start + step)
+
+
+@contextmanager
+def _time_limit(store: Store, seconds: float) -> Iterator[None]:
+    if store.backend == "postgres":
+        store.execute(f"SET statement_timeout = {int(seconds * 1000)}")
+        try:
+            yield
+        finally:
+            store.execute("SET statement_timeout = 0")
+        return
+    timer = threading.Timer(seconds, store.raw.interrupt)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def _execute(store: Store, expression: ir.Table, timeout: float) -> list[dict[str, Any]]:
+    with store.lock:
+        try:
+            with _time_limit(store, timeout):
+                table = store.con.to_pyarrow(expression)
+        except Exception as error:
+            text = str(error).lower()
+            if "interrupt" in text or "statement timeout" in text or "canceling" in text:
+                raise QueryTimeoutError(
+                    f"the query took longer than {timeout:g} s; narrow the period or filters"
+                ) from error
+            raise
+    return list(table.to_pylist())
+
+
+def _number(value: Any) -> float | int | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    return value  # type: ignore[no-any-return]
+
+
+def _metric_value(metric: Metric, record: dict[str, Any], prefix: str) -> MetricValue:
+    n = int(record.get(f"{prefix}{metric.name}__n") or 0)
+    value = _number(record.get(f"{prefix}{metric.name}__value"))
+    if n == 0:
+        value = None  # an empty sample has no value: never 0, never an error
+    elif metric.unit == "count" and value is not None and metric.format == "count":
+        value = int(value)
+    return MetricValue(value=value, n=n)
+
+
+def _group_value(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+__all__ = [
+    "PERIOD_DAYS",
+    "Filters",
+    "MetricValue",
+    "NotVisibleError",
+    "Query",
+    "QueryError",
+    "QueryResult",
+    "QueryTimeoutError",
+    "ResultRow",
+    "Viewer",
+    "query",
+]

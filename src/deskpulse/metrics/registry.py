@@ -1,0 +1,624 @@
+"""The metric registry: the one place a number shown anywhere in deskpulse is defined.
+
+A metric names its facts table, the time column that buckets it (the time of the event
+that completes it: reply time for first response, resolution time for resolution,
+response time for surveys, creation time for conversation counts), how its value and
+its sample size n are aggregated, its unit, its direction (is higher better?) and its
+display format. Some metrics also have a per-agent source, used when a query is grouped
+by agent, so the leaderboard and the team tiles share the same definition.
+
+Every aggregate receives `inside`, the boolean "this row's time column is in the
+bucket", so one scan of a facts table can compute many metrics over different periods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import ibis
+import ibis.expr.types as ir
+
+Unit = Literal["count", "seconds", "ratio", "score", "currency"]
+Direction = Literal["higher", "lower", "neutral"]
+Format = Literal["count", "duration", "percent", "score", "nps", "currency"]
+Aggregate = Callable[[ir.Table, ir.BooleanValue], ir.Scalar]
+
+CONVERSATIONS = "conversation_facts"
+AGENT_CONVERSATIONS = "agent_conversation_facts"
+RESOLUTIONS = "resolution_facts"
+
+
+@dataclass(frozen=True)
+class Source:
+    table: str
+    time_column: str
+    value: Aggregate
+    sample: Aggregate
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    label: str
+    description: str
+    unit: Unit
+    direction: Direction
+    format: Format
+    source: Source
+    # Used when the query is grouped by agent; None means the metric has no
+    # per-agent reading and grouping it by agent is an error.
+    per_agent: Source | None = None
+    # "resolved" depends on where the bucket ends, not only on the row's own time.
+    needs_bucket_end: bool = False
+
+
+def _count(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
+    return t.count(where=inside)
+
+
+def _share(condition: Callable[[ir.Table], ir.BooleanValue]) -> Aggregate:
+    """Fraction of in-bucket rows meeting `condition`; null on an empty bucket."""
+
+    def value(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
+        hits = condition(t).ifelse(1.0, 0.0)
+        return hits.mean(where=inside)
+
+    return value
+
+
+def _count_where(condition: Callable[[ir.Table], ir.BooleanValue]) -> Aggregate:
+    def sample(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
+        return t.count(where=inside & condition(t))
+
+    return sample
+
+
+def _median(column: str) -> Aggregate:
+    return lambda t, inside: t[column].median(where=inside)
+
+
+def _quantile(column: str, q: float) -> Aggregate:
+    return lambda t, inside: t[column].quantile(q, where=inside)
+
+
+def _mean(column: str) -> Aggregate:
+    return lambda t, inside: t[column].mean(where=inside)
+
+
+def _present(column: str) -> Aggregate:
+    return lambda t, inside: t[column].count(where=inside)
+
+
+def _ratio_of_sums(numerator: tuple[str, ...], denominator: tuple[str, ...]) -> Aggregate:
+    def value(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
+        top = sum((t[c] for c in numerator[1:]), t[numerator[0]]).sum(where=inside)
+        bottom = sum((t[c] for c in denominator[1:]), t[denominator[0]]).sum(where=inside)
+        return (bottom > 0).ifelse(top.cast("float64") / bottom, ibis.null("float64"))
+
+    return value
+
+
+def _sum_of(columns: tuple[str, ...]) -> Aggregate:
+    def value(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
+        total = sum((t[c] for c in columns[1:]), t[columns[0]]).sum(where=inside)
+        return total.fill_null(0)
+
+    return value
+
+
+_ASSIST_COLUMNS = ("replies_as_is", "replies_edited", "replies_scratch")
+
+
+def _c(
+    time_column: str, value: Aggregate, sample: Aggregate, table: str = CONVERSATIONS
+) -> Source:
+    return Source(table=table, time_column=time_column, value=value, sample=sample)
+
+
+def _a(time_column: str, value: Aggregate, sample: Aggregate) -> Source:
+    return Source(
+        table=AGENT_CONVERSATIONS, time_column=time_column, value=value, sample=sample
+    )
+
+
+def _handled_count(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
+    return t.conversation_id.nunique(where=inside & t.handled)
+
+
+def _nps(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
+    promoter = (t.nps_score >= 9).ifelse(100.0, 0.0)
+    detractor = (t.nps_score <= 6).ifelse(100.0, 0.0)
+    return (promoter - detractor).mean(where=inside & t.nps_score.notnull())
+
+
+def _cost_total(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
+    return t.cost_amount.cast("float64").sum(where=inside)
+
+
+def _cost_per_conversation(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
+    conversations = t.count(where=inside)
+    total = t.cost_amount.cast("float64").sum(where=inside).fill_null(0.0)
+    return (conversations > 0).ifelse(total / conversations, ibis.null("float64"))
+
+
+_METRICS: tuple[Metric, ...] = (
+    # -- volume --------------------------------------------------------------------------
+    Metric(
+        "conversations",
+        "Conversations",
+        "Conversations created in the period.",
+        "count",
+        "neutral",
+        "count",
+        _c("created_at", _count, _count),
+    ),
+    Metric(
+        "handled",
+        "Conversations handled",
+        "Conversations with at least one public reply from an agent, human or AI, bucketed "
+        "by the agent's first reply; per agent, teammate replies count too.",
+        "count",
+        "neutral",
+        "count",
+        _a("first_reply_at", _handled_count, _handled_count),
+        per_agent=_a("first_reply_at", _handled_count, _handled_count),
+    ),
+    Metric(
+        "replies",
+        "Replies",
+        "Public replies sent, bucketed by the sender's first reply in the conversation.",
+        "count",
+        "neutral",
+        "count",
+        _a("first_reply_at", _sum_of(("replies",)), _count_where(lambda t: t.replies > 0)),
+        per_agent=_a(
+            "first_reply_at", _sum_of(("replies",)), _count_where(lambda t: t.replies > 0)
+        ),
+    ),
+    Metric(
+        "resolved",
+        "Resolved",
+        "Conversations whose last status change in the period is `resolved`.",
+        "count",
+        "higher",
+        "count",
+        # The bucket-end condition is added by the query layer (needs_bucket_end).
+        _c(
+            "resolved_at",
+            lambda t, inside: t.conversation_id.nunique(where=inside),
+            lambda t, inside: t.conversation_id.nunique(where=inside),
+            table=RESOLUTIONS,
+        ),
+        needs_bucket_end=True,
+    ),
+    # -- response times --------------------------------------------------------------------
+    Metric(
+        "first_response_median",
+        "Median first response",
+        "Median time from the first customer message (or creation) to the first public "
+        "reply by any agent, human or AI; bucketed by reply time.",
+        "seconds",
+        "lower",
+        "duration",
+        _c(
+            "first_response_at",
+            _median("first_response_seconds"),
+            _present("first_response_seconds"),
+        ),
+        per_agent=_a(
+            "first_reply_at",
+            _median("agent_first_response_seconds"),
+            _present("agent_first_response_seconds"),
+        ),
+    ),
+    Metric(
+        "first_response_p90",
+        "First response, 90th percentile",
+        "90th percentile of first response time; bucketed by reply time.",
+        "seconds",
+        "lower",
+        "duration",
+        _c(
+            "first_response_at",
+            _quantile("first_response_seconds", 0.9),
+            _present("first_response_seconds"),
+        ),
+        per_agent=_a(
+            "first_reply_at",
+            _quantile("agent_first_response_seconds", 0.9),
+            _present("agent_first_response_seconds"),
+        ),
+    ),
+    Metric(
+        "first_human_response_median",
+        "Median first human response",
+        "Median time to the first human public reply, measured from the AI-to-human "
+        "escalation when there was one (bot time excluded).",
+        "seconds",
+        "lower",
+        "duration",
+        _c(
+            "first_human_response_at",
+            _median("first_human_response_seconds"),
+            _present("first_human_response_seconds"),
+        ),
+    ),
+    Metric(
+        "agent_first_response_median",
+        "Agent median first response",
+        "Per agent and conversation: from the later of the agent's assignment and the "
+        "oldest unanswered customer message to the agent's first public reply; no sample "
+        "when no customer was waiting.",
+        "seconds",
+        "lower",
+        "duration",
+        _a(
+            "first_reply_at",
+            _median("agent_first_response_seconds"),
+            _present("agent_first_response_seconds"),
+        ),
+        per_agent=_a(
+            "first_reply_at",
+            _median("agent_first_response_seconds"),
+            _present("agent_first_response_seconds"),
+        ),
+    ),
+    # -- resolution ------------------------------------------------------------------------
+    Metric(
+        "first_resolution_median",
+        "Median first resolution",
+        "Median time from creation to the first `resolved`; bucketed by that resolution.",
+        "seconds",
+        "lower",
+        "duration",
+        _c(
+            "first_resolved_at",
+            _median("first_resolution_seconds"),
+            _present("first_resolution_seconds"),
+        ),
+    ),
+    Metric(
+        "full_resolution_median",
+        "Median full resolution",
+        "Median time from creation to the last `resolved` not followed by a reopen.",
+        "seconds",
+        "lower",
+        "duration",
+        _c(
+            "full_resolved_at",
+            _median("full_resolution_seconds"),
+            _present("full_resolution_seconds"),
+        ),
+    ),
+    Metric(
+        "resolution_time_mean",
+        "Mean resolution time",
+        "Mean full resolution time.",
+        "seconds",
+        "lower",
+        "duration",
+        _c(
+            "full_resolved_at",
+            _mean("full_resolution_seconds"),
+            _present("full_resolution_seconds"),
+        ),
+    ),
+    Metric(
+        "resolution_time_p95",
+        "Resolution time, 95th percentile",
+        "95th percentile of full resolution time.",
+        "seconds",
+        "lower",
+        "duration",
+        _c(
+            "full_resolved_at",
+            _quantile("full_resolution_seconds", 0.95),
+            _present("full_resolution_seconds"),
+        ),
+    ),
+    Metric(
+        "resolution_rate",
+        "Resolution rate",
+        "Share of the conversations created in the period that are resolved now.",
+        "ratio",
+        "higher",
+        "percent",
+        _c("created_at", _share(lambda t: t.status == "resolved"), _count),
+    ),
+    Metric(
+        "fcr_rate",
+        "First-contact resolution",
+        "Share of resolved conversations that were never reopened and whose customer "
+        "opened no new conversation on the same inquiry within 7 days; bucketed by "
+        "resolution.",
+        "ratio",
+        "higher",
+        "percent",
+        _c("full_resolved_at", _share(lambda t: t.fcr), _present("fcr")),
+    ),
+    Metric(
+        "reopen_rate",
+        "Reopen rate",
+        "Share of conversations first resolved in the period that were reopened.",
+        "ratio",
+        "lower",
+        "percent",
+        _c("first_resolved_at", _share(lambda t: t.reopens > 0), _count),
+    ),
+    # -- escalation and AI -------------------------------------------------------------------
+    Metric(
+        "escalation_rate",
+        "Escalation rate",
+        "Share of conversations created in the period that were escalated.",
+        "ratio",
+        "lower",
+        "percent",
+        _c("created_at", _share(lambda t: t.escalated), _count),
+    ),
+    Metric(
+        "ai_handled_rate",
+        "AI-handled",
+        "Share of conversations where an AI agent replied publicly and no human did. Per "
+        "agent: the share of the agent's replies that were AI drafts (as is or edited).",
+        "ratio",
+        "neutral",
+        "percent",
+        _c("created_at", _share(lambda t: t.ai_handled), _count),
+        per_agent=_a(
+            "first_reply_at",
+            _ratio_of_sums(("replies_as_is", "replies_edited"), _ASSIST_COLUMNS),
+            _sum_of(_ASSIST_COLUMNS),
+        ),
+    ),
+    Metric(
+        "ai_resolved_rate",
+        "AI-resolved",
+        "Share of conversations an AI agent took part in that the AI handled alone, "
+        "resolved, and that were not reopened within 7 days.",
+        "ratio",
+        "higher",
+        "percent",
+        _c(
+            "created_at",
+            lambda t, inside: t.ai_resolved.ifelse(1.0, 0.0).mean(where=inside & t.ai_involved),
+            lambda t, inside: t.count(where=inside & t.ai_involved),
+        ),
+    ),
+    # -- effort ------------------------------------------------------------------------------
+    Metric(
+        "turns_mean",
+        "Mean turns",
+        "Mean customer-to-agent exchanges per answered conversation (a run of customer "
+        "messages answered by a public reply counts one).",
+        "count",
+        "lower",
+        "score",
+        _c(
+            "created_at",
+            lambda t, inside: t.turns.mean(where=inside & (t.replies > 0)),
+            lambda t, inside: t.count(where=inside & (t.replies > 0)),
+        ),
+    ),
+    Metric(
+        "aht_mean",
+        "Average handle time",
+        "Mean handling seconds per conversation: the sum of work.logged when present, "
+        "otherwise an estimate (per reply, the time since the message it follows, capped "
+        "at 15 minutes), flagged as estimated.",
+        "seconds",
+        "lower",
+        "duration",
+        _c("created_at", _mean("handle_seconds"), _present("handle_seconds")),
+        per_agent=_a(
+            "first_reply_at",
+            lambda t, inside: t.handle_seconds.mean(where=inside & t.handled),
+            lambda t, inside: t.handle_seconds.count(where=inside & t.handled),
+        ),
+    ),
+    # -- surveys -------------------------------------------------------------------------------
+    Metric(
+        "csat_mean",
+        "CSAT",
+        "Mean CSAT score (1-5); the latest answer within 14 days of resolution counts; "
+        "bucketed by response time. Per agent: over the conversations the agent handled.",
+        "score",
+        "higher",
+        "score",
+        _c("csat_at", _mean("csat_score"), _present("csat_score")),
+        per_agent=_a(
+            "csat_at",
+            lambda t, inside: t.csat_score.mean(where=inside & t.handled),
+            lambda t, inside: t.csat_score.count(where=inside & t.handled),
+        ),
+    ),
+    Metric(
+        "csat_satisfied_rate",
+        "% satisfied",
+        "Share of CSAT responses scoring 4 or 5.",
+        "ratio",
+        "higher",
+        "percent",
+        _c(
+            "csat_at",
+            lambda t, inside: (t.csat_score >= 4).ifelse(1.0, 0.0).mean(
+                where=inside & t.csat_score.notnull()
+            ),
+            _present("csat_score"),
+        ),
+        per_agent=_a(
+            "csat_at",
+            lambda t, inside: (t.csat_score >= 4).ifelse(1.0, 0.0).mean(
+                where=inside & t.handled & t.csat_score.notnull()
+            ),
+            lambda t, inside: t.csat_score.count(where=inside & t.handled),
+        ),
+    ),
+    Metric(
+        "csat_responses",
+        "CSAT responses",
+        "Number of CSAT responses counted.",
+        "count",
+        "higher",
+        "count",
+        _c("csat_at", _present("csat_score"), _present("csat_score")),
+        per_agent=_a(
+            "csat_at",
+            lambda t, inside: t.csat_score.count(where=inside & t.handled),
+            lambda t, inside: t.csat_score.count(where=inside & t.handled),
+        ),
+    ),
+    Metric(
+        "csat_response_rate",
+        "CSAT response rate",
+        "Share of the conversations first resolved in the period that have a CSAT response.",
+        "ratio",
+        "higher",
+        "percent",
+        _c("first_resolved_at", _share(lambda t: t.csat_score.notnull()), _count),
+    ),
+    Metric(
+        "nps",
+        "NPS",
+        "Net Promoter Score: % promoters (9-10) minus % detractors (0-6), from -100 to 100.",
+        "score",
+        "higher",
+        "nps",
+        _c("nps_at", _nps, _present("nps_score")),
+    ),
+    Metric(
+        "ces_mean",
+        "Customer effort",
+        "Mean Customer Effort Score (1-7; higher means easier).",
+        "score",
+        "higher",
+        "score",
+        _c("ces_at", _mean("ces_score"), _present("ces_score")),
+    ),
+    # -- cost ----------------------------------------------------------------------------------
+    Metric(
+        "cost_per_conversation",
+        "Cost per conversation",
+        "Recorded cost of the conversations created in the period divided by their number.",
+        "currency",
+        "lower",
+        "currency",
+        _c("created_at", _cost_per_conversation, _count),
+    ),
+    Metric(
+        "cost_total",
+        "Total cost",
+        "Sum of cost.recorded on the conversations created in the period.",
+        "currency",
+        "neutral",
+        "currency",
+        _c("created_at", _cost_total, _present("cost_amount")),
+    ),
+    # -- per agent -----------------------------------------------------------------------------
+    Metric(
+        "mentions",
+        "Mentions",
+        "Times agents were @mentioned in internal notes (once per note).",
+        "count",
+        "neutral",
+        "count",
+        _a("first_mentioned_at", _sum_of(("mentions",)), _count_where(lambda t: t.mentions > 0)),
+        per_agent=_a(
+            "first_mentioned_at",
+            _sum_of(("mentions",)),
+            _count_where(lambda t: t.mentions > 0),
+        ),
+    ),
+    Metric(
+        "ai_assist_as_is_rate",
+        "AI draft sent as is",
+        "Share of human replies that were an AI draft sent unchanged.",
+        "ratio",
+        "neutral",
+        "percent",
+        _a(
+            "first_reply_at",
+            _ratio_of_sums(("replies_as_is",), _ASSIST_COLUMNS),
+            _sum_of(_ASSIST_COLUMNS),
+        ),
+        per_agent=_a(
+            "first_reply_at",
+            _ratio_of_sums(("replies_as_is",), _ASSIST_COLUMNS),
+            _sum_of(_ASSIST_COLUMNS),
+        ),
+    ),
+    Metric(
+        "ai_assist_edited_rate",
+        "AI draft edited",
+        "Share of human replies that were an edited AI draft.",
+        "ratio",
+        "neutral",
+        "percent",
+        _a(
+            "first_reply_at",
+            _ratio_of_sums(("replies_edited",), _ASSIST_COLUMNS),
+            _sum_of(_ASSIST_COLUMNS),
+        ),
+        per_agent=_a(
+            "first_reply_at",
+            _ratio_of_sums(("replies_edited",), _ASSIST_COLUMNS),
+            _sum_of(_ASSIST_COLUMNS),
+        ),
+    ),
+    Metric(
+        "ai_assist_scratch_rate",
+        "Written from scratch",
+        "Share of human replies written without an AI draft.",
+        "ratio",
+        "neutral",
+        "percent",
+        _a(
+            "first_reply_at",
+            _ratio_of_sums(("replies_scratch",), _ASSIST_COLUMNS),
+            _sum_of(_ASSIST_COLUMNS),
+        ),
+        per_agent=_a(
+            "first_reply_at",
+            _ratio_of_sums(("replies_scratch",), _ASSIST_COLUMNS),
+            _sum_of(_ASSIST_COLUMNS),
+        ),
+    ),
+)
+
+REGISTRY: dict[str, Metric] = {metric.name: metric for metric in _METRICS}
+
+
+class UnknownMetricError(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown metric {name!r}; known metrics: {', '.join(REGISTRY)}")
+        self.name = name
+
+
+def get_metric(name: str) -> Metric:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise UnknownMetricError(name) from None
+
+
+# The sets the dashboard and the report ask for.
+TEAM_METRICS: tuple[str, ...] = tuple(
+    name
+    for name in REGISTRY
+    if name not in ("mentions", "ai_assist_as_is_rate", "ai_assist_edited_rate")
+    and name != "ai_assist_scratch_rate"
+)
+LEADERBOARD_METRICS: tuple[str, ...] = (
+    "handled",
+    "first_response_median",
+    "csat_mean",
+    "csat_responses",
+    "ai_assist_as_is_rate",
+    "ai_assist_edited_rate",
+    "ai_assist_scratch_rate",
+    "ai_handled_rate",
+    "mentions",
+    "aht_mean",
+    "replies",
+)
