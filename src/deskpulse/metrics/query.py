@@ -366,10 +366,23 @@ def _time_limit(store: Store, seconds: float) -> Iterator[None]:
 
 
 def _execute(store: Store, expression: ir.Table, timeout: float) -> list[dict[str, Any]]:
+    # The driver's rows, not Ibis' Arrow conversion: PostgreSQL returns NUMERIC for
+    # averages of integers, which Ibis cannot convert to the float it expects.
+    # _number() makes both backends' values the same Python floats.
+    sql = str(store.con.compile(expression))
     with store.lock:
         try:
             with _time_limit(store, timeout):
-                table = store.con.to_pyarrow(expression)
+                if store.backend == "duckdb":
+                    cursor = store.raw.execute(sql)
+                    names = [column[0] for column in cursor.description]
+                    records = cursor.fetchall()
+                else:
+                    with store.raw.cursor() as cursor:
+                        cursor.execute(sql)
+                        names = [column.name for column in cursor.description]
+                        records = cursor.fetchall()
+                    store.raw.commit()
         except Exception as error:
             text = str(error).lower()
             if "interrupt" in text or "statement timeout" in text or "canceling" in text:
@@ -377,13 +390,15 @@ def _execute(store: Store, expression: ir.Table, timeout: float) -> list[dict[st
                     f"the query took longer than {timeout:g} s; narrow the period or filters"
                 ) from error
             raise
-    return list(table.to_pylist())
+    return [dict(zip(names, record, strict=True)) for record in records]
 
 
 def _number(value: Any) -> float | int | None:
     if value is None:
         return None
     if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if isinstance(value, float) and math.isnan(value):
         return None
@@ -397,7 +412,7 @@ def _metric_value(metric: Metric, record: dict[str, Any], prefix: str) -> Metric
     value = _number(record.get(f"{prefix}{metric.name}__value"))
     if n == 0:
         value = None  # an empty sample has no value: never 0, never an error
-    elif metric.unit == "count" and value is not None and metric.format == "count":
+    elif metric.format == "count" and value is not None:
         value = int(value)
     return MetricValue(value=value, n=n)
 

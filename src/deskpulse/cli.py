@@ -1,0 +1,581 @@
+"""The `deskpulse` command.
+
+Every subcommand works on one data folder (`--data`, or DESKPULSE_DATA, default
+./deskpulse-data). Long jobs show a progress bar; errors are one line naming the
+problem, with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from deskpulse.settings import Settings, load_settings
+
+app = typer.Typer(
+    name="deskpulse",
+    help="Performance analytics and coaching for support teams of human and AI agents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            envvar="DESKPULSE_DATA",
+            help="Data folder (events, facts, app database, models).",
+            show_default="./deskpulse-data",
+        ),
+    ] = None,
+) -> None:
+    try:
+        ctx.obj = load_settings(data)
+    except Exception as error:  # a misspelt time zone or backend URL
+        raise fail(str(error)) from error
+
+
+@contextmanager
+def opened_store(settings: Settings) -> Iterator[Any]:
+    from deskpulse.events.store import open_store
+
+    try:
+        store = open_store(settings)
+    except Exception as error:
+        raise fail(f"cannot open the event store: {error}") from error
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _bar(*, bytes_mode: bool = False) -> Progress:
+    amount = DownloadColumn() if bytes_mode else MofNCompleteColumn()
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        amount,
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=False,
+    )
+
+
+def _steps() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        TimeElapsedColumn(),
+        console=errors,
+    )
+
+
+# -- generate -------------------------------------------------------------------------------
+
+
+def _generate(
+    out: Path | None,
+    *,
+    conversations: int,
+    days: int,
+    seed: int,
+    end: datetime | None,
+    stream: Any = None,
+) -> Any:
+    from deskpulse.generator import generate
+
+    with _bar() as progress:
+        task = progress.add_task("generating conversations", total=conversations)
+        summary = generate(
+            stream if stream is not None else out,  # type: ignore[arg-type]
+            seed=seed,
+            conversations=conversations,
+            days=days,
+            end=end,
+            progress=lambda n: progress.advance(task, n),
+        )
+    return summary
+
+
+@app.command("generate")
+def generate_command(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="JSON Lines file to write; '-' for stdout."),
+    ] = None,
+    conversations: Annotated[int, typer.Option(min=1, help="Conversations to simulate.")] = 50_000,
+    days: Annotated[int, typer.Option(min=1, help="Days of history.")] = 120,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 7,
+    end: Annotated[
+        datetime | None,
+        typer.Option(help="End of the simulated window (UTC). Default: now, to the hour."),
+    ] = None,
+) -> None:
+    """Write a realistic synthetic support organisation's events as JSON Lines."""
+    settings = settings_of(ctx)
+    end_at = end.replace(tzinfo=UTC) if end is not None and end.tzinfo is None else end
+    if out is not None and str(out) == "-":
+        _generate(
+            None,
+            conversations=conversations,
+            days=days,
+            seed=seed,
+            end=end_at,
+            stream=sys.stdout.buffer,
+        )
+        return
+    target = out or settings.data_dir / "generated.jsonl"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    summary = _generate(target, conversations=conversations, days=days, seed=seed, end=end_at)
+    console.print(
+        f"wrote [bold]{summary.events:,}[/] events for {summary.conversations:,} conversations "
+        f"and {summary.agents} agents to {target}"
+    )
+
+
+# -- import ---------------------------------------------------------------------------------
+
+
+def _import(settings: Settings, files: list[str]) -> Any:
+    from deskpulse.events.bulk import import_sources, total_bytes
+
+    for name in files:
+        if name != "-" and not Path(name).is_file():
+            raise fail(f"no such file: {name}")
+    with opened_store(settings) as store:
+        totals = [total_bytes(name) for name in files]
+        known = all(t is not None for t in totals)
+        with _bar(bytes_mode=True) as progress:
+            task = progress.add_task(
+                "importing events",
+                total=sum(t or 0 for t in totals) if known else None,
+            )
+            summary = import_sources(
+                store,
+                ["-" if name == "-" else Path(name) for name in files],
+                progress=lambda done: progress.update(task, completed=done),
+            )
+        _refresh(store)
+    return summary
+
+
+def _refresh(store: Any, *, full: bool = False) -> Any:
+    from deskpulse.facts.build import refresh_facts
+
+    with _steps() as progress:
+        task = progress.add_task("building facts", total=None)
+        summary = refresh_facts(
+            store,
+            full=full,
+            progress=lambda step: progress.update(task, description=f"building facts: {step}"),
+        )
+        progress.update(task, description=f"facts {summary.mode}")
+    return summary
+
+
+def _print_import(summary: Any) -> None:
+    table = Table(title="import", show_header=False)
+    table.add_row("events read", f"{summary.read:,}")
+    table.add_row("accepted", f"{summary.accepted:,}")
+    table.add_row("duplicates", f"{summary.duplicates:,}")
+    table.add_row("rejected", f"{summary.rejected:,}")
+    console.print(table)
+    reasons = getattr(summary, "by_reason", None) or {}
+    if reasons:
+        top = Table(title="rejected, by reason")
+        top.add_column("field")
+        top.add_column("reason")
+        top.add_column("events", justify="right")
+        for (field, reason), count in sorted(reasons.items(), key=lambda kv: -kv[1])[:10]:
+            top.add_row(str(field or "-"), str(reason), f"{count:,}")
+        console.print(top)
+        console.print("see every rejected event with [bold]deskpulse rejected[/]")
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    files: Annotated[list[str], typer.Argument(help="JSON Lines or JSON array files; '-' = stdin.")],
+) -> None:
+    """Validate and store events from files (gzip accepted), then update the facts."""
+    summary = _import(settings_of(ctx), files)
+    _print_import(summary)
+
+
+# -- rebuild --------------------------------------------------------------------------------
+
+
+@app.command("rebuild")
+def rebuild_command(
+    ctx: typer.Context,
+    incremental: Annotated[
+        bool, typer.Option(help="Only recompute conversations touched since the last build.")
+    ] = False,
+) -> None:
+    """Recompute the facts from the stored events."""
+    with opened_store(settings_of(ctx)) as store:
+        summary = _refresh(store, full=not incremental)
+        console.print(
+            f"facts {summary.mode}: {summary.conversations:,} conversations "
+            f"in {summary.seconds:.1f} s"
+        )
+
+
+# -- report ---------------------------------------------------------------------------------
+
+
+def _parse_time(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise fail(f"{option}: {value!r} is not an ISO 8601 date or time") from error
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@app.command("report")
+def report_command(
+    ctx: typer.Context,
+    period: Annotated[
+        str, typer.Option(help="7d, 14d, 30d, 90d, or custom (with --from and --to).")
+    ] = "30d",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="End of the period (default: now).")
+    ] = None,
+    start: Annotated[str | None, typer.Option("--from", help="Custom period start.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Custom period end (exclusive).")] = None,
+    team: Annotated[str | None, typer.Option(help="Only this team.")] = None,
+    channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
+    inquiry: Annotated[str | None, typer.Option(help="Only this inquiry.")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="table or json.")] = (
+        OutputFormat.table
+    ),
+) -> None:
+    """Team KPIs and the agent leaderboard for a period, each number with its sample size."""
+    from pydantic import ValidationError
+
+    from deskpulse.metrics.query import Filters, QueryError
+    from deskpulse.metrics.report import build_report
+
+    if period not in ("7d", "14d", "30d", "90d", "custom"):
+        raise fail(f"--period: {period!r} is not one of 7d, 14d, 30d, 90d, custom")
+    with opened_store(settings_of(ctx)) as store:
+        from deskpulse.facts.build import facts_exist
+
+        if not facts_exist(store):
+            raise fail("no facts yet: import events first (deskpulse import FILE)")
+        try:
+            report = build_report(
+                store,
+                period=period,
+                as_of=_parse_time(as_of, "--as-of"),
+                start=_parse_time(start, "--from"),
+                end=_parse_time(end, "--to"),
+                filters=Filters(team=team, channel=channel, inquiry=inquiry),
+            )
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise fail(f"{'.'.join(map(str, first['loc'])) or 'query'}: {first['msg']}") from error
+        except QueryError as error:
+            raise fail(str(error)) from error
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps(report, indent=2, default=str) + "\n")
+        return
+    _print_report(report)
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    from deskpulse.metrics.format import format_value
+    from deskpulse.metrics.registry import REGISTRY
+
+    span = report["period"]
+    console.print(f"[bold]deskpulse report[/]  {span['from']} → {span['to']}")
+    kpis = Table(title="team")
+    kpis.add_column("metric")
+    kpis.add_column("value", justify="right")
+    kpis.add_column("n", justify="right")
+    kpis.add_column("previous", justify="right")
+    for name, cell in report["team"].items():
+        metric = REGISTRY[name]
+        before = report["team_previous"].get(name, {"value": None})
+        kpis.add_row(
+            metric.label,
+            format_value(metric, cell["value"]),
+            f"{cell['n']:,}",
+            format_value(metric, before["value"]),
+        )
+    console.print(kpis)
+    board = Table(title="agents (by conversations handled; not a ranking)")
+    columns = (
+        ("handled", "handled"),
+        ("first_response_median", "median first response"),
+        ("csat_mean", "CSAT"),
+        ("ai_handled_rate", "AI drafts"),
+        ("mentions", "mentions"),
+    )
+    board.add_column("agent")
+    for _name, label in columns:
+        board.add_column(label, justify="right")
+    for agent in report["agents"]:
+        cells = []
+        for name, _label in columns:
+            cell = agent["metrics"][name]
+            text = format_value(REGISTRY[name], cell["value"])
+            if name == "csat_mean":
+                text += f" ({cell['n']})"
+                if 0 < cell["n"] < 10:
+                    text += " few"
+            cells.append(text)
+        label = agent["name"] + (" (AI)" if agent["kind"] == "ai" and "AI" not in agent["name"] else "")
+        board.add_row(label, *cells)
+    console.print(board)
+
+
+# -- rejected -------------------------------------------------------------------------------
+
+
+@app.command("rejected")
+def rejected_command(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(min=1, help="How many to list, newest first.")] = 50,
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """List rejected events with the field and the reason."""
+    with opened_store(settings_of(ctx)) as store:
+        rows = store.rejected(limit=limit)
+        total = store.count("rejected_events")
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
+        return
+    table = Table(title=f"rejected events ({total:,} in all, newest first)")
+    for column in ("received", "source", "position", "event id", "type", "field", "reason"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            str(row["received_at"])[:19],
+            str(row["source"]),
+            str(row["position"]),
+            str(row["event_id"] or "-"),
+            str(row["type"] or "-"),
+            str(row["field"] or "-"),
+            str(row["reason"]),
+        )
+    console.print(table)
+
+
+# -- tokens ---------------------------------------------------------------------------------
+
+
+def _django(settings: Settings) -> None:
+    from deskpulse.web.bootstrap import setup_django
+
+    setup_django(settings)
+
+
+class Scope(str, Enum):
+    ingest = "ingest"
+    read = "read"
+
+
+@token_app.command("create")
+def token_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="What the token is for, e.g. 'zendesk sync'.")],
+    scope: Annotated[
+        list[Scope], typer.Option("--scope", help="ingest and/or read (repeatable).")
+    ] = [Scope.ingest],  # noqa: B006 - typer reads the default, it is never mutated
+    user: Annotated[str | None, typer.Option(help="Owner's e-mail (default: service user).")] = None,
+) -> None:
+    """Create a token; its secret is shown once."""
+    _django(settings_of(ctx))
+    from deskpulse.web.accounts.tokens import create_token
+
+    try:
+        token, secret = create_token(
+            name=name, scopes=[s.value for s in scope], user_email=user
+        )
+    except ValueError as error:
+        raise fail(str(error)) from error
+    console.print(f"token [bold]{token.prefix}[/] created with scopes {', '.join(token.scopes)}")
+    console.print("its secret, shown only now:")
+    sys.stdout.write(secret + "\n")
+
+
+@token_app.command("list")
+def token_list(ctx: typer.Context) -> None:
+    """List tokens (never their secrets)."""
+    _django(settings_of(ctx))
+    from deskpulse.web.accounts.tokens import list_tokens
+
+    table = Table(title="API tokens")
+    for column in ("prefix", "name", "scopes", "user", "created", "last used", "revoked"):
+        table.add_column(column)
+    for token in list_tokens():
+        table.add_row(
+            token.prefix,
+            token.name,
+            ", ".join(token.scopes),
+            token.user.email or token.user.username,
+            str(token.created_at)[:19],
+            str(token.last_used_at or "-")[:19],
+            str(token.revoked_at or "-")[:19],
+        )
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    ctx: typer.Context,
+    token: Annotated[str, typer.Argument(help="The token's prefix or id.")],
+) -> None:
+    """Revoke a token; requests with it get 401 from now on."""
+    _django(settings_of(ctx))
+    from deskpulse.web.accounts.tokens import revoke_token
+
+    try:
+        revoked = revoke_token(token)
+    except (LookupError, ValueError) as error:
+        raise fail(str(error)) from error
+    console.print(f"token {revoked.prefix} revoked")
+
+
+# -- serve and demo -------------------------------------------------------------------------
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    from deskpulse.web.server import serve
+
+    serve(settings, host=host, port=port)
+
+
+@app.command("serve")
+def serve_command(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the web app and JSON API on a production WSGI server (gunicorn)."""
+    settings = settings_of(ctx)
+    _django(settings)
+    console.print(f"deskpulse serving {settings.data_dir} at [bold]http://{host}:{port}/[/]")
+    _serve(settings, host, port)
+
+
+@app.command("demo")
+def demo_command(
+    ctx: typer.Context,
+    conversations: Annotated[int, typer.Option(min=100, help="Conversations to simulate.")] = (
+        60_000
+    ),
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    fresh: Annotated[
+        bool, typer.Option(help="Generate and import again even if the folder has data.")
+    ] = False,
+    serve: Annotated[bool, typer.Option(help="Serve after loading (--no-serve to stop).")] = True,
+) -> None:
+    """Generate a realistic support team's data, import it, and serve it."""
+    settings = settings_of(ctx)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with opened_store(settings) as store:
+        loaded = store.count("events")
+    if loaded and not fresh:
+        console.print(f"{settings.data_dir} already holds {loaded:,} events; reusing them")
+    else:
+        if loaded:
+            raise fail(
+                f"{settings.data_dir} already holds events; --fresh needs an empty folder "
+                "(use --data to pick another)"
+            )
+        path = settings.data_dir / "demo-events.jsonl"
+        summary = _generate(path, conversations=conversations, days=120, seed=seed, end=None)
+        console.print(f"generated {summary.events:,} events")
+        imported = _import(settings, [str(path)])
+        _print_import(imported)
+    _django(settings)
+    secret = _demo_token(settings)
+    url = f"http://{host}:{port}/"
+    console.print()
+    console.print(f"[bold green]deskpulse demo ready:[/] {url}")
+    console.print(f"  API docs      {url}api/v1/docs")
+    console.print(f"  team report   curl -H 'Authorization: Bearer {secret}' {url}api/v1/report")
+    console.print(f"  CLI           deskpulse --data {settings.data_dir} report --period 30d")
+    if serve:
+        _serve(settings, host, port)
+
+
+def _demo_token(settings: Settings) -> str:
+    """A read+ingest token for the demo, created once; its secret is kept in the folder."""
+    from deskpulse.web.accounts.tokens import create_token
+
+    saved = settings.data_dir / "demo-token.txt"
+    if saved.exists():
+        return saved.read_text().strip()
+    _token, secret = create_token(
+        name=f"demo {secrets.token_hex(2)}", scopes=["ingest", "read"], user_email=None
+    )
+    saved.write_text(secret + "\n")
+    saved.chmod(0o600)
+    return secret
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
