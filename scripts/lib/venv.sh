@@ -55,6 +55,14 @@ _venv_is_current() {
     [[ "$where" == "$(realpath "$ROOT")/src/"* ]]
 }
 
+# pip, with the machine's notices about absent local index folders left out
+# (they come from the machine's pip configuration, not from the project).
+_pip() {
+    "$VENV_PY" -m pip "$@" 2>&1 |
+        { grep -v "^WARNING: Location '.*' is ignored: it is neither a file nor a directory\.$" || true; } >&2
+    return "${PIPESTATUS[0]}"
+}
+
 ensure_venv() {
     local extras="${1:-}"
     if [[ "${DESKPULSE_REINSTALL:-0}" != 1 ]] && _venv_is_current "$extras"; then
@@ -85,8 +93,8 @@ ensure_venv() {
     [[ -n "$all" ]] && target=".[$all]"
     log "venv: pip install -e '$target'"
     rm -f "$VENV_STAMP"
-    "$VENV_PY" -m pip install --quiet --progress-bar off --upgrade pip
-    (cd "$ROOT" && "$VENV_PY" -m pip install --quiet --progress-bar off -e "$target")
+    _pip install --quiet --progress-bar off --upgrade pip
+    (cd "$ROOT" && _pip install --quiet --progress-bar off -e "$target")
     printf '%s %s\n' "$(_venv_hash)" "$all" >"$VENV_STAMP"
 }
 

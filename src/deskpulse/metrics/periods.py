@@ -9,6 +9,7 @@ chart buckets always agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -63,10 +64,21 @@ def custom_period(start: datetime, end: datetime, tz: ZoneInfo) -> Period:
     return Period(start=start.astimezone(tz), end=end.astimezone(tz))
 
 
-def _offset_changes(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+def offset_changes(
+    tz: ZoneInfo, start: datetime, end: datetime
+) -> tuple[tuple[datetime, int], ...]:
     """(UTC instant, offset seconds in force from then on) across [start, end]."""
-    cursor = start.astimezone(UTC) - timedelta(days=2)
-    stop = end.astimezone(UTC) + timedelta(days=2)
+    # Whole days around the period, so the answer (and the compiled SQL that embeds
+    # it) is shared by every query over the same days.
+    return _offset_changes(tz, start.astimezone(UTC).date(), end.astimezone(UTC).date())
+
+
+@lru_cache(maxsize=256)
+def _offset_changes(
+    tz: ZoneInfo, first_day: date, last_day: date
+) -> tuple[tuple[datetime, int], ...]:
+    cursor = datetime.combine(first_day, time(0), tzinfo=UTC) - timedelta(days=2)
+    stop = datetime.combine(last_day, time(0), tzinfo=UTC) + timedelta(days=3)
     offset = _offset(tz, cursor)
     changes = [(cursor, offset)]
     step = timedelta(hours=1)
@@ -83,7 +95,11 @@ def _offset_changes(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[
             offset = _offset(tz, following)
             changes.append((high.replace(second=0, microsecond=0), offset))
         cursor = following
-    return changes
+    if len(changes) == 1:
+        # No transition: the instant is irrelevant, and dropping it lets compiled SQL
+        # be reused across periods.
+        return ((datetime(1970, 1, 1, tzinfo=UTC), offset),)
+    return tuple(changes)
 
 
 def _offset(tz: ZoneInfo, moment: datetime) -> int:
@@ -91,13 +107,15 @@ def _offset(tz: ZoneInfo, moment: datetime) -> int:
     return int(delta.total_seconds()) if delta is not None else 0
 
 
-def to_local(column: ir.TimestampValue, tz: ZoneInfo, period: Period) -> ir.TimestampValue:
-    """A naive-UTC timestamp column as naive local time, valid around `period`.
+def to_local(
+    column: ir.TimestampValue, changes: tuple[tuple[datetime, int], ...]
+) -> ir.TimestampValue:
+    """A naive-UTC timestamp column as naive local time.
 
-    Portable across backends: the offsets in force (daylight saving included) are worked
-    out here and applied as a CASE over the transition instants.
+    `changes` comes from `offset_changes` for the period at hand. Portable across
+    backends: the offsets in force (daylight saving included) are worked out here and
+    applied as a CASE over the transition instants.
     """
-    changes = _offset_changes(tz, period.start, period.end)
     if len(changes) == 1:
         offset = changes[0][1]
         return column if offset == 0 else column + ibis.interval(seconds=offset)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -27,7 +27,7 @@ from deskpulse.metrics.periods import (
     Period,
     custom_period,
     named_period,
-    naive_utc,
+    offset_changes,
     to_local,
 )
 from deskpulse.metrics.registry import (
@@ -212,26 +212,58 @@ def _source_of(metric: Metric, by_agent: bool) -> Source:
     return metric.per_agent
 
 
+PARAMETERS_TABLE = "query_parameters"
+_BOUNDS = ("period_start", "period_end", "previous_start", "previous_end")
+
+
+def _parameters_ddl() -> str:
+    filters = ", ".join(f"filter_{name} TEXT" for name in Filters.model_fields)
+    bounds = ", ".join(f"{name} TIMESTAMP" for name in _BOUNDS)
+    return f"CREATE TEMP TABLE IF NOT EXISTS {PARAMETERS_TABLE} ({bounds}, {filters})"
+
+
+def _set_parameters(store: Store, period: Period, previous: Period | None, f: Filters) -> None:
+    """Put this query's bounds and filter values where the cached SQL reads them."""
+    store.execute(_parameters_ddl())
+    store.execute(f"DELETE FROM {PARAMETERS_TABLE}")
+    values: list[Any] = [
+        period.start_utc,
+        period.end_utc,
+        None if previous is None else previous.start_utc,
+        None if previous is None else previous.end_utc,
+        *(getattr(f, name) for name in Filters.model_fields),
+    ]
+    marks = ", ".join(["?" if store.backend == "duckdb" else "%s"] * len(values))
+    store.execute(f"INSERT INTO {PARAMETERS_TABLE} VALUES ({marks})", values)
+
+
 def _filtered(store: Store, table: str, filters: Filters) -> ir.Table:
+    """`table` joined to the one-row parameters table and filtered by it.
+
+    Bounds and filter values are read from that table instead of being written into
+    the SQL as literals, so the compiled SQL depends only on the query's shape and is
+    compiled once (compiling costs more than running it).
+    """
     con = store.con
-    t = con.table(table)
+    parameters = con.table(PARAMETERS_TABLE)
+    t = con.table(table).cross_join(parameters)
     for name, column in _FILTER_COLUMNS.items():
-        value = getattr(filters, name)
-        if value is not None:
-            t = t.filter(t[column] == value)
+        if getattr(filters, name) is not None:
+            t = t.filter(t[column] == t[f"filter_{name}"])
     if filters.agent is not None:
         if table == AGENT_CONVERSATIONS:
-            t = t.filter(t.agent_id == filters.agent)
+            t = t.filter(t.agent_id == t.filter_agent)
         else:
             # An agent's slice of conversation-level metrics: the conversations they handled.
-            handled = con.table(AGENT_CONVERSATIONS)
-            mine = handled.filter((handled.agent_id == filters.agent) & handled.handled)
+            handled = con.table(AGENT_CONVERSATIONS).cross_join(parameters)
+            mine = handled.filter((handled.agent_id == handled.filter_agent) & handled.handled)
             t = t.filter(t.conversation_id.isin(mine.conversation_id))
     return t
 
 
-def _between(column: ir.TimestampValue, period: Period) -> ir.BooleanValue:
-    return (column >= period.start_utc) & (column < period.end_utc)
+def _between(t: ir.Table, column: str, span: str) -> ir.BooleanValue:
+    """Is `column` inside the current ("period") or the "previous" span?"""
+    return (t[column] >= t[f"{span}_start"]) & (t[column] < t[f"{span}_end"])
 
 
 def query(
@@ -259,12 +291,32 @@ def query(
         key = (source.table, source.time_column if time_group else None)
         scans.setdefault(key, []).append(metric)
 
+    changes = offset_changes(store.settings.tz, period.start, period.end)
     rows: dict[tuple[Any, ...], ResultRow] = {}
-    for (table, _bucket), scan_metrics in scans.items():
-        expression, group_names = _scan(
-            store, q, table, scan_metrics, by_agent, period, previous, time_group
-        )
-        frame = _execute(store, expression, timeout)
+    with store.lock:
+        _set_parameters(store, period, previous, q.filters)
+        scanned = [
+            (
+                scan_metrics,
+                _run_scan(
+                    store,
+                    _ScanShape(
+                        table=table,
+                        metrics=tuple(m.name for m in scan_metrics),
+                        by_agent=by_agent,
+                        group_by=tuple(q.group_by),
+                        filters=tuple(
+                            name for name in Filters.model_fields if getattr(q.filters, name)
+                        ),
+                        compare=previous is not None,
+                        offsets=changes if time_group else (),
+                    ),
+                    timeout,
+                ),
+            )
+            for (table, _bucket), scan_metrics in scans.items()
+        ]
+    for scan_metrics, (group_names, frame) in scanned:
         for record in frame:
             group = {name: _group_value(record[name]) for name in group_names}
             key = tuple(group[name] for name in group_names)
@@ -290,42 +342,70 @@ def query(
     return QueryResult(query=q, period=period, previous_period=previous, rows=result_rows)
 
 
-def _scan(
-    store: Store,
-    q: Query,
-    table: str,
-    metrics: Sequence[Metric],
-    by_agent: bool,
-    period: Period,
-    previous: Period | None,
-    time_group: str | None,
-) -> tuple[ir.Table, list[str]]:
-    t = _filtered(store, table, q.filters)
-    sources = [_source_of(m, by_agent) for m in metrics]
-    earliest = previous or period
-    window = Period(start=earliest.start, end=period.end)
-    columns = sorted({s.time_column for s in sources})
-    t = t.filter(ibis.or_(*[_between(t[c], window) for c in columns]))
+@dataclass(frozen=True)
+class _ScanShape:
+    """Everything that decides a scan's SQL text; values live in the parameters table."""
 
+    table: str
+    metrics: tuple[str, ...]
+    by_agent: bool
+    group_by: tuple[str, ...]
+    filters: tuple[str, ...]
+    compare: bool
+    offsets: tuple[tuple[datetime, int], ...]
+
+
+_COMPILED: dict[tuple[str, _ScanShape], tuple[str, list[str]]] = {}
+_COMPILED_LOCK = threading.Lock()
+_COMPILED_MAX = 512
+
+
+def _compiled(store: Store, shape: _ScanShape) -> tuple[str, list[str]]:
+    key = (store.backend, shape)
+    with _COMPILED_LOCK:
+        found = _COMPILED.get(key)
+    if found is not None:
+        return found
+    expression, group_names = _scan(store, shape)
+    compiled = (str(store.con.compile(expression)), group_names)
+    with _COMPILED_LOCK:
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        _COMPILED[key] = compiled
+    return compiled
+
+
+def _scan(store: Store, shape: _ScanShape) -> tuple[ir.Table, list[str]]:
+    filters = Filters(**{name: "?" for name in shape.filters})
+    t = _filtered(store, shape.table, filters)
+    metrics = [REGISTRY[name] for name in shape.metrics]
+    sources = [_source_of(m, shape.by_agent) for m in metrics]
+    first_span = "previous" if shape.compare else "period"
+    columns = sorted({s.time_column for s in sources})
+    t = t.filter(
+        ibis.or_(
+            *[(t[c] >= t[f"{first_span}_start"]) & (t[c] < t.period_end) for c in columns]
+        )
+    )
+
+    time_group = next((g for g in shape.group_by if g in TIME_GROUPS), None)
     keys: dict[str, ir.Value] = {}
-    for group in q.group_by:
+    for group in shape.group_by:
         if group in _GROUP_COLUMNS:
             keys[group] = t[_GROUP_COLUMNS[group]]
     bucket_start: ir.TimestampValue | None = None
     if time_group is not None:
-        local = to_local(t[sources[0].time_column], store.settings.tz, period)
-        unit = "D" if time_group == "day" else "W"
-        bucket_start = local.truncate(unit)
+        local = to_local(t[sources[0].time_column], shape.offsets)
+        bucket_start = local.truncate("D" if time_group == "day" else "W")
         keys[time_group] = bucket_start
 
     aggregates: dict[str, ir.Scalar] = {}
+    spans = [("", "period"), ("prev_", "previous")] if shape.compare else [("", "period")]
     for metric, source in zip(metrics, sources, strict=True):
-        for prefix, span in (("", period), ("prev_", previous)):
-            if span is None:
-                continue
-            inside = _between(t[source.time_column], span)
+        for prefix, span in spans:
+            inside = _between(t, source.time_column, span)
             if metric.needs_bucket_end:
-                inside = inside & _still_resolved(t, store, span, time_group, bucket_start)
+                inside = inside & _still_resolved(t, span, time_group, bucket_start, shape)
             aggregates[f"{prefix}{metric.name}__value"] = source.value(t, inside)
             aggregates[f"{prefix}{metric.name}__n"] = source.sample(t, inside)
     if keys:
@@ -335,17 +415,24 @@ def _scan(
 
 def _still_resolved(
     t: ir.Table,
-    store: Store,
-    span: Period,
+    span: str,
     time_group: str | None,
     bucket_start: ir.TimestampValue | None,
+    shape: _ScanShape,
 ) -> ir.BooleanValue:
     """`resolved` counts a resolution only if nothing undid it before the bucket ended."""
     if time_group is None or bucket_start is None:
-        return t.next_change_at.isnull() | (t.next_change_at >= naive_utc(span.end))
+        return t.next_change_at.isnull() | (t.next_change_at >= t[f"{span}_end"])
     step = ibis.interval(days=1 if time_group == "day" else 7)
-    local_next = to_local(t.next_change_at, store.settings.tz, span)
+    local_next = to_local(t.next_change_at, shape.offsets)
     return t.next_change_at.isnull() | (local_next >= bucket_start + step)
+
+
+def _run_scan(
+    store: Store, shape: _ScanShape, timeout: float
+) -> tuple[list[str], list[dict[str, Any]]]:
+    sql, group_names = _compiled(store, shape)
+    return group_names, _execute(store, sql, timeout)
 
 
 @contextmanager
@@ -365,11 +452,10 @@ def _time_limit(store: Store, seconds: float) -> Iterator[None]:
         timer.cancel()
 
 
-def _execute(store: Store, expression: ir.Table, timeout: float) -> list[dict[str, Any]]:
+def _execute(store: Store, sql: str, timeout: float) -> list[dict[str, Any]]:
     # The driver's rows, not Ibis' Arrow conversion: PostgreSQL returns NUMERIC for
     # averages of integers, which Ibis cannot convert to the float it expects.
     # _number() makes both backends' values the same Python floats.
-    sql = str(store.con.compile(expression))
     with store.lock:
         try:
             with _time_limit(store, timeout):
