@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,7 +48,7 @@ console = Console()
 errors = Console(stderr=True)
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
 
@@ -247,7 +247,9 @@ def _print_import(summary: Any) -> None:
 @app.command("import")
 def import_command(
     ctx: typer.Context,
-    files: Annotated[list[str], typer.Argument(help="JSON Lines or JSON array files; '-' = stdin.")],
+    files: Annotated[
+        list[str], typer.Argument(help="JSON Lines or JSON array files; '-' = stdin.")
+    ],
 ) -> None:
     """Validate and store events from files (gzip accepted), then update the facts."""
     summary = _import(settings_of(ctx), files)
@@ -379,7 +381,9 @@ def _print_report(report: dict[str, Any]) -> None:
                 if 0 < cell["n"] < 10:
                     text += " few"
             cells.append(text)
-        label = agent["name"] + (" (AI)" if agent["kind"] == "ai" and "AI" not in agent["name"] else "")
+        label = agent["name"] + (
+            " (AI)" if agent["kind"] == "ai" and "AI" not in agent["name"] else ""
+        )
         board.add_row(label, *cells)
     console.print(board)
 
@@ -425,7 +429,7 @@ def _django(settings: Settings) -> None:
     setup_django(settings)
 
 
-class Scope(str, Enum):
+class Scope(StrEnum):
     ingest = "ingest"
     read = "read"
 
@@ -437,16 +441,16 @@ def token_create(
     scope: Annotated[
         list[Scope], typer.Option("--scope", help="ingest and/or read (repeatable).")
     ] = [Scope.ingest],  # noqa: B006 - typer reads the default, it is never mutated
-    user: Annotated[str | None, typer.Option(help="Owner's e-mail (default: service user).")] = None,
+    user: Annotated[
+        str | None, typer.Option(help="Owner's e-mail (default: service user).")
+    ] = None,
 ) -> None:
     """Create a token; its secret is shown once."""
     _django(settings_of(ctx))
     from deskpulse.web.accounts.tokens import create_token
 
     try:
-        token, secret = create_token(
-            name=name, scopes=[s.value for s in scope], user_email=user
-        )
+        token, secret = create_token(name=name, scopes=[s.value for s in scope], user_email=user)
     except ValueError as error:
         raise fail(str(error)) from error
     console.print(f"token [bold]{token.prefix}[/] created with scopes {', '.join(token.scopes)}")

@@ -193,7 +193,9 @@ def test_daily_buckets_add_up_to_the_tile(store: Store) -> None:
     assert sum(v or 0 for v in counts.values()) == tile == 4
 
 
-@pytest.mark.parametrize("backend", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def test_day_buckets_follow_the_reporting_time_zone_across_dst(
     backend: str, tmp_path: Path
 ) -> None:

@@ -77,7 +77,7 @@ def _utc_naive(moment: datetime) -> datetime:
 def event_to_row(event: c._Event) -> dict[str, Any]:
     """One validated event as a dict keyed by COLUMNS (missing keys are null)."""
     data = event.model_dump(mode="python", exclude_none=False)
-    row: dict[str, Any] = {name: None for name in COLUMNS}
+    row: dict[str, Any] = dict.fromkeys(COLUMNS)
     row["occurred_at"] = _utc_naive(event.occurred_at)
     if isinstance(event, c.BusinessHoursSet):
         row.update(id=event.id, type=event.type, inbox_id=event.inbox_id)
@@ -95,10 +95,11 @@ def event_to_row(event: c._Event) -> dict[str, Any]:
         if isinstance(value, Decimal):
             value = value.quantize(Decimal("0.000001"))
         row[key] = value
-    if isinstance(event, c.MessageCreated):
-        # ai_assist describes a human's public reply; elsewhere it carries no meaning.
-        if not (event.author_kind == "agent" and event.direction == "outbound"):
-            row["ai_assist"] = None
+    # ai_assist describes a human's public reply; elsewhere it carries no meaning.
+    if isinstance(event, c.MessageCreated) and not (
+        event.author_kind == "agent" and event.direction == "outbound"
+    ):
+        row["ai_assist"] = None
     return row
 
 

@@ -56,6 +56,8 @@ class _Event(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=False)
 
     id: Id
+    # Each event type narrows this to its Literal; the discriminated union keys on it.
+    type: str
     occurred_at: AwareDatetime = Field(
         description="RFC 3339 timestamp with an offset; stored as UTC.",
     )

@@ -105,6 +105,12 @@ class Store:
 
     def _create_tables(self) -> None:
         with self.lock:
+            if self.backend == "duckdb":
+                # Our commands draw their own progress bars; DuckDB's would garble them.
+                self.execute("SET enable_progress_bar = false")
+                # Row order of a table never matters here (every read sorts or
+                # aggregates); not keeping it lets big fact builds stream and spill.
+                self.execute("SET preserve_insertion_order = false")
             self.execute(_events_ddl(primary_key=self.backend == "postgres"))
             for ddl in _SUPPORT_DDL:
                 self.execute(ddl)
@@ -118,7 +124,7 @@ class Store:
     @property
     def raw(self) -> Any:
         """The driver connection under Ibis (duckdb or psycopg)."""
-        return self.con.con  # type: ignore[attr-defined]
+        return self.con.con
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         with self.lock:
@@ -178,7 +184,7 @@ class Store:
             cursor.register("incoming", table)
             try:
                 cursor.execute(
-                    f"""CREATE OR REPLACE TEMP TABLE fresh AS
+                    """CREATE OR REPLACE TEMP TABLE fresh AS
                     SELECT * FROM (
                         SELECT *, row_number() OVER (PARTITION BY id ORDER BY _position) AS _nth
                         FROM incoming
@@ -187,7 +193,9 @@ class Store:
                         SELECT 1 FROM events AS stored WHERE stored.id = candidate.id
                     )"""
                 ).fetchall()
-                cursor.execute(f"INSERT INTO events ({columns}) SELECT {columns} FROM fresh").fetchall()
+                cursor.execute(
+                    f"INSERT INTO events ({columns}) SELECT {columns} FROM fresh"
+                ).fetchall()
                 cursor.execute(
                     "INSERT INTO dirty_conversations SELECT DISTINCT conversation_id "
                     "FROM fresh WHERE conversation_id IS NOT NULL"

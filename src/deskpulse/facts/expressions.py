@@ -4,8 +4,8 @@ Every ordering is on (occurred_at, id), so ties between events at the same insta
 break the same way whatever order the events arrived in: that is what makes facts
 independent of arrival order and batching.
 
-Durations are whole seconds. DuckDB and PostgreSQL disagree on the fractional part of
-an epoch, so both are floored before subtracting.
+Durations are seconds with microsecond precision (AI agents answer in under a
+second), computed as a microsecond difference, which both backends agree on exactly.
 """
 
 from __future__ import annotations
@@ -23,12 +23,8 @@ HUMAN = "agent"
 AI = "ai"
 
 
-def epoch(moment: ir.TimestampValue) -> ir.IntegerValue:
-    return moment.epoch_seconds().floor().cast("int64")
-
-
 def seconds_between(start: ir.TimestampValue, stop: ir.TimestampValue) -> ir.FloatingValue:
-    return (epoch(stop) - epoch(start)).cast("float64")
+    return stop.delta(start, unit="microsecond").cast("float64") / 1_000_000
 
 
 def flag(condition: ir.BooleanValue) -> ir.IntegerValue:
@@ -92,7 +88,9 @@ def conversation_facts(events: ir.Table, settings: Settings, stage: Stage) -> ir
     first_created = created.mutate(
         _rank=ibis.row_number().over(in_order(created, "conversation_id"))
     ).filter(_._rank == 0)
-    base = first_created.select("conversation_id", "customer_id", "channel", created_at=_.occurred_at)
+    base = first_created.select(
+        "conversation_id", "customer_id", "channel", created_at=_.occurred_at
+    )
 
     # Attributes: the latest non-null value across created and updated events.
     attributes = e.filter(e.type.isin(["conversation.created", "conversation.updated"]))
@@ -107,14 +105,17 @@ def conversation_facts(events: ir.Table, settings: Settings, stage: Stage) -> ir
     )
     last_team = _latest_value(assigned, "team_id")
 
-    messages = stage("messages", message_sequence(e))
+    messages = stage(
+        "messages", message_sequence(e, float(settings.handle_time_estimate_cap_seconds))
+    )
     message_totals = messages.group_by("conversation_id").aggregate(
         first_message_at=messages.occurred_at.min(where=messages.is_inbound),
         inbound_messages=count_if(messages.is_inbound),
         replies=count_if(messages.is_reply),
         human_replies=count_if(messages.is_reply & (messages.author_kind == HUMAN)),
         ai_replies=count_if(messages.is_reply & (messages.author_kind == AI)),
-        turns=count_if(messages.is_reply & messages.answers_customer),
+        turns=count_if(messages.answers_customer),
+        first_handoff_at=messages.occurred_at.min(where=messages.is_handoff),
         estimated_seconds=messages.estimate.sum(where=messages.is_reply),
     )
     ai_repliers = messages.filter(messages.is_reply & (messages.author_kind == AI))
@@ -125,10 +126,10 @@ def conversation_facts(events: ir.Table, settings: Settings, stage: Stage) -> ir
     )
 
     escalations = e.filter(e.type == "conversation.escalated")
-    first_escalation = escalations.mutate(
-        _rank=ibis.row_number().over(in_order(escalations, "conversation_id"))
-    ).filter(_._rank == 0).select(
-        "conversation_id", escalated_at=_.occurred_at, escalation_reason=_.reason
+    first_escalation = (
+        escalations.mutate(_rank=ibis.row_number().over(in_order(escalations, "conversation_id")))
+        .filter(_._rank == 0)
+        .select("conversation_id", escalated_at=_.occurred_at, escalation_reason=_.reason)
     )
 
     status = stage("status", status_sequence(e))
@@ -139,22 +140,7 @@ def conversation_facts(events: ir.Table, settings: Settings, stage: Stage) -> ir
         reopens=count_if(status.is_reopen),
         first_reopen_at=status.occurred_at.min(where=status.is_reopen),
     )
-    final_status = latest_row(status, "conversation_id").select(
-        "conversation_id", status=_.status
-    )
-    # Full resolution: when the conversation entered its final resolved state.
-    full_resolution = (
-        status.join(final_status, "conversation_id")
-        .join(status_totals.select("conversation_id", "last_unresolved_at"), "conversation_id")
-        .filter(
-            (_.status == "resolved")
-            & (_.status_right == "resolved")
-            & (_.last_unresolved_at.isnull() | (_.occurred_at > _.last_unresolved_at))
-        )
-        .group_by("conversation_id")
-        .aggregate(full_resolved_at=_.occurred_at.min())
-    )
-
+    final_status = latest_row(status, "conversation_id").select("conversation_id", status=_.status)
     work = e.filter(e.type == "work.logged")
     work_totals = work.group_by("conversation_id").aggregate(logged_seconds=work.seconds.sum())
 
@@ -172,7 +158,6 @@ def conversation_facts(events: ir.Table, settings: Settings, stage: Stage) -> ir
             first_escalation,
             status_totals,
             final_status,
-            full_resolution,
             work_totals,
             cost_totals,
         ],
@@ -186,9 +171,9 @@ def conversation_facts(events: ir.Table, settings: Settings, stage: Stage) -> ir
     )
     facts = facts.mutate(
         # Bot time is excluded: after an AI-to-human handoff the human clock starts at
-        # the escalation, not at the customer's first message.
-        human_start_at=(_.ai_involved & _.escalated_at.notnull()).ifelse(
-            ibis.greatest(_.start_at, _.escalated_at), _.start_at
+        # the handoff, not at the customer's first message.
+        human_start_at=_.first_handoff_at.notnull().ifelse(
+            ibis.greatest(_.start_at, _.first_handoff_at), _.start_at
         )
     )
     facts = stage("conversation_base", facts)
@@ -201,6 +186,10 @@ def conversation_facts(events: ir.Table, settings: Settings, stage: Stage) -> ir
     fcr_window = ibis.interval(days=settings.fcr_window_days)
     ai_window = ibis.interval(days=7)
     facts = facts.mutate(status=_.status.fill_null("open"))
+    # Full resolution: the last `resolved`, when nothing reopened the conversation since.
+    facts = facts.mutate(
+        full_resolved_at=(_.status == "resolved").ifelse(_.last_resolved_at, ibis.null("timestamp"))
+    )
     is_resolved = _.status == "resolved"
     facts = facts.mutate(
         reopens=_.reopens.fill_null(0),
@@ -278,54 +267,109 @@ _CONVERSATION_COLUMNS = (
 )
 
 
-def message_sequence(events: ir.Table) -> ir.Table:
-    """Customer messages and public replies in order, with what each reply answers.
+_SEQUENCE_COLUMNS = (
+    "id",
+    "conversation_id",
+    "occurred_at",
+    "type",
+    "direction",
+    "author_kind",
+    "agent_id",
+    "ai_assist",
+    "from_agent_id",
+)
+
+
+def message_sequence(events: ir.Table, estimate_cap_seconds: float) -> ir.Table:
+    """Customer messages, public replies and AI handoffs in order, with what each
+    reply answers.
 
     Notes and system messages are not part of the customer-facing exchange, so they
-    neither start nor stop a clock.
+    neither start nor stop a clock. Only the columns needed are kept: the window sorts
+    below would otherwise carry every event column, message text included.
     """
-    m = events.filter(
-        (events.type == "message.created") | (events.type == "conversation.escalated")
+    e = events.select(*_SEQUENCE_COLUMNS)
+    messages = e.filter(
+        (e.type == "message.created")
+        & (
+            (e.direction == "inbound")
+            | ((e.direction == "outbound") & e.author_kind.isin([HUMAN, AI]))
+        )
     )
+    # A handoff to a human leaves the customer waiting for a human even though a bot
+    # may have answered. An escalation is such a handoff when the escalating agent
+    # wrote AI replies here, or when no human had replied yet (a triage bot that
+    # escalates without answering). Both tests use only this conversation's events,
+    # which keeps facts independent of when agent.upserted events arrive.
+    ai_authors = (
+        messages.filter(messages.author_kind == AI)
+        .select("conversation_id", "agent_id", is_ai_author=ibis.literal(True))
+        .distinct()
+    )
+    first_human = (
+        messages.filter((messages.direction == "outbound") & (messages.author_kind == HUMAN))
+        .group_by("conversation_id")
+        .aggregate(first_human_reply_at=_.occurred_at.min())
+    )
+    escalations = e.filter(e.type == "conversation.escalated")
+    escalations = attach(
+        escalations.mutate(agent_id=escalations.from_agent_id),
+        [ai_authors],
+        ("conversation_id", "agent_id"),
+    )
+    escalations = attach(escalations, [first_human], ("conversation_id",))
+    handoffs = escalations.filter(
+        escalations.is_ai_author.fill_null(False)
+        | escalations.first_human_reply_at.isnull()
+        | (escalations.occurred_at < escalations.first_human_reply_at)
+    ).select(*_SEQUENCE_COLUMNS)
+    # The joins relax nullability; one schema for both sides of the union.
+    m = messages.union(handoffs.cast(messages.schema()))
     m = m.mutate(
-        is_inbound=m.direction == "inbound",
-        is_reply=(m.direction == "outbound") & m.author_kind.isin([HUMAN, AI]),
-        # A handoff leaves the customer waiting for a human even though the bot
-        # answered: it starts a wait without being a customer message or a turn.
+        is_inbound=(m.direction == "inbound").fill_null(False),
+        is_reply=(m.direction == "outbound").fill_null(False),
         is_handoff=m.type == "conversation.escalated",
     )
-    m = m.filter(m.is_inbound.fill_null(False) | m.is_reply.fill_null(False) | m.is_handoff)
-    m = m.mutate(
-        is_inbound=m.is_inbound.fill_null(False), is_reply=m.is_reply.fill_null(False)
-    )
     window = in_order(m, "conversation_id")
+    earlier = ibis.window(
+        group_by=m.conversation_id, order_by=[m.occurred_at, m.id], rows=(None, -1)
+    )
     m = m.mutate(
-        previous_at=m.occurred_at.lag().over(window),
-        previous_inbound=m.is_inbound.lag().over(window),
-        # Replies before this row: inbound rows with the same value form the run of
-        # customer messages that this conversation's next reply answers.
+        # The latest earlier message (a handoff is not a message): what a reply answers.
+        previous_at=m.is_handoff.ifelse(ibis.null("timestamp"), m.occurred_at).max().over(earlier),
+        # Replies before this row: the customer messages (and handoffs) sharing a value
+        # form what this conversation's next reply answers.
         exchange=flag(m.is_reply).cumsum().over(window) - flag(m.is_reply),
     )
     waiting = (
         m.filter(m.is_inbound | m.is_handoff)
         .group_by(["conversation_id", "exchange"])
-        .aggregate(waiting_since=_.occurred_at.min())
+        .aggregate(
+            waiting_since=_.occurred_at.min(),
+            customer_waiting_since=_.occurred_at.min(where=_.is_inbound),
+        )
     )
     m = attach(m, [waiting], ("conversation_id", "exchange"))
     return m.mutate(
-        answers_customer=m.previous_inbound.fill_null(False),
+        # A turn: a run of customer messages answered by a public reply.
+        answers_customer=m.is_reply & m.customer_waiting_since.notnull(),
         # Handle-time estimate: the time since the message this reply follows, capped.
         estimate=m.previous_at.isnull().ifelse(
             0.0,
-            ibis.least(seconds_between(m.previous_at, m.occurred_at), 900.0),
+            ibis.least(seconds_between(m.previous_at, m.occurred_at), estimate_cap_seconds),
         ),
     )
 
 
 def status_sequence(events: ir.Table) -> ir.Table:
-    s = events.filter(events.type == "conversation.status_changed")
+    s = events.filter(events.type == "conversation.status_changed").select(
+        "id", "conversation_id", "occurred_at", "status"
+    )
     window = in_order(s, "conversation_id")
-    s = s.mutate(previous_status=s.status.lag().over(window))
+    s = s.mutate(
+        previous_status=s.status.lag().over(window),
+        next_change_at=s.occurred_at.lead().over(window),
+    )
     return s.mutate(
         is_reopen=(s.status != "resolved") & (s.previous_status == "resolved"),
     )
@@ -411,8 +455,11 @@ def agent_conversation_facts(
         first_reply_at=replies.occurred_at.min(),
         estimated_seconds=replies.estimate.sum(),
     )
-    first_reply = replies.mutate(
-        _rank=ibis.row_number().over(in_order(replies, "conversation_id", "agent_id"))
+    # The agent's first reply that answered someone waiting: a follow-up sent while
+    # nobody waited gives no sample, and does not hide a later real answer.
+    answering = replies.filter(replies.waiting_since.notnull())
+    first_reply = answering.mutate(
+        _rank=ibis.row_number().over(in_order(answering, "conversation_id", "agent_id"))
     ).filter(_._rank == 0)
 
     assigned = e.filter((e.type == "conversation.assigned") & e.agent_id.notnull())
@@ -432,12 +479,9 @@ def agent_conversation_facts(
         assigned_at=_.assigned_at.max()
     )
     clock = clock.mutate(
-        agent_first_response_seconds=_.waiting_since.isnull().ifelse(
-            ibis.null("float64"),
-            seconds_between(
-                ibis.coalesce(ibis.greatest(_.waiting_since, _.assigned_at), _.waiting_since),
-                _.reply_at,
-            ),
+        agent_first_response_seconds=seconds_between(
+            ibis.coalesce(ibis.greatest(_.waiting_since, _.assigned_at), _.waiting_since),
+            _.reply_at,
         )
     ).select("conversation_id", "agent_id", "agent_first_response_seconds")
 
@@ -466,7 +510,9 @@ def agent_conversation_facts(
         .distinct()
     )
     rows = attach(
-        keys, [reply_totals, clock, was_assigned, mentioned, logged], ("conversation_id", "agent_id")
+        keys,
+        [reply_totals, clock, was_assigned, mentioned, logged],
+        ("conversation_id", "agent_id"),
     )
     conversation = conversations.select(
         "conversation_id",
@@ -523,23 +569,12 @@ _AGENT_COLUMNS = (
 
 
 def resolution_facts(status: ir.Table, conversations: ir.Table) -> ir.Table:
-    """Each change into `resolved`, with when it was next undone (if ever).
+    """Each `resolved` status change, with the time of the next status change (if any).
 
     `status` is the materialised `status_sequence`.
     """
-    s = status
-    entered = s.filter(
-        (s.status == "resolved") & (s.previous_status.isnull() | (s.previous_status != "resolved"))
-    )
-    undone = s.filter(s.is_reopen).select(
-        "conversation_id", reopened_at=_.occurred_at
-    )
-    pairs = entered.left_join(
-        undone,
-        [entered.conversation_id == undone.conversation_id, undone.reopened_at > entered.occurred_at],
-    )
-    resolved = pairs.group_by(["conversation_id", "occurred_at"]).aggregate(
-        next_change_at=_.reopened_at.min()
+    resolved = status.filter(status.status == "resolved").select(
+        "conversation_id", "occurred_at", "next_change_at"
     )
     conversation = conversations.select(
         "conversation_id",
@@ -551,20 +586,17 @@ def resolution_facts(status: ir.Table, conversations: ir.Table) -> ir.Table:
         "team_id",
         "assignee_id",
     )
-    return (
-        resolved.join(conversation, "conversation_id")
-        .select(
-            "conversation_id",
-            resolved_at=_.occurred_at,
-            next_change_at=_.next_change_at,
-            channel=_.channel,
-            inbox_id=_.inbox_id,
-            inquiry=_.inquiry,
-            customer_tier=_.customer_tier,
-            language=_.language,
-            team_id=_.team_id,
-            assignee_id=_.assignee_id,
-        )
+    return resolved.join(conversation, "conversation_id").select(
+        "conversation_id",
+        resolved_at=_.occurred_at,
+        next_change_at=_.next_change_at,
+        channel=_.channel,
+        inbox_id=_.inbox_id,
+        inquiry=_.inquiry,
+        customer_tier=_.customer_tier,
+        language=_.language,
+        team_id=_.team_id,
+        assignee_id=_.assignee_id,
     )
 
 
@@ -573,4 +605,3 @@ def agents(events: ir.Table) -> ir.Table:
     return latest_row(upserts, "agent_id").select(
         "agent_id", "name", "email", "kind", "team_ids", "active"
     )
-

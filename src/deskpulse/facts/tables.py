@@ -72,7 +72,9 @@ AGENT_CONVERSATION_FACTS: dict[str, str] = {
     "replies": "int64",
     "replies_as_is": "int64",  # AI draft sent as is
     "replies_edited": "int64",  # AI draft edited
-    "replies_scratch": "int64",  # written from scratch (human) — AI agents' own replies count here too
+    # Human replies written without an AI draft. AI agents' own replies are in
+    # `replies` but in none of the three assist columns: AI assist describes humans.
+    "replies_scratch": "int64",
     "first_reply_at": "timestamp",
     "agent_first_response_seconds": "float64",  # null when no customer was waiting
     "mentions": "int64",

@@ -73,9 +73,19 @@ INQUIRY_INDEX: dict[str, int] = {inq.name: i for i, inq in enumerate(INQUIRIES)}
 # Some inquiries gravitate to some channels: people phone about money and complain in
 # public, and paperwork goes by email.
 CHANNEL_INQUIRY_BOOST: dict[str, dict[str, float]] = {
-    "voice": {"billing_dispute": 2.2, "payment_failed": 1.8, "complaint": 1.6, "account_access": 1.4},
+    "voice": {
+        "billing_dispute": 2.2,
+        "payment_failed": 1.8,
+        "complaint": 1.6,
+        "account_access": 1.4,
+    },
     "social": {"complaint": 3.0, "shipping_delay": 1.8, "delivery_damage": 1.5, "bug_report": 1.3},
-    "email": {"invoice_request": 1.8, "refund_request": 1.4, "data_export": 1.6, "integration_setup": 1.4},
+    "email": {
+        "invoice_request": 1.8,
+        "refund_request": 1.4,
+        "data_export": 1.6,
+        "integration_setup": 1.4,
+    },
     "sms": {"order_status": 1.8, "shipping_delay": 1.5, "password_reset": 1.3},
     "chat": {"product_question": 1.3, "password_reset": 1.2, "change_plan": 1.2},
 }
@@ -90,14 +100,15 @@ class ChannelDef:
     customer_reply: float  # median seconds the customer takes to answer
     sigma: float  # lognormal spread of those delays
     csat_response: float  # chance a resolved conversation gets a CSAT answer
+    cap: float  # longest plausible single reply delay, in seconds
 
 
 CHANNELS: tuple[ChannelDef, ...] = (
-    ChannelDef("chat", 0.36, 100, 70, 60, 0.8, 0.29),
-    ChannelDef("email", 0.30, 3.5 * HOUR, 3 * HOUR, 5 * HOUR, 1.0, 0.27),
-    ChannelDef("voice", 0.14, 35, 35, 30, 0.7, 0.16),
-    ChannelDef("social", 0.10, 40 * 60, 30 * 60, 60 * 60, 0.9, 0.19),
-    ChannelDef("sms", 0.10, 15 * 60, 15 * 60, 20 * 60, 0.9, 0.23),
+    ChannelDef("chat", 0.36, 100, 70, 60, 0.8, 0.29, 2 * HOUR),
+    ChannelDef("email", 0.30, 3.5 * HOUR, 3 * HOUR, 5 * HOUR, 1.0, 0.27, 5 * DAY),
+    ChannelDef("voice", 0.14, 35, 35, 30, 0.7, 0.16, 20 * 60),
+    ChannelDef("social", 0.10, 40 * 60, 30 * 60, 60 * 60, 0.9, 0.19, 2 * DAY),
+    ChannelDef("sms", 0.10, 15 * 60, 15 * 60, 20 * 60, 0.9, 0.23, 2 * DAY),
 )
 CHANNEL_INDEX: dict[str, int] = {ch.name: i for i, ch in enumerate(CHANNELS)}
 
@@ -198,9 +209,7 @@ class Org:
     team_of_inquiry: list[int]  # inquiry index -> team index
     # Routing tables per roster period: roster changes when someone joins or leaves.
     roster_changes: list[int] = field(default_factory=list)
-    routing: dict[tuple[int, int, int], tuple[list[float], list[int]]] = field(
-        default_factory=dict
-    )
+    routing: dict[tuple[int, int, int], tuple[list[float], list[int]]] = field(default_factory=dict)
 
     def route(self, team: int, inquiry: int, t: int, r: float) -> int:
         """A human agent for (team, inquiry) at time t; `r` is a uniform draw in [0, 1)."""
@@ -340,16 +349,17 @@ def build_org(rng: Random, *, agents: int, ai_agents: int, teams: int, start: in
 
 
 def _build_routing(org: Org) -> None:
-    changes = sorted(
-        {a.active_from for a in org.agents if a.active_from > 0}
-        | {a.active_until for a in org.agents}
-    )
+    changes = sorted({a.active_from for a in org.agents} | {a.active_until for a in org.agents})
     org.roster_changes = changes
     # Period p covers [changes[p-1], changes[p]); probe each with its first instant.
     probes = [changes[0] - 1, *changes]
     for period, probe in enumerate(probes):
         for team, members in enumerate(org.humans_by_team):
-            active = [a for a in members if org.agents[a].active_from <= probe < org.agents[a].active_until]
+            active = [
+                a
+                for a in members
+                if org.agents[a].active_from <= probe < org.agents[a].active_until
+            ]
             if not active:
                 # A team never empties in practice (turnover only touches teams of 3+),
                 # but a tiny org may: fall back to the whole roster rather than fail.

@@ -160,12 +160,16 @@ OPENINGS_I18N: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "de": {
         "order_status": ("wo ist meine Bestellung {order}? Sie steht noch auf in Bearbeitung.",),
-        "shipping_delay": ("mein Paket mit {carrier} sollte am {date} kommen und ist immer noch nicht da.",),
+        "shipping_delay": (
+            "mein Paket mit {carrier} sollte am {date} kommen und ist immer noch nicht da.",
+        ),
         "delivery_damage": ("mein {product} ist beschädigt angekommen. Bestellung {order}.",),
         "return_request": ("ich möchte den {product} aus Bestellung {order} zurücksenden.",),
         "product_question": ("funktioniert der {product} mit {integration}?",),
         "complaint": ("ich schreibe zum dritten Mal und niemand hilft mir. Sehr enttäuschend.",),
-        "password_reset": ("ich habe mein Passwort vergessen und die Mail zum Zurücksetzen kommt nicht an.",),
+        "password_reset": (
+            "ich habe mein Passwort vergessen und die Mail zum Zurücksetzen kommt nicht an.",
+        ),
         "account_access": ("ich komme nicht mehr in mein Konto, es erscheint {error}.",),
         "cancel_subscription": ("bitte kündigen Sie mein Abo für den {plan}-Tarif.",),
         "address_change": ("ich muss die Lieferadresse für Bestellung {order} ändern.",),
@@ -182,12 +186,16 @@ OPENINGS_I18N: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "fr": {
         "order_status": ("où en est ma commande {order} ? Elle est toujours en traitement.",),
-        "shipping_delay": ("mon colis {carrier} devait arriver le {date} et il n'est toujours pas là.",),
+        "shipping_delay": (
+            "mon colis {carrier} devait arriver le {date} et il n'est toujours pas là.",
+        ),
         "delivery_damage": ("mon {product} est arrivé cassé. Commande {order}.",),
         "return_request": ("je voudrais retourner le {product} de la commande {order}.",),
         "product_question": ("est-ce que le {product} fonctionne avec {integration} ?",),
         "complaint": ("c'est la troisième fois que j'écris et personne ne répond. Très déçu.",),
-        "password_reset": ("j'ai oublié mon mot de passe et l'e-mail de réinitialisation n'arrive pas.",),
+        "password_reset": (
+            "j'ai oublié mon mot de passe et l'e-mail de réinitialisation n'arrive pas.",
+        ),
         "account_access": ("je n'arrive plus à me connecter, j'ai l'erreur {error}.",),
         "cancel_subscription": ("merci de résilier mon abonnement {plan}.",),
         "address_change": ("je dois changer l'adresse de livraison de la commande {order}.",),
@@ -196,7 +204,9 @@ OPENINGS_I18N: dict[str, dict[str, tuple[str, ...]]] = {
         "payment_failed": ("le paiement avec ma {card} échoue à chaque fois.",),
         "change_plan": ("je veux passer au forfait {plan}, comment est calculé le prix ?",),
         "invoice_request": ("pouvez-vous m'envoyer la facture du {date} ?",),
-        "technical_issue": ("l'application plante à l'ouverture du tableau de bord, erreur {error}.",),
+        "technical_issue": (
+            "l'application plante à l'ouverture du tableau de bord, erreur {error}.",
+        ),
         "bug_report": ("je crois qu'il y a un bug : le bouton d'export ne fait rien.",),
         "feature_request": ("ce serait bien d'avoir une intégration avec {integration}.",),
         "integration_setup": ("la connexion à {integration} échoue avec {error}.",),

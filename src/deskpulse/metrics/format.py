@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from deskpulse.metrics.registry import Metric
 
-EMPTY = "–"
+EMPTY = "\u2013"  # an en dash: no sample, not zero
 
 
 def format_duration(seconds: float) -> str:

@@ -41,7 +41,12 @@ from deskpulse.metrics.registry import (
 PeriodName = Literal["7d", "14d", "30d", "90d", "custom"]
 GroupBy = Literal["agent", "team", "channel", "inquiry", "day", "week"]
 TIME_GROUPS = ("day", "week")
-_GROUP_COLUMNS = {"agent": "agent_id", "team": "team_id", "channel": "channel", "inquiry": "inquiry"}
+_GROUP_COLUMNS = {
+    "agent": "agent_id",
+    "team": "team_id",
+    "channel": "channel",
+    "inquiry": "inquiry",
+}
 _FILTER_COLUMNS = {
     "team": "team_id",
     "channel": "channel",
@@ -185,7 +190,9 @@ class QueryResult:
 def resolve_period(q: Query, store: Store) -> Period:
     tz = store.settings.tz
     if q.period == "custom":
-        assert q.start is not None and q.end is not None  # checked by the model
+        # The model already refused a custom period without both ends.
+        assert q.start is not None
+        assert q.end is not None
         return custom_period(q.start, q.end, tz)
     as_of = q.as_of or datetime.now(UTC)
     return named_period(q.period, as_of, tz)
@@ -319,8 +326,9 @@ def query(
     for scan_metrics, (group_names, frame) in scanned:
         for record in frame:
             group = {name: _group_value(record[name]) for name in group_names}
-            key = tuple(group[name] for name in group_names)
-            row = rows.setdefault(key, ResultRow(group=group))
+            row = rows.setdefault(
+                tuple(group[name] for name in group_names), ResultRow(group=group)
+            )
             if previous is not None and row.previous is None:
                 row.previous = {}
             for metric in scan_metrics:
@@ -376,16 +384,14 @@ def _compiled(store: Store, shape: _ScanShape) -> tuple[str, list[str]]:
 
 
 def _scan(store: Store, shape: _ScanShape) -> tuple[ir.Table, list[str]]:
-    filters = Filters(**{name: "?" for name in shape.filters})
+    filters = Filters(**dict.fromkeys(shape.filters, "?"))
     t = _filtered(store, shape.table, filters)
     metrics = [REGISTRY[name] for name in shape.metrics]
     sources = [_source_of(m, shape.by_agent) for m in metrics]
     first_span = "previous" if shape.compare else "period"
     columns = sorted({s.time_column for s in sources})
     t = t.filter(
-        ibis.or_(
-            *[(t[c] >= t[f"{first_span}_start"]) & (t[c] < t.period_end) for c in columns]
-        )
+        ibis.or_(*[(t[c] >= t[f"{first_span}_start"]) & (t[c] < t.period_end) for c in columns])
     )
 
     time_group = next((g for g in shape.group_by if g in TIME_GROUPS), None)

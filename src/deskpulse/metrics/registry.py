@@ -111,16 +111,12 @@ def _sum_of(columns: tuple[str, ...]) -> Aggregate:
 _ASSIST_COLUMNS = ("replies_as_is", "replies_edited", "replies_scratch")
 
 
-def _c(
-    time_column: str, value: Aggregate, sample: Aggregate, table: str = CONVERSATIONS
-) -> Source:
+def _c(time_column: str, value: Aggregate, sample: Aggregate, table: str = CONVERSATIONS) -> Source:
     return Source(table=table, time_column=time_column, value=value, sample=sample)
 
 
 def _a(time_column: str, value: Aggregate, sample: Aggregate) -> Source:
-    return Source(
-        table=AGENT_CONVERSATIONS, time_column=time_column, value=value, sample=sample
-    )
+    return Source(table=AGENT_CONVERSATIONS, time_column=time_column, value=value, sample=sample)
 
 
 def _handled_count(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
@@ -442,15 +438,17 @@ _METRICS: tuple[Metric, ...] = (
         "percent",
         _c(
             "csat_at",
-            lambda t, inside: (t.csat_score >= 4).ifelse(1.0, 0.0).mean(
-                where=inside & t.csat_score.notnull()
+            lambda t, inside: (
+                (t.csat_score >= 4).ifelse(1.0, 0.0).mean(where=inside & t.csat_score.notnull())
             ),
             _present("csat_score"),
         ),
         per_agent=_a(
             "csat_at",
-            lambda t, inside: (t.csat_score >= 4).ifelse(1.0, 0.0).mean(
-                where=inside & t.handled & t.csat_score.notnull()
+            lambda t, inside: (
+                (t.csat_score >= 4)
+                .ifelse(1.0, 0.0)
+                .mean(where=inside & t.handled & t.csat_score.notnull())
             ),
             lambda t, inside: t.csat_score.count(where=inside & t.handled),
         ),

@@ -49,7 +49,7 @@ def build_report(
     )
     directory = agent_directory(store)
     team_row = team.single()
-    agents = []
+    agents: list[dict[str, Any]] = []
     for row in board.rows:
         agent_id = row.group["agent"]
         if agent_id is None:
@@ -63,12 +63,10 @@ def build_report(
                 "metrics": {name: value.as_json() for name, value in row.metrics.items()},
             }
         )
-    agents.sort(key=lambda a: (-(a["metrics"]["handled"]["value"] or 0), a["name"]))
+    agents.sort(key=lambda a: (-int(a["metrics"]["handled"]["value"] or 0), str(a["name"])))
     return {
         "period": {**team.period.as_json(), "name": period},
-        "previous_period": None
-        if team.previous_period is None
-        else team.previous_period.as_json(),
+        "previous_period": None if team.previous_period is None else team.previous_period.as_json(),
         "team": {name: value.as_json() for name, value in team_row.metrics.items()},
         "team_previous": {
             name: value.as_json() for name, value in (team_row.previous or {}).items()
