@@ -205,7 +205,7 @@ def _import(settings: Settings, files: list[str]) -> Any:
             summary = import_sources(
                 store,
                 ["-" if name == "-" else Path(name) for name in files],
-                progress=lambda done: progress.update(task, completed=done),
+                progress=lambda read: progress.advance(task, read),
             )
         _refresh(store)
     return summary
@@ -232,16 +232,14 @@ def _print_import(summary: Any) -> None:
     table.add_row("duplicates", f"{summary.duplicates:,}")
     table.add_row("rejected", f"{summary.rejected:,}")
     console.print(table)
-    reasons = getattr(summary, "by_reason", None) or {}
-    if reasons:
-        top = Table(title="rejected, by reason")
+    if summary.rejected_by_field:
+        top = Table(title="rejected, by the field they name")
         top.add_column("field")
-        top.add_column("reason")
         top.add_column("events", justify="right")
-        for (field, reason), count in sorted(reasons.items(), key=lambda kv: -kv[1])[:10]:
-            top.add_row(str(field or "-"), str(reason), f"{count:,}")
+        for field, count in summary.rejected_by_field.most_common(10):
+            top.add_row(field, f"{count:,}")
         console.print(top)
-        console.print("see every rejected event with [bold]deskpulse rejected[/]")
+        console.print("every rejected event, with its reason: [bold]deskpulse rejected[/]")
 
 
 @app.command("import")
@@ -350,11 +348,15 @@ def _print_report(report: dict[str, Any]) -> None:
     kpis.add_column("value", justify="right")
     kpis.add_column("n", justify="right")
     kpis.add_column("previous", justify="right")
+    estimated = report["team"].get("aht_estimated_rate", {}).get("value") or 0
     for name, cell in report["team"].items():
         metric = REGISTRY[name]
         before = report["team_previous"].get(name, {"value": None})
+        label = metric.label
+        if name == "aht_mean" and estimated > 0:
+            label += f" (estimated for {100 * estimated:.0f}%)"
         kpis.add_row(
-            metric.label,
+            label,
             format_value(metric, cell["value"]),
             f"{cell['n']:,}",
             format_value(metric, before["value"]),

@@ -413,6 +413,29 @@ _METRICS: tuple[Metric, ...] = (
             lambda t, inside: t.handle_seconds.count(where=inside & t.handled),
         ),
     ),
+    Metric(
+        "aht_estimated_rate",
+        "Handle time estimated",
+        "Share of the conversations behind aht_mean whose handle time is an estimate (no "
+        "work.logged). Wherever AHT is shown, it is marked estimated when this is above 0.",
+        "ratio",
+        "neutral",
+        "percent",
+        _c(
+            "created_at",
+            lambda t, inside: t.handle_time_estimated.ifelse(1.0, 0.0).mean(
+                where=inside & t.handle_seconds.notnull()
+            ),
+            _present("handle_seconds"),
+        ),
+        per_agent=_a(
+            "first_reply_at",
+            lambda t, inside: t.handle_time_estimated.ifelse(1.0, 0.0).mean(
+                where=inside & t.handled & t.handle_seconds.notnull()
+            ),
+            lambda t, inside: t.handle_seconds.count(where=inside & t.handled),
+        ),
+    ),
     # -- surveys -------------------------------------------------------------------------------
     Metric(
         "csat_mean",
@@ -618,5 +641,6 @@ LEADERBOARD_METRICS: tuple[str, ...] = (
     "ai_handled_rate",
     "mentions",
     "aht_mean",
+    "aht_estimated_rate",
     "replies",
 )
