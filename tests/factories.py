@@ -389,6 +389,17 @@ def differences(
     return found[:limit]
 
 
+def expect(row: Row, expected: dict[str, Any]) -> None:
+    """Assert several columns at once, reporting every mismatch (not just the first)."""
+    wrong = [
+        f"{column}: got {row.get(column, '<missing>')!r}, expected {value!r}"
+        for column, value in expected.items()
+        if column not in row or not _same_value(row[column], value)
+    ]
+    keys = {k: row.get(k) for k in ("conversation_id", "agent_id", "resolved_at") if k in row}
+    assert not wrong, f"{keys}:\n  " + "\n  ".join(wrong)
+
+
 def assert_same_facts(left: dict[str, list[Row]], right: dict[str, list[Row]]) -> None:
     diff = differences(left, right)
     assert not diff, "fact tables differ:\n" + "\n".join(diff)
@@ -398,11 +409,12 @@ def assert_same_facts(left: dict[str, list[Row]], right: dict[str, list[Row]]) -
 
 
 @contextmanager
-def scratch_store(backend: str, data_dir: Path) -> Iterator[Store]:
+def scratch_store(backend: str, data_dir: Path, **settings: Any) -> Iterator[Store]:
     """An empty store on `backend` ("duckdb" or "postgres"), closed (and its PostgreSQL
-    database dropped) afterwards. PostgreSQL needs DESKPULSE_TEST_POSTGRES_URL."""
+    database dropped) afterwards; `settings` override Settings fields. PostgreSQL needs
+    DESKPULSE_TEST_POSTGRES_URL."""
     if backend == "duckdb":
-        opened = open_store(Settings(data_dir=data_dir))
+        opened = open_store(Settings(data_dir=data_dir, **settings))
         try:
             yield opened
         finally:
@@ -416,7 +428,7 @@ def scratch_store(backend: str, data_dir: Path) -> Iterator[Store]:
         admin.execute(f'CREATE DATABASE "{name}"')
     base, _, _ = server.rpartition("/")
     try:
-        opened = open_store(Settings(data_dir=data_dir, backend_url=f"{base}/{name}"))
+        opened = open_store(Settings(data_dir=data_dir, backend_url=f"{base}/{name}", **settings))
         try:
             yield opened
         finally:

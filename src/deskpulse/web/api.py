@@ -4,23 +4,44 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
+import orjson
 from django.http import Http404, HttpRequest, JsonResponse
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
+from ninja import Query as NinjaQuery
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from pydantic import ValidationError as PydanticValidationError
 
-from deskpulse.events.contract import Rejection, events_json_schema
+from deskpulse.events.contract import Rejection, events_json_schema, parse_event
 from deskpulse.events.ingest import IngestResult, ingest_objects
 from deskpulse.events.store import Store
-from deskpulse.facts.build import refresh_facts
+from deskpulse.facts.build import facts_exist, refresh_facts
+from deskpulse.metrics.query import Filters as MetricsFilters
+from deskpulse.metrics.query import NotVisibleError, QueryError, QueryTimeoutError, query
+from deskpulse.metrics.query import Query as MetricsQuery
+from deskpulse.metrics.report import build_report
 from deskpulse.web import bodies
 from deskpulse.web.auth import TokenAuth, token_of, viewer_for
 from deskpulse.web.errors import ApiError, handle_exception
 from deskpulse.web.runtime import get_store, install_settings
 
 logger = logging.getLogger("deskpulse.web.api")
+
+
+class JsonBodyParser(Parser):
+    """Bodies of typed endpoints: JSON only, with our 415 and 400 instead of ninja's."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        # ninja wraps what this raises in a 400; errors.to_api_error unwraps it again.
+        bodies.require_json(request)
+        return bodies.parse_json(request.body)
+
 
 api = NinjaAPI(
     title="deskpulse API",
@@ -33,6 +54,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=JsonBodyParser(),
 )
 
 for _exception_class in (
@@ -89,8 +111,8 @@ def _errors(*statuses: int) -> dict[int, type[Schema]]:
 
 @api.get("/health", response={200: HealthOut, **_errors(503)}, summary="Liveness and event count")
 def health(request: HttpRequest) -> dict[str, Any]:
-    store = get_store()
     try:
+        store = get_store()
         events = store.count("events")
     except Exception as error:
         logger.exception("health check could not read the event store")
@@ -148,32 +170,72 @@ def post_events(request: HttpRequest) -> dict[str, Any]:
     store = get_store()
     source = f"api:{token.prefix}"
     if body_format == "array":
-        objects = bodies.parse_event_array(body, limits.max_events_per_request)
-        result = ingest_objects(store, objects, source)
+        values = bodies.parse_event_array(body, limits.max_events_per_request)
+        reasons: dict[int, str] = {}
     else:
         lines = bodies.parse_event_lines(body, limits.max_events_per_request)
-        result = _with_line_errors(ingest_objects(store, lines.values, source), lines)
+        values, reasons = lines.values, dict(lines.malformed)
+    result = _ingest(store, values, reasons, source)
     if result.accepted:
         _refresh_facts(store)
     return result.as_json()
 
 
-def _with_line_errors(result: IngestResult, lines: bodies.JsonLines) -> IngestResult:
-    """Give unparseable lines their parse error as the reason.
+def _ingest(store: Store, values: list[Any], reasons: dict[int, str], source: str) -> IngestResult:
+    """ingest_objects, with our own reason for the entries listed in `reasons`.
 
-    They went through ingest_objects as their raw text, so their index and stored raw
-    text are right and the store keeps them with the rejected events; only the reason
-    ("event must be a JSON object") is replaced by the more useful parse error.
+    Those entries (lines that are not JSON) are handed to ingest_objects as their raw
+    text: it rejects them at their own index and keeps their text with the rejected
+    events, and only the reason it gives ("event must be a JSON object") is replaced by
+    the more useful one here.
     """
-    if not lines.malformed:
+    try:
+        result = ingest_objects(store, values, source)
+    except Exception:
+        # Validation must answer every bad event with a rejection; if one makes it raise
+        # instead, refuse that event alone rather than fail the batch with a 500.
+        # Validation runs before anything is stored, so retrying the batch is safe.
+        crashing = _events_that_crash_validation(values)
+        if not crashing:
+            raise
+        logger.exception(
+            "event validation raised instead of rejecting events at %s; refusing them",
+            sorted(crashing),
+        )
+        for index, reason in crashing.items():
+            values[index] = _as_text(values[index])
+            reasons[index] = reason
+        result = ingest_objects(store, values, source)
+    if not reasons:
         return result
     rejected = [
-        Rejection(index=r.index, id=None, field=None, reason=lines.malformed[r.index])
-        if r.index in lines.malformed
+        Rejection(index=r.index, id=None, field=None, reason=reasons[r.index])
+        if r.index in reasons
         else r
         for r in result.rejected
     ]
     return IngestResult(accepted=result.accepted, duplicates=result.duplicates, rejected=rejected)
+
+
+def _events_that_crash_validation(values: list[Any]) -> dict[int, str]:
+    crashing: dict[int, str] = {}
+    for index, value in enumerate(values):
+        try:
+            parse_event(value, index)
+        except Exception as error:
+            crashing[index] = f"event could not be validated: {_first_line(str(error))}"
+    return crashing
+
+
+def _as_text(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return repr(value)
+
+
+def _first_line(text: str) -> str:
+    return (text.strip().splitlines() or ["invalid value"])[0][:200]
 
 
 def _refresh_facts(store: Store) -> None:
@@ -192,44 +254,111 @@ def _refresh_facts(store: Store) -> None:
 # -- metrics -------------------------------------------------------------------------------
 
 
-def _metrics_unavailable(what: str) -> ApiError:
-    return ApiError(501, "not_implemented", f"{what} is not available in this version")
+def _store_with_facts() -> Store:
+    """The store, with fact tables to query even before the first event arrives."""
+    store = get_store()
+    if not facts_exist(store):
+        # A fresh install has no fact tables until its first refresh; building the empty
+        # tables lets a query answer "no data" (n = 0) instead of failing.
+        refresh_facts(store)
+    return store
+
+
+@contextmanager
+def _metrics_errors() -> Iterator[None]:
+    """The metrics layer's typed errors, as API errors."""
+    try:
+        yield
+    except QueryError as error:
+        raise ApiError(422, "invalid_query", error.message, error.field) from None
+    except NotVisibleError:
+        # 404 rather than 403: whether another agent's data exists is not revealed.
+        raise ApiError(404, "not_found", "no such agent") from None
+    except QueryTimeoutError as error:
+        raise ApiError(504, "query_timeout", str(error)) from None
 
 
 @api.post(
     "/query",
     auth=TokenAuth("read"),
-    response={200: dict[str, Any], **_errors(400, 401, 403, 413, 415, 422)},
+    response={200: dict[str, Any], **_errors(400, 401, 403, 404, 413, 415, 422, 504)},
     summary="Run one metrics query",
+    description=(
+        "The query object behind every dashboard tile. Agents' tokens only ever see their "
+        "own agent rows."
+    ),
 )
-def post_query(request: HttpRequest) -> Any:
+def post_query(request: HttpRequest, payload: MetricsQuery) -> dict[str, Any]:
+    viewer = viewer_for(token_of(request))
+    with _metrics_errors():
+        return query(_store_with_facts(), payload, viewer).as_json()
+
+
+class ReportParams(Schema):
+    period: Literal["7d", "14d", "30d", "90d", "custom"] = "30d"
+    as_of: str | None = Field(
+        default=None,
+        description="end of the period: a date (through that day) or a timestamp with offset",
+    )
+    start: str | None = Field(default=None, alias="from", description="custom period start")
+    end: str | None = Field(default=None, alias="to", description="custom period end")
+    team: str | None = None
+    channel: str | None = None
+    inbox: str | None = None
+    inquiry: str | None = None
+    customer_tier: str | None = None
+    language: str | None = None
+
+
+def _moment(value: str | None, name: str, tz: ZoneInfo, *, day_end: bool) -> datetime | None:
+    """A timestamp with offset, or a date meaning its start (or, with day_end, its end)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
     try:
-        from deskpulse.metrics.query import Query, query
-    except ModuleNotFoundError as missing:
-        if missing.name and missing.name.startswith("deskpulse.metrics"):
-            raise _metrics_unavailable("the query API") from missing
-        raise
-    token = token_of(request)
-    bodies.require_json(request)
-    data = bodies.parse_json(bodies.read_body(request, install_settings().max_request_bytes))
-    parsed = Query.model_validate(data)
-    viewer = viewer_for(token)
-    return query(get_store(), parsed, viewer)
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            if day_end:
+                day += timedelta(days=1)
+            return datetime.combine(day, time(0), tzinfo=tz)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"{name}: use a date (2026-03-31) or a timestamp with an offset "
+            "(2026-03-31T18:00:00+00:00; write + as %2B in a URL)",
+            name,
+        )
+    return moment
 
 
 @api.get(
     "/report",
     auth=TokenAuth("read"),
-    response={200: dict[str, Any], **_errors(401, 403, 422)},
-    summary="The analytics report for a period",
+    response={200: dict[str, Any], **_errors(401, 403, 404, 422, 504)},
+    summary="Team KPIs with the previous period, and the agent leaderboard",
 )
-def get_report(request: HttpRequest, period: str = "30d", as_of: str | None = None) -> Any:
-    try:
-        from deskpulse.metrics.report import build_report
-    except ModuleNotFoundError as missing:
-        if missing.name and missing.name.startswith("deskpulse.metrics"):
-            raise _metrics_unavailable("the report API") from missing
-        raise
-    token = token_of(request)
-    viewer = viewer_for(token)
-    return build_report(get_store(), period=period, as_of=as_of, viewer=viewer)
+def get_report(request: HttpRequest, params: NinjaQuery[ReportParams]) -> dict[str, Any]:
+    viewer = viewer_for(token_of(request))
+    tz = install_settings().tz
+    filters = MetricsFilters(
+        team=params.team,
+        channel=params.channel,
+        inbox=params.inbox,
+        inquiry=params.inquiry,
+        customer_tier=params.customer_tier,
+        language=params.language,
+    )
+    with _metrics_errors():
+        return build_report(
+            _store_with_facts(),
+            period=params.period,
+            as_of=_moment(params.as_of, "as_of", tz, day_end=True),
+            start=_moment(params.start, "from", tz, day_end=False),
+            end=_moment(params.end, "to", tz, day_end=True),
+            filters=filters,
+            viewer=viewer,
+        )

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from deskpulse.web.accounts.models import ApiToken, Profile
-from deskpulse.web.accounts.tokens import TokenRejected, authenticate_token
+from deskpulse.web.accounts.tokens import TokenRejectedError, authenticate_token
 from deskpulse.web.errors import ApiError
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken:
         try:
             api_token = authenticate_token(token)
-        except TokenRejected as rejected:
+        except TokenRejectedError as rejected:
             raise ApiError(
                 401,
                 rejected.code,
@@ -84,9 +84,7 @@ def viewer_for(token: ApiToken) -> Viewer:
 
     profile = Profile.objects.filter(user_id=token.user_id).first()
     if profile is None:
-        raise ApiError(
-            403, "no_profile", "this token's user has no role on the team; ask an owner"
-        )
+        raise ApiError(403, "no_profile", "this token's user has no role on the team; ask an owner")
     if profile.sees_whole_team:
         return Viewer(agent_id=None)
     if not profile.agent_id:

@@ -13,7 +13,12 @@ from deskpulse.web.errors import ApiError
 
 JSON_TYPES = frozenset({"application/json"})
 JSON_LINES_TYPES = frozenset(
-    {"application/x-ndjson", "application/jsonl", "application/json-lines", "application/x-jsonlines"}
+    {
+        "application/x-ndjson",
+        "application/jsonl",
+        "application/json-lines",
+        "application/x-jsonlines",
+    }
 )
 READ_CHUNK = 256 * 1024
 _BOM = b"\xef\xbb\xbf"
@@ -68,11 +73,17 @@ def read_body(request: HttpRequest, limit: int) -> bytes:
             raise _too_large(limit)
     except ValueError:
         raise ApiError(400, "bad_request", "the Content-Length header is not a number") from None
+    stream: Any = request
+    if not request.META.get("CONTENT_LENGTH") and request.META.get("wsgi.input_terminated"):
+        # A chunked upload has no Content-Length, and Django reads nothing past the
+        # length it was told. gunicorn de-chunks the body and marks its stream as ending
+        # by itself (wsgi.input_terminated), so read that stream directly.
+        stream = request.META["wsgi.input"]
     # Read in chunks so a body that is bigger than it claimed stops at the limit.
     chunks: list[bytes] = []
     size = 0
     while True:
-        chunk = request.read(READ_CHUNK)
+        chunk = stream.read(READ_CHUNK)
         if not chunk:
             break
         size += len(chunk)

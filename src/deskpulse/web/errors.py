@@ -92,12 +92,12 @@ def validation_error(exc: ValidationError) -> ApiError:
     # ninja prefixes the source (body/query/path) and, for a body model, its param name.
     if location and location[0] in {"body", "query", "path", "header", "cookie", "form"}:
         source = location.pop(0)
-        if source == "body" and len(location) > 1 and location[0] == "payload":
+        if source == "body" and location[:1] == ["payload"]:
             location.pop(0)
     field = ".".join(location) or None
     message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
     if first.get("type") == "missing":
-        message = "is required"
+        message = "is required" if location else "the request body is required"
     more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
     text = f"{field}: {message}{more}" if field else f"{message}{more}"
     return ApiError(422, "invalid_request", _first_line(text), field)
@@ -151,7 +151,10 @@ def handle_exception(request: HttpRequest, exc: Exception) -> HttpResponse:
     error = to_api_error(exc)
     if error.status >= 500:
         logger.error(
-            "%s %s failed", request.method, request.path, exc_info=(type(exc), exc, exc.__traceback__)
+            "%s %s failed",
+            request.method,
+            request.path,
+            exc_info=(type(exc), exc, exc.__traceback__),
         )
     return error_response(error)
 

@@ -43,6 +43,12 @@ class Profile(models.Model):
                 condition=models.Q(role__in=["owner", "admin", "agent"]),
                 name="profile_role_known",
             ),
+            # One person per agent id: an agent's numbers belong to exactly one login.
+            models.UniqueConstraint(
+                fields=["agent_id"],
+                condition=models.Q(agent_id__isnull=False),
+                name="profile_agent_id_unique",
+            ),
         ]
 
     def __str__(self) -> str:

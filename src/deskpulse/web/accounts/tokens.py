@@ -37,7 +37,7 @@ class UnknownTokenError(LookupError):
     """No token has that prefix or id."""
 
 
-class TokenRejected(Exception):
+class TokenRejectedError(Exception):
     """A presented token is not accepted; `code` says why (invalid_token, revoked_token)."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -132,8 +132,7 @@ def find_token(prefix_or_id: str | int) -> ApiToken:
         token = ApiToken.objects.select_related("user").filter(pk=int(key)).first()
     if token is None:
         raise UnknownTokenError(
-            f"no API token has the prefix or id {str(prefix_or_id)!r} "
-            "(see `deskpulse token list`)"
+            f"no API token has the prefix or id {str(prefix_or_id)!r} (see `deskpulse token list`)"
         )
     return token
 
@@ -148,20 +147,18 @@ def revoke_token(prefix_or_id: str | int) -> ApiToken:
 
 
 def authenticate_token(plaintext: str) -> ApiToken:
-    """The active token a request presented; raises TokenRejected otherwise."""
+    """The active token a request presented; raises TokenRejectedError otherwise."""
     match = _TOKEN.match(plaintext.strip())
     if match is None:
-        raise TokenRejected("invalid_token", "the API token is not a deskpulse token")
+        raise TokenRejectedError("invalid_token", "the API token is not a deskpulse token")
     token = ApiToken.objects.select_related("user").filter(prefix=match["prefix"]).first()
     # compare_digest keeps the comparison time independent of where the hashes differ.
-    if token is None or not hmac.compare_digest(
-        token.secret_hash, hash_secret(match["secret"])
-    ):
-        raise TokenRejected("invalid_token", "the API token is not valid")
+    if token is None or not hmac.compare_digest(token.secret_hash, hash_secret(match["secret"])):
+        raise TokenRejectedError("invalid_token", "the API token is not valid")
     if token.revoked_at is not None:
-        raise TokenRejected("revoked_token", "the API token has been revoked")
+        raise TokenRejectedError("revoked_token", "the API token has been revoked")
     if not token.user.is_active:
-        raise TokenRejected("invalid_token", "the API token's user is deactivated")
+        raise TokenRejectedError("invalid_token", "the API token's user is deactivated")
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
