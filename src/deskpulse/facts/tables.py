@@ -20,6 +20,7 @@ CONVERSATION_FACTS: dict[str, str] = {
     "team_id": "string",  # latest non-null team_id of conversation.assigned
     "assignee_id": "string",  # latest conversation.assigned agent_id (null = unassigned)
     "first_message_at": "timestamp",  # first inbound message
+    "first_reply_at": "timestamp",  # first public reply by anyone (handled from then on)
     "first_response_at": "timestamp",  # first public reply (human or AI) after the start
     "first_response_seconds": "float64",
     "first_human_response_at": "timestamp",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -219,58 +219,86 @@ def _source_of(metric: Metric, by_agent: bool) -> Source:
     return metric.per_agent
 
 
-PARAMETERS_TABLE = "query_parameters"
-_BOUNDS = ("period_start", "period_end", "previous_start", "previous_end")
+# Compiling a scan costs more than running it, so its SQL is compiled once per shape
+# with sentinel literals in place of the period bounds and filter values, and each run
+# substitutes the real values' literals (rendered by the same compiler). Literals, not
+# a joined parameters table: DuckDB prunes row groups on literal bounds.
+_SENTINEL_TIMES = {
+    "period_start": datetime(1901, 2, 3, 4, 5, 6, 111),
+    "period_end": datetime(1901, 2, 3, 4, 5, 6, 222),
+    "previous_start": datetime(1901, 2, 3, 4, 5, 6, 333),
+    "previous_end": datetime(1901, 2, 3, 4, 5, 6, 444),
+}
 
 
-def _parameters_ddl() -> str:
-    filters = ", ".join(f"filter_{name} TEXT" for name in Filters.model_fields)
-    bounds = ", ".join(f"{name} TIMESTAMP" for name in _BOUNDS)
-    return f"CREATE TEMP TABLE IF NOT EXISTS {PARAMETERS_TABLE} ({bounds}, {filters})"
+def _sentinel_text(name: str) -> str:
+    return f"deskpulse-sentinel-filter-{name}"
 
 
-def _set_parameters(store: Store, period: Period, previous: Period | None, f: Filters) -> None:
-    """Put this query's bounds and filter values where the cached SQL reads them."""
-    store.execute(_parameters_ddl())
-    store.execute(f"DELETE FROM {PARAMETERS_TABLE}")
-    values: list[Any] = [
-        period.start_utc,
-        period.end_utc,
-        None if previous is None else previous.start_utc,
-        None if previous is None else previous.end_utc,
-        *(getattr(f, name) for name in Filters.model_fields),
-    ]
-    marks = ", ".join(["?" if store.backend == "duckdb" else "%s"] * len(values))
-    store.execute(f"INSERT INTO {PARAMETERS_TABLE} VALUES ({marks})", values)
+@dataclass
+class _Bounds:
+    """The sentinel literals a scan compares with; replaced before it runs."""
+
+    period_start: ir.TimestampScalar
+    period_end: ir.TimestampScalar
+    previous_start: ir.TimestampScalar
+    previous_end: ir.TimestampScalar
+
+    @classmethod
+    def sentinels(cls) -> _Bounds:
+        return cls(**{k: ibis.literal(v, type="timestamp") for k, v in _SENTINEL_TIMES.items()})
+
+
+_LITERALS: dict[tuple[str, Any], str] = {}
+
+
+def _literal_sql(store: Store, value: Any) -> str:
+    """How the backend's compiler writes `value` as a literal."""
+    key = (store.backend, value)
+    found = _LITERALS.get(key)
+    if found is None:
+        kind = "timestamp" if isinstance(value, datetime) else "string"
+        compiled = str(store.con.compile(ibis.literal(value, type=kind).name("v")))
+        found = compiled.strip().removeprefix("SELECT").strip().removesuffix('AS "v"').strip()
+        if len(_LITERALS) > 4096:
+            _LITERALS.clear()
+        _LITERALS[key] = found
+    return found
+
+
+def _bind(store: Store, sql: str, period: Period, previous: Period | None, filters: Filters) -> str:
+    values: dict[str, Any] = {
+        "period_start": period.start_utc,
+        "period_end": period.end_utc,
+        "previous_start": None if previous is None else previous.start_utc,
+        "previous_end": None if previous is None else previous.end_utc,
+    }
+    for name, sentinel in _SENTINEL_TIMES.items():
+        if values[name] is not None:
+            sql = sql.replace(_literal_sql(store, sentinel), _literal_sql(store, values[name]))
+    for name in Filters.model_fields:
+        value = getattr(filters, name)
+        if value is not None:
+            sql = sql.replace(_literal_sql(store, _sentinel_text(name)), _literal_sql(store, value))
+    return sql
 
 
 def _filtered(store: Store, table: str, filters: Filters) -> ir.Table:
-    """`table` joined to the one-row parameters table and filtered by it.
-
-    Bounds and filter values are read from that table instead of being written into
-    the SQL as literals, so the compiled SQL depends only on the query's shape and is
-    compiled once (compiling costs more than running it).
-    """
+    """`table` filtered by the (sentinel) filter values of the query's shape."""
     con = store.con
-    parameters = con.table(PARAMETERS_TABLE)
-    t = con.table(table).cross_join(parameters)
+    t = con.table(table)
     for name, column in _FILTER_COLUMNS.items():
         if getattr(filters, name) is not None:
-            t = t.filter(t[column] == t[f"filter_{name}"])
+            t = t.filter(t[column] == _sentinel_text(name))
     if filters.agent is not None:
         if table == AGENT_CONVERSATIONS:
-            t = t.filter(t.agent_id == t.filter_agent)
+            t = t.filter(t.agent_id == _sentinel_text("agent"))
         else:
             # An agent's slice of conversation-level metrics: the conversations they handled.
-            handled = con.table(AGENT_CONVERSATIONS).cross_join(parameters)
-            mine = handled.filter((handled.agent_id == handled.filter_agent) & handled.handled)
+            handled = con.table(AGENT_CONVERSATIONS)
+            mine = handled.filter((handled.agent_id == _sentinel_text("agent")) & handled.handled)
             t = t.filter(t.conversation_id.isin(mine.conversation_id))
     return t
-
-
-def _between(t: ir.Table, column: str, span: str) -> ir.BooleanValue:
-    """Is `column` inside the current ("period") or the "previous" span?"""
-    return (t[column] >= t[f"{span}_start"]) & (t[column] < t[f"{span}_end"])
 
 
 def query(
@@ -288,20 +316,19 @@ def query(
     by_agent = "agent" in q.group_by
     metrics = [REGISTRY[name] for name in q.metrics]
 
-    # One scan per (table, bucket column): with a time group the bucket column must be
-    # shared by every metric in the scan; without one, one scan per table suffices.
-    scans: dict[tuple[str, str | None], list[Metric]] = {}
+    # One scan per (table, time column): the period becomes a range on that column,
+    # which DuckDB prunes by row group, and current vs previous period a GROUP BY key,
+    # so most aggregates need no FILTER clause of their own.
+    scans: dict[tuple[str, str], list[Metric]] = {}
     for metric in metrics:
         source = _source_of(metric, by_agent)
         if "agent" in q.group_by and source.table != AGENT_CONVERSATIONS:
             raise QueryError("group_by", f"{metric.name} has no per-agent reading")
-        key = (source.table, source.time_column if time_group else None)
-        scans.setdefault(key, []).append(metric)
+        scans.setdefault((source.table, source.time_column), []).append(metric)
 
     changes = offset_changes(store.settings.tz, period.start, period.end)
     rows: dict[tuple[Any, ...], ResultRow] = {}
     with store.lock:
-        _set_parameters(store, period, previous, q.filters)
         scanned = [
             (
                 scan_metrics,
@@ -309,6 +336,7 @@ def query(
                     store,
                     _ScanShape(
                         table=table,
+                        time_column=time_column,
                         metrics=tuple(m.name for m in scan_metrics),
                         by_agent=by_agent,
                         group_by=tuple(q.group_by),
@@ -319,9 +347,10 @@ def query(
                         offsets=changes if time_group else (),
                     ),
                     timeout,
+                    lambda sql: _bind(store, sql, period, previous, q.filters),
                 ),
             )
-            for (table, _bucket), scan_metrics in scans.items()
+            for (table, time_column), scan_metrics in scans.items()
         ]
     for scan_metrics, (group_names, frame) in scanned:
         for record in frame:
@@ -329,12 +358,12 @@ def query(
             row = rows.setdefault(
                 tuple(group[name] for name in group_names), ResultRow(group=group)
             )
-            if previous is not None and row.previous is None:
-                row.previous = {}
+            target = row.metrics
+            if record.get(_SPAN) == "previous":
+                row.previous = row.previous if row.previous is not None else {}
+                target = row.previous
             for metric in scan_metrics:
-                row.metrics[metric.name] = _metric_value(metric, record, "")
-                if previous is not None and row.previous is not None:
-                    row.previous[metric.name] = _metric_value(metric, record, "prev_")
+                target[metric.name] = _metric_value(metric, record)
 
     if not q.group_by and not rows:
         rows[()] = ResultRow(group={})
@@ -355,6 +384,7 @@ class _ScanShape:
     """Everything that decides a scan's SQL text; values live in the parameters table."""
 
     table: str
+    time_column: str
     metrics: tuple[str, ...]
     by_agent: bool
     group_by: tuple[str, ...]
@@ -383,16 +413,20 @@ def _compiled(store: Store, shape: _ScanShape) -> tuple[str, list[str]]:
     return compiled
 
 
+_SPAN = "_span"
+
+
 def _scan(store: Store, shape: _ScanShape) -> tuple[ir.Table, list[str]]:
+    """One aggregate over one facts table, for the metrics bucketed by one time column."""
     filters = Filters(**dict.fromkeys(shape.filters, "?"))
     t = _filtered(store, shape.table, filters)
+    bounds = _Bounds.sentinels()
     metrics = [REGISTRY[name] for name in shape.metrics]
     sources = [_source_of(m, shape.by_agent) for m in metrics]
-    first_span = "previous" if shape.compare else "period"
-    columns = sorted({s.time_column for s in sources})
-    t = t.filter(
-        ibis.or_(*[(t[c] >= t[f"{first_span}_start"]) & (t[c] < t.period_end) for c in columns])
-    )
+    when = t[shape.time_column]
+    first = bounds.previous_start if shape.compare else bounds.period_start
+    t = t.filter((when >= first) & (when < bounds.period_end))
+    when = t[shape.time_column]
 
     time_group = next((g for g in shape.group_by if g in TIME_GROUPS), None)
     keys: dict[str, ir.Value] = {}
@@ -401,44 +435,48 @@ def _scan(store: Store, shape: _ScanShape) -> tuple[ir.Table, list[str]]:
             keys[group] = t[_GROUP_COLUMNS[group]]
     bucket_start: ir.TimestampValue | None = None
     if time_group is not None:
-        local = to_local(t[sources[0].time_column], shape.offsets)
-        bucket_start = local.truncate("D" if time_group == "day" else "W")
+        bucket_start = to_local(when, shape.offsets).truncate("D" if time_group == "day" else "W")
         keys[time_group] = bucket_start
+    span_end: ir.Value = bounds.period_end
+    if shape.compare:
+        current = when >= bounds.period_start
+        keys[_SPAN] = current.ifelse("current", "previous")
+        span_end = current.ifelse(bounds.period_end, bounds.previous_end)
 
+    everything = ibis.literal(True)
     aggregates: dict[str, ir.Scalar] = {}
-    spans = [("", "period"), ("prev_", "previous")] if shape.compare else [("", "period")]
     for metric, source in zip(metrics, sources, strict=True):
-        for prefix, span in spans:
-            inside = _between(t, source.time_column, span)
-            if metric.needs_bucket_end:
-                inside = inside & _still_resolved(t, span, time_group, bucket_start, shape)
-            aggregates[f"{prefix}{metric.name}__value"] = source.value(t, inside)
-            aggregates[f"{prefix}{metric.name}__n"] = source.sample(t, inside)
+        inside = everything
+        if metric.needs_bucket_end:
+            inside = _still_resolved(t, span_end, time_group, bucket_start, shape)
+        aggregates[f"{metric.name}__value"] = source.value(t, inside)
+        aggregates[f"{metric.name}__n"] = source.sample(t, inside)
+    group_names = [name for name in keys if name != _SPAN]
     if keys:
-        return t.group_by(**keys).aggregate(**aggregates), list(keys)
-    return t.aggregate(**aggregates), []
+        return t.group_by(**keys).aggregate(**aggregates), group_names
+    return t.aggregate(**aggregates), group_names
 
 
 def _still_resolved(
     t: ir.Table,
-    span: str,
+    span_end: ir.Value,
     time_group: str | None,
     bucket_start: ir.TimestampValue | None,
     shape: _ScanShape,
 ) -> ir.BooleanValue:
     """`resolved` counts a resolution only if nothing undid it before the bucket ended."""
     if time_group is None or bucket_start is None:
-        return t.next_change_at.isnull() | (t.next_change_at >= t[f"{span}_end"])
+        return t.next_change_at.isnull() | (t.next_change_at >= span_end)
     step = ibis.interval(days=1 if time_group == "day" else 7)
     local_next = to_local(t.next_change_at, shape.offsets)
     return t.next_change_at.isnull() | (local_next >= bucket_start + step)
 
 
 def _run_scan(
-    store: Store, shape: _ScanShape, timeout: float
+    store: Store, shape: _ScanShape, timeout: float, bind: Callable[[str], str]
 ) -> tuple[list[str], list[dict[str, Any]]]:
     sql, group_names = _compiled(store, shape)
-    return group_names, _execute(store, sql, timeout)
+    return group_names, _execute(store, bind(sql), timeout)
 
 
 @contextmanager
@@ -499,9 +537,9 @@ def _number(value: Any) -> float | int | None:
     return value  # type: ignore[no-any-return]
 
 
-def _metric_value(metric: Metric, record: dict[str, Any], prefix: str) -> MetricValue:
-    n = int(record.get(f"{prefix}{metric.name}__n") or 0)
-    value = _number(record.get(f"{prefix}{metric.name}__value"))
+def _metric_value(metric: Metric, record: dict[str, Any]) -> MetricValue:
+    n = int(record.get(f"{metric.name}__n") or 0)
+    value = _number(record.get(f"{metric.name}__value"))
     if n == 0:
         value = None  # an empty sample has no value: never 0, never an error
     elif metric.format == "count" and value is not None:

@@ -120,7 +120,8 @@ def _a(time_column: str, value: Aggregate, sample: Aggregate) -> Source:
 
 
 def _handled_count(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
-    return t.conversation_id.nunique(where=inside & t.handled)
+    # One row per agent and conversation: counting rows counts conversations.
+    return t.count(where=inside & t.handled)
 
 
 def _nps(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
@@ -154,21 +155,23 @@ _METRICS: tuple[Metric, ...] = (
         "handled",
         "Conversations handled",
         "Conversations with at least one public reply from an agent, human or AI, bucketed "
-        "by the agent's first reply; per agent, teammate replies count too.",
+        "by the first reply; per agent (by the agent's own first reply), teammate replies "
+        "count too.",
         "count",
         "neutral",
         "count",
-        _a("first_reply_at", _handled_count, _handled_count),
+        _c("first_reply_at", _present("first_reply_at"), _present("first_reply_at")),
         per_agent=_a("first_reply_at", _handled_count, _handled_count),
     ),
     Metric(
         "replies",
         "Replies",
-        "Public replies sent, bucketed by the sender's first reply in the conversation.",
+        "Public replies sent, bucketed by the conversation's first reply (per agent: by the "
+        "agent's own first reply in the conversation).",
         "count",
         "neutral",
         "count",
-        _a("first_reply_at", _sum_of(("replies",)), _count_where(lambda t: t.replies > 0)),
+        _c("first_reply_at", _sum_of(("replies",)), _count_where(lambda t: t.replies > 0)),
         per_agent=_a(
             "first_reply_at", _sum_of(("replies",)), _count_where(lambda t: t.replies > 0)
         ),
@@ -181,12 +184,9 @@ _METRICS: tuple[Metric, ...] = (
         "higher",
         "count",
         # The bucket-end condition is added by the query layer (needs_bucket_end).
-        _c(
-            "resolved_at",
-            lambda t, inside: t.conversation_id.nunique(where=inside),
-            lambda t, inside: t.conversation_id.nunique(where=inside),
-            table=RESOLUTIONS,
-        ),
+        # At most one `resolved` row per conversation is still standing at the end of
+        # a bucket (the bucket's last status change), so counting rows is exact.
+        _c("resolved_at", _count, _count, table=RESOLUTIONS),
         needs_bucket_end=True,
     ),
     # -- response times --------------------------------------------------------------------
