@@ -352,10 +352,11 @@ def main() -> None:
 
         timings = time_dashboard(store, args.runs)
         p50 = statistics.median(timings)
+        p90 = statistics.quantiles(timings, n=10)[-1]
         figures.append(
             (
                 "dashboard payload, 90d (p50)",
-                f"{1000 * p50:.0f} ms (p90 {1000 * statistics.quantiles(timings, n=10)[-1]:.0f} ms)",
+                f"{1000 * p50:.0f} ms (p90 {1000 * p90:.0f} ms)",
                 "<= 150 ms",
                 ratio(p50, 0.150, False),
             )

@@ -15,8 +15,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from deskpulse.events.store import Store
 from factories import (
     MINUTES_PER_DAY,
     Events,
@@ -33,6 +31,8 @@ from factories import (
     snapshot,
 )
 from factories import assert_same_facts as assert_same
+
+from deskpulse.events.store import Store
 
 DAY = MINUTES_PER_DAY
 
