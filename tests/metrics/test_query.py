@@ -242,3 +242,9 @@ def test_report_shape_matches_the_cli_contract(store: Store) -> None:
     assert report["agents"][0]["metrics"]["handled"] == {"value": 2, "n": 2}
     for metric in report["team"]:
         assert metric in REGISTRY
+
+
+def test_a_fresh_install_answers_empty_samples(store: Store) -> None:
+    values = query(store, seven_days("conversations", "csat_mean")).single().metrics
+    assert values["conversations"].as_json() == {"value": None, "n": 0}
+    assert values["csat_mean"].as_json() == {"value": None, "n": 0}

@@ -74,9 +74,13 @@ class _Event(BaseModel):
     @field_validator("occurred_at")
     @classmethod
     def _not_far_future(cls, value: datetime) -> datetime:
-        if value - datetime.now(UTC) > MAX_FUTURE:
+        try:
+            in_utc = value.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 falls before year 1 in UTC
+            raise ValueError("is outside the range of representable times") from None
+        if in_utc - datetime.now(UTC) > MAX_FUTURE:
             raise ValueError("is more than 24 hours in the future")
-        return value.astimezone(UTC)
+        return in_utc
 
 
 class AgentUpserted(_Event):
@@ -318,6 +322,8 @@ def parse_event(raw: Any, index: int = 0) -> _Event | Rejection:
     kind = raw.get("type")
     if kind is None:
         return Rejection(index=index, id=event_id, field="type", reason="is required")
+    if not isinstance(kind, str):
+        return Rejection(index=index, id=event_id, field="type", reason="must be a string")
     if kind not in EVENT_MODELS:
         return Rejection(
             index=index,

@@ -6,7 +6,7 @@ sinks the good ones beside it; refused events are stored with their reason.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,20 +44,34 @@ def currency_rejection(event: _Event, index: int, currency: str) -> Rejection | 
     return None
 
 
-def ingest_objects(store: Store, objects: Sequence[Any], source: str) -> IngestResult:
-    """Validate and store decoded JSON values; returns what happened to each."""
+def ingest_objects(
+    store: Store,
+    objects: Sequence[Any],
+    source: str,
+    *,
+    refused: Mapping[int, str] | None = None,
+) -> IngestResult:
+    """Validate and store decoded JSON values; returns what happened to each.
+
+    `refused` maps positions the caller already knows are bad (a JSON Lines line that
+    does not parse, say; its entry in `objects` is the raw text) to the reason, so they
+    are rejected and kept like any other bad event.
+    """
     rows: list[dict[str, Any]] = []
     row_index: list[int] = []
     rejected: list[Rejection] = []
     for index, raw in enumerate(objects):
+        if refused and index in refused:
+            rejected.append(Rejection(index=index, id=None, field=None, reason=refused[index]))
+            continue
         parsed = parse_event(raw, index)
         if isinstance(parsed, _Event):
-            refused = currency_rejection(parsed, index, store.settings.currency)
-            if refused is None:
+            wrong_currency = currency_rejection(parsed, index, store.settings.currency)
+            if wrong_currency is None:
                 rows.append(event_to_row(parsed))
                 row_index.append(index)
                 continue
-            parsed = refused
+            parsed = wrong_currency
         rejected.append(parsed)
     result = store.append(rows_to_table(rows))
     if rejected:
@@ -84,6 +98,8 @@ def _type_of(raw: Any) -> str | None:
 
 
 def _text_of(raw: Any) -> str:
+    if isinstance(raw, str):
+        return raw
     try:
         return orjson.dumps(raw).decode()
     except TypeError:

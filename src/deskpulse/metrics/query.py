@@ -22,6 +22,7 @@ import ibis.expr.types as ir
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from deskpulse.events.store import Store
+from deskpulse.facts.build import facts_exist
 from deskpulse.metrics.periods import (
     PERIOD_DAYS,
     Period,
@@ -328,6 +329,9 @@ def query(
 
     changes = offset_changes(store.settings.tz, period.start, period.end)
     rows: dict[tuple[Any, ...], ResultRow] = {}
+    if not facts_exist(store):
+        # A fresh install with no events yet: every sample is empty, not an error.
+        scans = {}
     with store.lock:
         scanned = [
             (

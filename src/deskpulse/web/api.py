@@ -10,7 +10,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import orjson
 from django.http import Http404, HttpRequest, JsonResponse
 from ninja import Field, NinjaAPI, Schema
 from ninja import Query as NinjaQuery
@@ -18,7 +17,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from pydantic import ValidationError as PydanticValidationError
 
-from deskpulse.events.contract import Rejection, events_json_schema, parse_event
+from deskpulse.events.contract import events_json_schema
 from deskpulse.events.ingest import IngestResult, ingest_objects
 from deskpulse.events.store import Store
 from deskpulse.facts.build import facts_exist, refresh_facts
@@ -182,60 +181,8 @@ def post_events(request: HttpRequest) -> dict[str, Any]:
 
 
 def _ingest(store: Store, values: list[Any], reasons: dict[int, str], source: str) -> IngestResult:
-    """ingest_objects, with our own reason for the entries listed in `reasons`.
-
-    Those entries (lines that are not JSON) are handed to ingest_objects as their raw
-    text: it rejects them at their own index and keeps their text with the rejected
-    events, and only the reason it gives ("event must be a JSON object") is replaced by
-    the more useful one here.
-    """
-    try:
-        result = ingest_objects(store, values, source)
-    except Exception:
-        # Validation must answer every bad event with a rejection; if one makes it raise
-        # instead, refuse that event alone rather than fail the batch with a 500.
-        # Validation runs before anything is stored, so retrying the batch is safe.
-        crashing = _events_that_crash_validation(values)
-        if not crashing:
-            raise
-        logger.exception(
-            "event validation raised instead of rejecting events at %s; refusing them",
-            sorted(crashing),
-        )
-        for index, reason in crashing.items():
-            values[index] = _as_text(values[index])
-            reasons[index] = reason
-        result = ingest_objects(store, values, source)
-    if not reasons:
-        return result
-    rejected = [
-        Rejection(index=r.index, id=None, field=None, reason=reasons[r.index])
-        if r.index in reasons
-        else r
-        for r in result.rejected
-    ]
-    return IngestResult(accepted=result.accepted, duplicates=result.duplicates, rejected=rejected)
-
-
-def _events_that_crash_validation(values: list[Any]) -> dict[int, str]:
-    crashing: dict[int, str] = {}
-    for index, value in enumerate(values):
-        try:
-            parse_event(value, index)
-        except Exception as error:
-            crashing[index] = f"event could not be validated: {_first_line(str(error))}"
-    return crashing
-
-
-def _as_text(value: Any) -> str:
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return repr(value)
-
-
-def _first_line(text: str) -> str:
-    return (text.strip().splitlines() or ["invalid value"])[0][:200]
+    """Store the batch; lines that are not JSON are rejected with their parse error."""
+    return ingest_objects(store, values, source, refused=reasons)
 
 
 def _refresh_facts(store: Store) -> None:
@@ -243,7 +190,7 @@ def _refresh_facts(store: Store) -> None:
 
     The events are already committed when this runs; answering with an error would make
     the client resend events that are safe. A failed refresh leaves the conversations
-    marked dirty, so the next refresh (the next ingest, or `deskpulse facts`) redoes them.
+    marked dirty, so the next refresh (the next ingest, or `deskpulse rebuild`) redoes them.
     """
     try:
         refresh_facts(store)
