@@ -232,12 +232,13 @@ def _print_import(summary: Any) -> None:
     table.add_row("duplicates", f"{summary.duplicates:,}")
     table.add_row("rejected", f"{summary.rejected:,}")
     console.print(table)
-    if summary.rejected_by_field:
-        top = Table(title="rejected, by the field they name")
+    if summary.rejections:
+        top = Table(title="rejected, by reason")
         top.add_column("field")
+        top.add_column("reason")
         top.add_column("events", justify="right")
-        for field, count in summary.rejected_by_field.most_common(10):
-            top.add_row(field, f"{count:,}")
+        for (field, reason), count in summary.rejections.most_common(10):
+            top.add_row(field or "-", reason, f"{count:,}")
         console.print(top)
         console.print("every rejected event, with its reason: [bold]deskpulse rejected[/]")
 

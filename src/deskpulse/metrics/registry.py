@@ -131,12 +131,14 @@ def _nps(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
 
 
 def _cost_total(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
-    return t.cost_amount.cast("float64").sum(where=inside)
+    # Sum the exact decimals, convert once: a float sum depends on row order, and the
+    # same events must always give the same number.
+    return t.cost_amount.sum(where=inside).cast("float64")
 
 
 def _cost_per_conversation(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
     conversations = t.count(where=inside)
-    total = t.cost_amount.cast("float64").sum(where=inside).fill_null(0.0)
+    total = _cost_total(t, inside).fill_null(0.0)
     return (conversations > 0).ifelse(total / conversations, ibis.null("float64"))
 
 
