@@ -558,9 +558,11 @@ def demo_command(
     url = f"http://{host}:{port}/"
     console.print()
     console.print(f"[bold green]deskpulse demo ready:[/] {url}")
-    console.print(f"  API docs      {url}api/v1/docs")
-    console.print(f"  team report   curl -H 'Authorization: Bearer {secret}' {url}api/v1/report")
-    console.print(f"  CLI           deskpulse --data {settings.data_dir} report --period 30d")
+    # Plain prints: these lines are for copying, and rich would wrap them.
+    print(f"  API docs      {url}api/v1/docs", flush=True)
+    print(f"  API token     {secret}", flush=True)
+    print(f"  team report   curl -H 'Authorization: Bearer {secret}' {url}api/v1/report")
+    print(f"  CLI           deskpulse --data {settings.data_dir} report --period 30d", flush=True)
     if serve:
         _serve(settings, host, port)
 

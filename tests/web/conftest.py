@@ -33,11 +33,11 @@ if not django_settings.configured:
 
 from django.contrib.auth.models import User  # noqa: E402
 from django.test import Client  # noqa: E402
-from web_helpers import Api  # noqa: E402
 
 from deskpulse.web.accounts.models import Profile, Role  # noqa: E402
 from deskpulse.web.accounts.tokens import create_token  # noqa: E402
 from deskpulse.web.runtime import using_store  # noqa: E402
+from tests.web.web_helpers import Api  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

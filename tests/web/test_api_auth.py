@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
-from web_helpers import EVENTS_URL, Api, assert_error, created
 
 from deskpulse.web.accounts.models import ApiToken
 from deskpulse.web.accounts.tokens import revoke_token
+from tests.web.web_helpers import EVENTS_URL, Api, assert_error, created
 
 pytestmark = pytest.mark.django_db
 

@@ -11,11 +11,11 @@ import orjson
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client, RequestFactory, override_settings
-from web_helpers import EVENTS_URL, Api, assert_error, created
 
 from deskpulse.events.store import Store
 from deskpulse.web import api as api_module
 from deskpulse.web.errors import handler404, handler500
+from tests.web.web_helpers import EVENTS_URL, Api, assert_error, created
 
 pytestmark = pytest.mark.django_db
 

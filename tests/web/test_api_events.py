@@ -8,12 +8,12 @@ from typing import Any
 
 import orjson
 import pytest
-from web_helpers import Api, created
 
 from deskpulse.events.store import Store
 from deskpulse.facts.build import facts_exist
 from deskpulse.web import api as api_module
 from deskpulse.web.runtime import using_store
+from tests.web.web_helpers import Api, created
 
 pytestmark = pytest.mark.django_db
 

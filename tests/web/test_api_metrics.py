@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
-from web_helpers import Api, assert_error
 
 from deskpulse.metrics.query import Viewer
 from deskpulse.web import api as api_module
-from factories import Events
+from tests.factories import Events
+from tests.web.web_helpers import Api, assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -73,3 +73,11 @@ def test_docs_page_uses_bundled_assets(client: Client) -> None:
     assert "cdn" not in html.lower()
     asset = client.get("/static/ninja/swagger-ui-bundle.js")
     assert asset.status_code == 200
+
+
+def test_home_page_says_what_the_install_holds(client: Client) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "events stored" in page
+    assert 'href="/api/v1/docs"' in page
