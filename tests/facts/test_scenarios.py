@@ -15,7 +15,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from factories import (
+
+from deskpulse.events.store import Store
+from tests.factories import (
     MINUTES_PER_DAY,
     Events,
     Row,
@@ -30,9 +32,7 @@ from factories import (
     scratch_store,
     snapshot,
 )
-from factories import assert_same_facts as assert_same
-
-from deskpulse.events.store import Store
+from tests.factories import assert_same_facts as assert_same
 
 DAY = MINUTES_PER_DAY
 
