@@ -59,4 +59,8 @@ def load_settings(data_dir: str | Path | None = None) -> Settings:
         reporting_timezone=tz,
         currency=os.environ.get("DESKPULSE_CURRENCY", "USD").upper(),
         fcr_window_days=int(os.environ.get("DESKPULSE_FCR_WINDOW_DAYS", "7")),
+        survey_window_days=int(os.environ.get("DESKPULSE_SURVEY_WINDOW_DAYS", "14")),
+        handle_time_estimate_cap_seconds=int(
+            os.environ.get("DESKPULSE_HANDLE_TIME_CAP_SECONDS", "900")
+        ),
     )

@@ -1,7 +1,7 @@
 """Hand-computed fact values for small timelines, on every storage backend.
 
 Each test writes a timeline in minutes after `Events.start` and asserts literals worked
-out by hand from DESIGN.md ("Metric contract") and the column notes in facts/tables.py;
+out by hand from ../shared/DESIGN.md ("Metric contract") and the column notes in facts/tables.py;
 the comment beside a literal shows the arithmetic. Settings in effect: FCR window 7
 days, survey window 14 days after resolution, handle-time estimate cap 900 s per reply.
 

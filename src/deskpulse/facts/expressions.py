@@ -488,8 +488,12 @@ def agent_conversation_facts(
         agent_first_response_seconds=seconds_between(
             ibis.coalesce(ibis.greatest(_.waiting_since, _.assigned_at), _.waiting_since),
             _.reply_at,
-        )
-    ).select("conversation_id", "agent_id", "agent_first_response_seconds")
+        ),
+        # The sample is bucketed by the reply it measures, not by an earlier follow-up.
+        agent_first_response_at=_.reply_at,
+    ).select(
+        "conversation_id", "agent_id", "agent_first_response_seconds", "agent_first_response_at"
+    )
 
     was_assigned = assignments.group_by(["conversation_id", "agent_id"]).aggregate(
         was_assigned=_.count() > 0
@@ -564,6 +568,7 @@ _AGENT_COLUMNS = (
     "replies_edited",
     "replies_scratch",
     "first_reply_at",
+    "agent_first_response_at",
     "agent_first_response_seconds",
     "mentions",
     "first_mentioned_at",

@@ -24,7 +24,7 @@ CONVERSATION_FACTS: dict[str, str] = {
     "first_response_at": "timestamp",  # first public reply (human or AI) after the start
     "first_response_seconds": "float64",
     "first_human_response_at": "timestamp",
-    "first_human_response_seconds": "float64",  # from escalation when there was one
+    "first_human_response_seconds": "float64",  # from the first AI handoff, if any
     "first_resolved_at": "timestamp",
     "first_resolution_seconds": "float64",
     "full_resolved_at": "timestamp",  # last resolved not followed by a reopen
@@ -56,8 +56,8 @@ CONVERSATION_FACTS: dict[str, str] = {
     "last_event_at": "timestamp",
 }
 
-# One row per (conversation, agent) for every agent who replied, was assigned,
-# or was mentioned.
+# One row per (conversation, agent) for every agent who replied publicly, was assigned,
+# was @mentioned in a note, or logged work on it.
 AGENT_CONVERSATION_FACTS: dict[str, str] = {
     "conversation_id": "string",
     "agent_id": "string",
@@ -77,7 +77,11 @@ AGENT_CONVERSATION_FACTS: dict[str, str] = {
     # `replies` but in none of the three assist columns: AI assist describes humans.
     "replies_scratch": "int64",
     "first_reply_at": "timestamp",
-    "agent_first_response_seconds": "float64",  # null when no customer was waiting
+    # The agent's first public reply that answered someone waiting (a customer message
+    # or an AI handoff), timed from the later of that wait and the agent's assignment;
+    # null when none of the agent's replies answered anyone.
+    "agent_first_response_at": "timestamp",
+    "agent_first_response_seconds": "float64",
     "mentions": "int64",
     "first_mentioned_at": "timestamp",
     "handle_seconds": "float64",

@@ -206,7 +206,7 @@ _METRICS: tuple[Metric, ...] = (
             _present("first_response_seconds"),
         ),
         per_agent=_a(
-            "first_reply_at",
+            "agent_first_response_at",
             _median("agent_first_response_seconds"),
             _present("agent_first_response_seconds"),
         ),
@@ -224,7 +224,7 @@ _METRICS: tuple[Metric, ...] = (
             _present("first_response_seconds"),
         ),
         per_agent=_a(
-            "first_reply_at",
+            "agent_first_response_at",
             _quantile("agent_first_response_seconds", 0.9),
             _present("agent_first_response_seconds"),
         ),
@@ -246,19 +246,20 @@ _METRICS: tuple[Metric, ...] = (
     Metric(
         "agent_first_response_median",
         "Agent median first response",
-        "Per agent and conversation: from the later of the agent's assignment and the "
-        "oldest unanswered customer message to the agent's first public reply; no sample "
-        "when no customer was waiting.",
+        "Per agent and conversation: the agent's first public reply that answered someone "
+        "waiting (a customer message or an AI handoff), timed from the later of that wait "
+        "and the agent's assignment; no sample when none of their replies answered anyone. "
+        "Bucketed by that reply.",
         "seconds",
         "lower",
         "duration",
         _a(
-            "first_reply_at",
+            "agent_first_response_at",
             _median("agent_first_response_seconds"),
             _present("agent_first_response_seconds"),
         ),
         per_agent=_a(
-            "first_reply_at",
+            "agent_first_response_at",
             _median("agent_first_response_seconds"),
             _present("agent_first_response_seconds"),
         ),
