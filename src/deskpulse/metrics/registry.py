@@ -91,6 +91,19 @@ def _present(column: str) -> Aggregate:
     return lambda t, inside: t[column].count(where=inside)
 
 
+def _handled(aggregate: Aggregate) -> Aggregate:
+    """`aggregate` over the agent rows where the agent replied publicly."""
+    return lambda t, inside: aggregate(t, inside & t.handled)
+
+
+def _satisfied(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
+    return (t.csat_score >= 4).ifelse(1.0, 0.0).mean(where=inside & t.csat_score.notnull())
+
+
+def _estimated(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
+    return t.handle_time_estimated.ifelse(1.0, 0.0).mean(where=inside & t.handle_seconds.notnull())
+
+
 def _ratio_of_sums(numerator: tuple[str, ...], denominator: tuple[str, ...]) -> Aggregate:
     def value(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
         top = sum((t[c] for c in numerator[1:]), t[numerator[0]]).sum(where=inside)
@@ -412,8 +425,8 @@ _METRICS: tuple[Metric, ...] = (
         _c("created_at", _mean("handle_seconds"), _present("handle_seconds")),
         per_agent=_a(
             "first_reply_at",
-            lambda t, inside: t.handle_seconds.mean(where=inside & t.handled),
-            lambda t, inside: t.handle_seconds.count(where=inside & t.handled),
+            _handled(_mean("handle_seconds")),
+            _handled(_present("handle_seconds")),
         ),
     ),
     Metric(
@@ -424,20 +437,8 @@ _METRICS: tuple[Metric, ...] = (
         "ratio",
         "neutral",
         "percent",
-        _c(
-            "created_at",
-            lambda t, inside: t.handle_time_estimated.ifelse(1.0, 0.0).mean(
-                where=inside & t.handle_seconds.notnull()
-            ),
-            _present("handle_seconds"),
-        ),
-        per_agent=_a(
-            "first_reply_at",
-            lambda t, inside: t.handle_time_estimated.ifelse(1.0, 0.0).mean(
-                where=inside & t.handled & t.handle_seconds.notnull()
-            ),
-            lambda t, inside: t.handle_seconds.count(where=inside & t.handled),
-        ),
+        _c("created_at", _estimated, _present("handle_seconds")),
+        per_agent=_a("first_reply_at", _handled(_estimated), _handled(_present("handle_seconds"))),
     ),
     # -- surveys -------------------------------------------------------------------------------
     Metric(
@@ -449,11 +450,7 @@ _METRICS: tuple[Metric, ...] = (
         "higher",
         "score",
         _c("csat_at", _mean("csat_score"), _present("csat_score")),
-        per_agent=_a(
-            "csat_at",
-            lambda t, inside: t.csat_score.mean(where=inside & t.handled),
-            lambda t, inside: t.csat_score.count(where=inside & t.handled),
-        ),
+        per_agent=_a("csat_at", _handled(_mean("csat_score")), _handled(_present("csat_score"))),
     ),
     Metric(
         "csat_satisfied_rate",
@@ -462,22 +459,8 @@ _METRICS: tuple[Metric, ...] = (
         "ratio",
         "higher",
         "percent",
-        _c(
-            "csat_at",
-            lambda t, inside: (
-                (t.csat_score >= 4).ifelse(1.0, 0.0).mean(where=inside & t.csat_score.notnull())
-            ),
-            _present("csat_score"),
-        ),
-        per_agent=_a(
-            "csat_at",
-            lambda t, inside: (
-                (t.csat_score >= 4)
-                .ifelse(1.0, 0.0)
-                .mean(where=inside & t.handled & t.csat_score.notnull())
-            ),
-            lambda t, inside: t.csat_score.count(where=inside & t.handled),
-        ),
+        _c("csat_at", _satisfied, _present("csat_score")),
+        per_agent=_a("csat_at", _handled(_satisfied), _handled(_present("csat_score"))),
     ),
     Metric(
         "csat_responses",
@@ -487,11 +470,7 @@ _METRICS: tuple[Metric, ...] = (
         "higher",
         "count",
         _c("csat_at", _present("csat_score"), _present("csat_score")),
-        per_agent=_a(
-            "csat_at",
-            lambda t, inside: t.csat_score.count(where=inside & t.handled),
-            lambda t, inside: t.csat_score.count(where=inside & t.handled),
-        ),
+        per_agent=_a("csat_at", _handled(_present("csat_score")), _handled(_present("csat_score"))),
     ),
     Metric(
         "csat_response_rate",
