@@ -410,14 +410,25 @@ def assert_same_facts(left: dict[str, list[Row]], right: dict[str, list[Row]]) -
 
 @contextmanager
 def scratch_store(backend: str, data_dir: Path, **settings: Any) -> Iterator[Store]:
-    """An empty store on `backend` ("duckdb" or "postgres"), closed (and its PostgreSQL
-    database dropped) afterwards; `settings` override Settings fields. PostgreSQL needs
-    DESKPULSE_TEST_POSTGRES_URL."""
+    """An empty store on `backend` ("duckdb", "postgres" or "spark"), closed (and its
+    PostgreSQL or Spark database dropped) afterwards; `settings` override Settings
+    fields. PostgreSQL needs DESKPULSE_TEST_POSTGRES_URL; Spark runs in local mode (keep
+    Spark running around many of these: the `spark` fixture in tests/metrics/test_spark.py)."""
     if backend == "duckdb":
         opened = open_store(Settings(data_dir=data_dir, **settings))
         try:
             yield opened
         finally:
+            opened.close()
+        return
+    if backend == "spark":
+        database = f"deskpulse_test_{uuid.uuid4().hex[:12]}"
+        url = f"spark://local[2]/{database}"
+        opened = open_store(Settings(data_dir=data_dir, backend_url=url, **settings))
+        try:
+            yield opened
+        finally:
+            opened.execute(f"DROP DATABASE IF EXISTS {database} CASCADE")
             opened.close()
         return
     import psycopg

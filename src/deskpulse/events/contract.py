@@ -49,6 +49,7 @@ Id = Annotated[str, Field(min_length=1, max_length=256, strict=True)]
 Text = Annotated[str, Field(max_length=100_000, strict=True)]
 Label = Annotated[str, Field(min_length=1, max_length=256, strict=True)]
 
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
 
@@ -67,7 +68,9 @@ class _Event(BaseModel):
     def _rfc3339_string(cls, value: Any) -> Any:
         # JSON carries timestamps as strings; a bare number is almost always an
         # epoch in an unknown unit, so refuse it rather than guess.
-        if not isinstance(value, str):
+        # pydantic's lax datetime parsing also reads "1700000000" as Unix time; only
+        # the RFC 3339 shape is the contract.
+        if not isinstance(value, str) or not _RFC3339.match(value):
             raise ValueError("must be an RFC 3339 string with an offset")
         return value
 
@@ -210,7 +213,8 @@ class CostRecorded(_Event):
     amount: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", strict=True)]
     kind: CostKind = "other"
-    tokens: Annotated[StrictInt, Field(ge=0)] | None = None
+    # le: the stored column is BIGINT; a larger count made rows_to_table raise.
+    tokens: Annotated[StrictInt, Field(ge=0, le=2**63 - 1)] | None = None
 
     @field_validator("amount", mode="before")
     @classmethod

@@ -1,10 +1,11 @@
-"""Where events live: an Ibis connection to DuckDB (default) or PostgreSQL.
+"""Where events live: an Ibis connection to DuckDB (default), PostgreSQL or Spark.
 
 Reads (facts, metrics) go through Ibis expressions so they run unchanged on every
 backend. The write path is backend-specific SQL because it needs what Ibis does not
 express: an atomic "insert the ids we have not seen, and mark their conversations
 dirty" in one transaction. Raw events are append-only: nothing here updates or
-deletes an event.
+deletes an event. Spark has no transactions: its write path (events/spark.py) orders
+its writes instead, so a crash can only leave conversations marked dirty.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import ibis
+import numpy as np
 import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from deskpulse.events.columns import COLUMNS, EVENT_SCHEMA
 from deskpulse.settings import Settings
 
-BackendName = Literal["duckdb", "postgres"]
+BackendName = Literal["duckdb", "postgres", "spark"]
 
 # One DDL text for both backends: DuckDB accepts the PostgreSQL spellings used here.
 _SQL_TYPES = {
@@ -38,6 +40,18 @@ _SQL_TYPES = {
 }
 
 MAX_RAW_KEPT = 65_536  # characters of a rejected event's text kept for the admin to read
+_REJECTED_SCHEMA = pa.schema(
+    [
+        ("received_at", pa.timestamp("us")),
+        ("source", pa.string()),
+        ("position", pa.int64()),
+        ("event_id", pa.string()),
+        ("type", pa.string()),
+        ("field", pa.string()),
+        ("reason", pa.string()),
+        ("raw", pa.string()),
+    ]
+)
 
 
 def _events_ddl(primary_key: bool) -> str:
@@ -105,6 +119,9 @@ class Store:
 
     def _create_tables(self) -> None:
         with self.lock:
+            if self.backend == "spark":
+                _spark().create_tables(self.raw)
+                return
             if self.backend == "duckdb":
                 # Our commands draw their own progress bars; DuckDB's would garble them.
                 self.execute("SET enable_progress_bar = false")
@@ -123,13 +140,18 @@ class Store:
 
     @property
     def raw(self) -> Any:
-        """The driver connection under Ibis (duckdb or psycopg)."""
+        """The driver connection under Ibis (duckdb or psycopg), or the SparkSession."""
+        if self.backend == "spark":
+            return _spark().session_of(self.con)
         return self.con.con
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         with self.lock:
             if self.backend == "duckdb":
                 return list(self.raw.execute(sql, params or []).fetchall())
+            if self.backend == "spark":
+                rows: list[tuple[Any, ...]] = _spark().execute(self.raw, sql, params)
+                return rows
             with self.raw.cursor() as cursor:
                 cursor.execute(sql, params or None)
                 rows = cursor.fetchall() if cursor.description else []
@@ -170,6 +192,9 @@ class Store:
         table = table.append_column("_position", pa.array(range(table.num_rows), pa.int64()))
         if self.backend == "duckdb":
             stored_positions = self._append_duckdb(table)
+        elif self.backend == "spark":
+            with self.lock:
+                stored_positions = _spark().append(self.raw, table)
         else:
             stored_positions = self._append_postgres(table)
         stored = set(stored_positions)
@@ -181,18 +206,23 @@ class Store:
     def _append_duckdb(self, table: pa.Table) -> list[int]:
         columns = ", ".join(COLUMNS)
         with self.transaction() as cursor:
-            cursor.register("incoming", table)
+            # Deduplicate on the narrow (id, _position) pair, then insert the wide rows
+            # once: a window and a temp copy over all 41 columns cost more than the insert.
+            cursor.register("incoming_ids", table.select(["id", "_position"]))
             try:
-                cursor.execute(
-                    """CREATE OR REPLACE TEMP TABLE fresh AS
-                    SELECT * FROM (
-                        SELECT *, row_number() OVER (PARTITION BY id ORDER BY _position) AS _nth
-                        FROM incoming
-                    ) AS candidate
-                    WHERE _nth = 1 AND NOT EXISTS (
-                        SELECT 1 FROM events AS stored WHERE stored.id = candidate.id
-                    )"""
-                ).fetchall()
+                found = cursor.execute(
+                    """SELECT min(_position) AS _position FROM incoming_ids AS candidate
+                       WHERE NOT EXISTS (
+                           SELECT 1 FROM events AS stored WHERE stored.id = candidate.id
+                       )
+                       GROUP BY id"""
+                ).fetchnumpy()["_position"]
+            finally:
+                cursor.unregister("incoming_ids")
+            positions = np.sort(np.asarray(found, dtype=np.int64))
+            fresh = table if len(positions) == table.num_rows else table.take(positions)
+            cursor.register("fresh", fresh)
+            try:
                 cursor.execute(
                     f"INSERT INTO events ({columns}) SELECT {columns} FROM fresh"
                 ).fetchall()
@@ -200,14 +230,9 @@ class Store:
                     "INSERT INTO dirty_conversations SELECT DISTINCT conversation_id "
                     "FROM fresh WHERE conversation_id IS NOT NULL"
                 ).fetchall()
-                found = cursor.execute("SELECT _position FROM fresh").fetchall()
-                positions = [row[0] for row in found]
-                cursor.execute("DROP TABLE fresh").fetchall()
             finally:
-                cursor.unregister("incoming")
-        # DuckDB keeps the commit in its write-ahead log; a checkpoint now and then keeps
-        # that log (and restart time) small.
-        return positions
+                cursor.unregister("fresh")
+        return [int(p) for p in positions]
 
     def _append_postgres(self, table: pa.Table) -> list[int]:
         columns = ", ".join(COLUMNS)
@@ -257,26 +282,42 @@ class Store:
             )
             for r in records
         ]
-        sql = (
-            "INSERT INTO rejected_events (received_at, source, position, event_id, type, "
-            "field, reason, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        )
+        if self.backend == "spark":
+            with self.lock:
+                _spark().insert_rows(self.raw, rows)
+            return
+        # Set-based inserts: executemany goes row by row (about 1 ms a row on DuckDB).
+        names = ", ".join(_REJECTED_SCHEMA.names)
         with self.transaction() as cursor:
             if self.backend == "postgres":
-                cursor.executemany(sql.replace("?", "%s"), rows)
-            else:
-                cursor.executemany(sql, rows).fetchall()
+                with cursor.copy(f"COPY rejected_events ({names}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                return
+            refused = pa.Table.from_pylist(
+                [dict(zip(_REJECTED_SCHEMA.names, row, strict=True)) for row in rows],
+                schema=_REJECTED_SCHEMA,
+            )
+            cursor.register("refused", refused)
+            try:
+                cursor.execute(
+                    f"INSERT INTO rejected_events ({names}) SELECT * FROM refused"
+                ).fetchall()
+            finally:
+                cursor.unregister("refused")
 
     # -- reads --------------------------------------------------------------------------
 
     def rejected(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         mark = "?" if self.backend == "duckdb" else "%s"
-        rows = self.execute(
+        select = (
             "SELECT received_at, source, position, event_id, type, field, reason, raw "
-            f"FROM rejected_events ORDER BY received_at DESC, source, position "
-            f"LIMIT {mark} OFFSET {mark}",
-            [limit, offset],
+            "FROM rejected_events ORDER BY received_at DESC, source, position "
         )
+        if self.backend == "spark":  # Spark takes no parameter markers in LIMIT
+            rows = self.execute(f"{select}LIMIT {int(limit)} OFFSET {int(offset)}")
+        else:
+            rows = self.execute(f"{select}LIMIT {mark} OFFSET {mark}", [limit, offset])
         keys = ("received_at", "source", "position", "event_id", "type", "field", "reason", "raw")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
@@ -288,7 +329,18 @@ class Store:
 
     def close(self) -> None:
         with self.lock:
+            if self.backend == "spark":
+                # Other stores of this process share the JVM: stop it only with the last.
+                _spark().release()
+                return
             self.con.disconnect()
+
+
+def _spark() -> Any:
+    """The Spark write path, imported only when used: pyspark is an optional extra."""
+    from deskpulse.events import spark
+
+    return spark
 
 
 def open_store(settings: Settings) -> Store:
@@ -300,7 +352,14 @@ def open_store(settings: Settings) -> Store:
     if url.startswith(("postgresql://", "postgres://")):
         con = ibis.connect(url.replace("postgresql://", "postgres://", 1))
         return Store(con, "postgres", settings)
+    if url.startswith("spark://"):
+        spark_con = _spark().connect(settings, url)
+        try:
+            return Store(spark_con, "spark", settings)
+        except BaseException:
+            _spark().release()
+            raise
     raise ValueError(
-        f"DESKPULSE_BACKEND={url!r} is not supported: use postgresql://… or leave it unset "
-        "for the embedded DuckDB file"
+        f"DESKPULSE_BACKEND={url!r} is not supported: use postgresql://…, spark://local[N] "
+        "or leave it unset for the embedded DuckDB file"
     )

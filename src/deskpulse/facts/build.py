@@ -10,6 +10,12 @@ Compiling the Ibis expressions costs about a second, far more than running them 
 10k-event batch, and their shape never changes. So every step reads the temp view
 `facts_input` (all events, or only the touched conversations' events), the SQL is
 compiled once per backend and settings, and later refreshes replay it.
+
+On Spark, temp tables are checkpointed temp views, and since Parquet tables cannot DELETE,
+an incremental refresh writes each fact table anew as its rows outside the scope plus
+the scope's new rows, then swaps names (`_spark_backend().rewrite_without`). The rows
+are the same as DuckDB's DELETE + INSERT; a crash mid-swap leaves a fact table
+missing, so the next refresh is a full one, and the dirty marks are cleared last.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import ibis.expr.types as ir
 
@@ -76,20 +82,20 @@ def refresh_facts(
 
 
 def _rebuild(store: Store, mode: Mode, say: Callable[[str], None]) -> int:
+    if store.backend == "spark":
+        _spark_backend().recover(store.raw)  # what an interrupted refresh left behind
     # Snapshot the dirty set first: events stored while we build stay dirty.
     store.execute(f"DROP VIEW IF EXISTS {INPUT_VIEW}")
     store.execute(f"DROP TABLE IF EXISTS {SCOPE_TABLE}")
     if mode == "full":
-        store.execute(
-            f"CREATE TEMP TABLE {SCOPE_TABLE} AS "
-            "SELECT DISTINCT conversation_id FROM dirty_conversations"
-        )
+        _temp_table(store, SCOPE_TABLE, "SELECT DISTINCT conversation_id FROM dirty_conversations")
         store.execute(f"CREATE OR REPLACE TEMP VIEW {INPUT_VIEW} AS SELECT * FROM events")
     else:
         say("finding touched conversations")
-        store.execute(
-            f"""CREATE TEMP TABLE {SCOPE_TABLE} AS
-            WITH touched AS (SELECT DISTINCT conversation_id FROM dirty_conversations),
+        _temp_table(
+            store,
+            SCOPE_TABLE,
+            """WITH touched AS (SELECT DISTINCT conversation_id FROM dirty_conversations),
             customers AS (
                 SELECT DISTINCT customer_id FROM events
                 WHERE type = 'conversation.created'
@@ -99,7 +105,7 @@ def _rebuild(store: Store, mode: Mode, say: Callable[[str], None]) -> int:
             UNION
             SELECT conversation_id FROM events
             WHERE type = 'conversation.created'
-              AND customer_id IN (SELECT customer_id FROM customers)"""
+              AND customer_id IN (SELECT customer_id FROM customers)""",
         )
         store.execute(
             f"CREATE OR REPLACE TEMP VIEW {INPUT_VIEW} AS SELECT * FROM events "
@@ -113,7 +119,9 @@ def _rebuild(store: Store, mode: Mode, say: Callable[[str], None]) -> int:
             store.execute(f"DROP VIEW {INPUT_VIEW}")
             store.execute(f"DROP TABLE {SCOPE_TABLE}")
             return 0
-        for table in ("conversation_facts", "agent_conversation_facts", "resolution_facts"):
+        # Spark cannot DELETE: there _execute_step rewrites each fact table instead.
+        tables = ("conversation_facts", "agent_conversation_facts", "resolution_facts")
+        for table in () if store.backend == "spark" else tables:
             store.execute(
                 f"DELETE FROM {table} WHERE conversation_id IN "
                 f"(SELECT conversation_id FROM {SCOPE_TABLE})"
@@ -131,10 +139,13 @@ def _rebuild(store: Store, mode: Mode, say: Callable[[str], None]) -> int:
             store.execute(f"DROP TABLE IF EXISTS {step.target}")
     if mode == "full":
         _replace_agents(store)
-    store.execute(
-        "DELETE FROM dirty_conversations WHERE conversation_id IN "
-        f"(SELECT conversation_id FROM {SCOPE_TABLE})"
-    )
+    if store.backend == "spark":
+        _spark_backend().rewrite_without(store.raw, "dirty_conversations", SCOPE_TABLE)
+    else:
+        store.execute(
+            "DELETE FROM dirty_conversations WHERE conversation_id IN "
+            f"(SELECT conversation_id FROM {SCOPE_TABLE})"
+        )
     store.execute(f"DROP VIEW {INPUT_VIEW}")
     store.execute(f"DROP TABLE {SCOPE_TABLE}")
     return store.count("conversation_facts") if mode == "full" else scope_size
@@ -158,12 +169,27 @@ def _plan_for(store: Store) -> list[_Step] | None:
 def _execute_step(store: Store, step: _Step, mode: Mode) -> None:
     if not step.final:
         store.execute(f"DROP TABLE IF EXISTS {step.target}")
-        store.execute(f"CREATE TEMP TABLE {step.target} AS {step.sql}")
+        _temp_table(store, step.target, step.sql)
     elif mode == "full":
         store.execute(f"DROP TABLE IF EXISTS {step.target}")
         store.execute(f"CREATE TABLE {step.target} AS {step.sql}")
+    elif store.backend == "spark":
+        _spark_backend().rewrite_without(store.raw, step.target, SCOPE_TABLE, extra=step.sql)
     else:
         store.execute(f"INSERT INTO {step.target} {step.sql}")
+
+
+def _temp_table(store: Store, name: str, select: str) -> None:
+    if store.backend == "spark":
+        _spark_backend().temp_table(store.raw, name, select)  # a checkpointed temp view
+    else:
+        store.execute(f"CREATE TEMP TABLE {name} AS {select}")
+
+
+def _spark_backend() -> Any:
+    from deskpulse.events import spark  # needs the optional pyspark
+
+    return spark
 
 
 def _compile_and_run(store: Store, mode: Mode, say: Callable[[str], None]) -> list[_Step]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -260,7 +261,8 @@ def _literal_sql(store: Store, value: Any) -> str:
     if found is None:
         kind = "timestamp" if isinstance(value, datetime) else "string"
         compiled = str(store.con.compile(ibis.literal(value, type=kind).name("v")))
-        found = compiled.strip().removeprefix("SELECT").strip().removesuffix('AS "v"').strip()
+        found = compiled.strip().removeprefix("SELECT").strip()
+        found = found.removesuffix('AS "v"').removesuffix("AS `v`").strip()  # `v`: Spark
         if len(_LITERALS) > 4096:
             _LITERALS.clear()
         _LITERALS[key] = found
@@ -485,6 +487,10 @@ def _run_scan(
 
 @contextmanager
 def _time_limit(store: Store, seconds: float) -> Iterator[None]:
+    if store.backend == "spark":
+        with _spark_time_limit(store, seconds):
+            yield
+        return
     if store.backend == "postgres":
         store.execute(f"SET statement_timeout = {int(seconds * 1000)}")
         try:
@@ -500,6 +506,33 @@ def _time_limit(store: Store, seconds: float) -> Iterator[None]:
         timer.cancel()
 
 
+@contextmanager
+def _spark_time_limit(store: Store, seconds: float) -> Iterator[None]:
+    """Spark jobs started by this thread carry a tag; past the limit, a watcher cancels
+    every job with that tag until the query gives up (Spark can only cancel running
+    jobs, and a query may start several)."""
+    context = store.raw.sparkContext
+    tag = f"deskpulse-query-{uuid.uuid4().hex}"
+    done = threading.Event()
+
+    def watch() -> None:
+        if done.wait(seconds):
+            return
+        while not done.is_set():
+            context.cancelJobsWithTag(tag)
+            done.wait(0.05)
+
+    context.addJobTag(tag)
+    watcher = threading.Thread(target=watch, name="deskpulse-spark-time-limit", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+        context.removeJobTag(tag)
+
+
 def _execute(store: Store, sql: str, timeout: float) -> list[dict[str, Any]]:
     # The driver's rows, not Ibis' Arrow conversion: PostgreSQL returns NUMERIC for
     # averages of integers, which Ibis cannot convert to the float it expects.
@@ -511,6 +544,10 @@ def _execute(store: Store, sql: str, timeout: float) -> list[dict[str, Any]]:
                     cursor = store.raw.execute(sql)
                     names = [column[0] for column in cursor.description]
                     records = cursor.fetchall()
+                elif store.backend == "spark":
+                    frame = store.raw.sql(sql)
+                    names = list(frame.columns)
+                    records = [tuple(row) for row in frame.collect()]
                 else:
                     with store.raw.cursor() as cursor:
                         cursor.execute(sql)
@@ -519,7 +556,8 @@ def _execute(store: Store, sql: str, timeout: float) -> list[dict[str, Any]]:
                     store.raw.commit()
         except Exception as error:
             text = str(error).lower()
-            if "interrupt" in text or "statement timeout" in text or "canceling" in text:
+            timed_out = "interrupt" in text or "statement timeout" in text or "canceling" in text
+            if timed_out or (store.backend == "spark" and "cancelled" in text):
                 raise QueryTimeoutError(
                     f"the query took longer than {timeout:g} s; narrow the period or filters"
                 ) from error

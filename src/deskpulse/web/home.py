@@ -66,7 +66,7 @@ def home(request: HttpRequest) -> HttpResponse:
         events=f"{store.count('events'):,}",
         conversations=f"{conversations:,}",
         agents=f"{agents:,}",
-        backend=escape("PostgreSQL" if store.backend == "postgres" else "DuckDB"),
+        backend=escape({"postgres": "PostgreSQL", "spark": "Spark"}.get(store.backend, "DuckDB")),
         base=escape(request.build_absolute_uri("/")),
     )
     return HttpResponse(page)

@@ -42,8 +42,14 @@ def _close_store_on_exit(arbiter: Any, worker: Any) -> None:
     close_store()
 
 
+def _one_process(settings: Settings) -> bool:
+    """DuckDB's file and local Spark's JVM (with its embedded metastore) take one process."""
+    url = settings.backend_url
+    return url is None or url.startswith("spark://")
+
+
 def _default_workers(settings: Settings) -> int:
-    if settings.backend_url is None:
+    if _one_process(settings):
         return 1
     return min(2 * (os.cpu_count() or 1) + 1, 8)
 
@@ -74,12 +80,13 @@ def server_options(
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     count = workers or _default_workers(settings)
-    if settings.backend_url is None and count != 1:
+    if _one_process(settings) and count != 1:
         # DuckDB lets one process open the database file for writing; a second worker
         # would fail to open it. One process with threads (the store serialises its use)
-        # is the embedded setup; PostgreSQL allows several workers.
+        # is the embedded setup (Spark's JVM and metastore likewise); PostgreSQL allows
+        # several workers.
         raise ValueError(
-            "the embedded DuckDB store allows one server process: use threads, or set "
+            "the embedded DuckDB store (and Spark) allows one server process: use threads, or set "
             "DESKPULSE_BACKEND=postgresql://… for several workers"
         )
     if threads < 1:

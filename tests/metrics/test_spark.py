@@ -1,0 +1,283 @@
+"""The Spark backend in local mode: the same numbers as DuckDB, and hand-computed facts.
+
+One Spark JVM serves the whole module (starting one costs ~10 s); each store is a
+database of its own in it. Under CI a missing pyspark (or Java) is an error, not a
+skip, so the Spark half can never vanish silently.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from deskpulse.events.bulk import import_sources
+from deskpulse.events.ingest import ingest_objects
+from deskpulse.events.store import Store, open_store
+from deskpulse.facts.build import refresh_facts
+from deskpulse.generator import generate
+from deskpulse.metrics.dashboard import dashboard_payload
+from deskpulse.metrics.query import Query, QueryTimeoutError, query
+from deskpulse.metrics.report import build_report
+from tests.conftest import make_settings
+from tests.factories import (
+    MINUTES_PER_DAY,
+    Events,
+    Row,
+    assert_same_facts,
+    expect,
+    facts,
+    ingest,
+    refresh,
+    row_of,
+    rows_of,
+    scratch_store,
+    snapshot,
+)
+
+pytestmark = pytest.mark.spark
+
+END = datetime(2026, 3, 1, tzinfo=UTC)
+DAY = MINUTES_PER_DAY
+
+
+@pytest.fixture(scope="module")
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keeps one local Spark running for the module's stores."""
+    missing = None
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        missing = "pyspark is not installed: pip install -e '.[spark]'"
+    if missing is None and shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        missing = "no Java runtime for Spark: apt-get install openjdk-17-jre-headless"
+    if missing is not None:
+        if os.environ.get("CI"):
+            pytest.fail(missing)
+        pytest.skip(missing)
+    from deskpulse.events import spark as spark_backend
+
+    spark_backend.session(make_settings(tmp_path_factory.mktemp("spark")), "local[2]")
+    yield
+    spark_backend.release()
+
+
+def test_duckdb_and_spark_agree_on_every_metric(spark: None, tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    generate(buffer, seed=11, conversations=300, end=END)
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(buffer.getvalue())
+
+    results = {}
+    for backend in ("duckdb", "spark"):
+        with scratch_store(backend, tmp_path / backend) as store:
+            imported = import_sources(store, [events])
+            assert imported.rejected == 0
+            refresh_facts(store)
+            results[backend] = (
+                build_report(store, period="90d", as_of=END),
+                dashboard_payload(store, period="30d", as_of=END),
+            )
+    (duck_report, duck_dashboard), (spark_report, spark_dashboard) = (
+        results["duckdb"],
+        results["spark"],
+    )
+    assert duck_report["team"]["conversations"]["value"] > 150
+    assert duck_report["team"] == spark_report["team"]
+    assert duck_report["team_previous"] == spark_report["team_previous"]
+    assert duck_report["agents"] == spark_report["agents"]
+    assert duck_dashboard == spark_dashboard
+
+
+# -- hand-computed scenarios (values as in tests/facts/test_scenarios.py) ----------------
+
+
+@dataclass
+class Built:
+    store: Store
+    events: Events
+    first_batch: int  # events in the first (full) build; the rest came incrementally
+
+
+@pytest.fixture(scope="module")
+def built(spark: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    """Three scenarios in one store: a full build, then an incremental one on Spark."""
+    f = Events()
+    f.agent("alice", name="Alice", teams=["t1"])
+    f.agent("bot", name="Bot", kind="ai", teams=["t1"])
+
+    handoff = f.conversation("c1", customer="u1", inquiry="billing", at=0)
+    handoff.customer(at=0).ai_reply("bot", at=1).customer(at=3, text="I want a human")
+    handoff.escalate(from_agent="bot", to_agent="alice", reason="customer_requested_human", at=4)
+    handoff.assign("alice", team="t1", at=4).reply("alice", at=10).resolve(at=20, by="alice")
+
+    reopened = f.conversation("c2", customer="u2", inquiry="billing", at=0)
+    reopened.customer(at=0).assign("alice", team="t1", at=1).reply("alice", at=5)
+    reopened.resolve(at=10, by="alice").reopen(at=30).resolve(at=50, by="alice")
+
+    surveyed = f.conversation("c3", customer="u3", at=0)
+    surveyed.customer(at=0).reply("alice", at=2).resolve(at=10)
+    surveyed.survey("csat", 2, at=20)
+    late = f.conversation("c4", customer="u4", at=0)
+    late.customer(at=0).reply("alice", at=2).resolve(at=10)
+    first_batch = len(f.events)
+    # Second batch, built incrementally: a newer answer, an answer past the window.
+    surveyed.survey("csat", 5, at=40)
+    late.survey("csat", 4, at=10 + DAY)
+    late.survey("csat", 1, at=10 + 15 * DAY)
+
+    with scratch_store("spark", tmp_path_factory.mktemp("scenarios")) as store:
+        ingest(store, f.events[:first_batch])
+        assert refresh(store).mode == "full"
+        ingest(store, f.events[first_batch:])
+        summary = refresh(store)
+        assert (summary.mode, summary.conversations) == ("incremental", 2)
+        yield Built(store, f, first_batch)
+
+
+def conv(store: Store, conversation_id: str) -> Row:
+    return row_of(store, "conversation_facts", conversation_id=conversation_id)
+
+
+def agent_conv(store: Store, conversation_id: str, agent_id: str) -> Row:
+    return row_of(
+        store, "agent_conversation_facts", conversation_id=conversation_id, agent_id=agent_id
+    )
+
+
+def test_ai_reply_then_handoff_to_a_human(built: Built) -> None:
+    store, f = built.store, built.events
+    expect(
+        conv(store, "c1"),
+        {
+            "first_response_at": f.t(1),
+            "first_response_seconds": 60.0,  # AI at 1 - customer at 0
+            "first_human_response_at": f.t(10),
+            "first_human_response_seconds": 360.0,  # (10 - escalation at 4) * 60
+            "escalated": True,
+            "escalated_at": f.t(4),
+            "escalation_reason": "customer_requested_human",
+            "ai_involved": True,
+            "ai_agent_id": "bot",
+            "ai_handled": False,  # a human replied too
+            "ai_resolved": False,
+            "replies": 2,
+            "ai_replies": 1,
+            "human_replies": 1,
+            "turns": 2,  # [0] -> bot at 1, [3] -> alice at 10
+            "assignee_id": "alice",
+            "team_id": "t1",
+            "handle_seconds": 480.0,  # bot 60 s + alice (10 - 3) * 60 s
+            "handle_time_estimated": True,
+        },
+    )
+    expect(agent_conv(store, "c1", "bot"), {"handled": True, "agent_first_response_seconds": 60.0})
+    # later of (assignment 4, oldest unanswered customer message 3) = 4 -> reply at 10
+    expect(
+        agent_conv(store, "c1", "alice"),
+        {"was_assigned": True, "agent_first_response_seconds": 360.0},
+    )
+
+
+def test_reopen_then_resolve_again(built: Built) -> None:
+    store, f = built.store, built.events
+    expect(
+        conv(store, "c2"),
+        {
+            "first_resolved_at": f.t(10),
+            "first_resolution_seconds": 600.0,  # 10 * 60
+            "full_resolved_at": f.t(50),
+            "full_resolution_seconds": 3000.0,  # 50 * 60
+            "reopens": 1,
+            "status": "resolved",
+            "fcr": False,  # reopened
+        },
+    )
+    resolutions = rows_of(store, "resolution_facts", conversation_id="c2")
+    assert [(r["resolved_at"], r["next_change_at"]) for r in resolutions] == [
+        (f.t(10), f.t(30)),  # followed by the reopen
+        (f.t(50), None),  # nothing followed
+    ]
+
+
+def test_csat_latest_answer_within_window_wins(built: Built) -> None:
+    store, f = built.store, built.events
+    expect(conv(store, "c3"), {"csat_score": 5, "csat_at": f.t(40)})  # answered again
+    # 1 day after resolution counts; 15 days after (> 14) is ignored
+    expect(conv(store, "c4"), {"csat_score": 4, "csat_at": f.t(10 + DAY)})
+    expect(agent_conv(store, "c3", "alice"), {"csat_score": 5, "csat_at": f.t(40)})
+    expect(agent_conv(store, "c4", "alice"), {"csat_score": 4, "csat_at": f.t(10 + DAY)})
+
+
+def test_incremental_spark_facts_equal_a_full_duckdb_build(built: Built, tmp_path: Path) -> None:
+    assert built.store.count("dirty_conversations") == 0
+    with scratch_store("duckdb", tmp_path / "duckdb") as duck:
+        ingest(duck, built.events.events)
+        refresh(duck, full=True)
+        assert_same_facts(snapshot(duck), snapshot(built.store))
+
+
+def test_queries_past_the_time_limit_are_cancelled(built: Built) -> None:
+    q = Query(
+        metrics=["conversations", "first_response_median"],
+        period="custom",
+        **{
+            "from": datetime(2026, 3, 1, tzinfo=UTC),
+            "to": datetime(2026, 3, 31, tzinfo=UTC),
+        },
+    )
+    with pytest.raises(QueryTimeoutError):
+        query(built.store, q, timeout=0.001)
+    # The tag is gone: the next query runs to the end.
+    assert query(built.store, q).single().metrics["conversations"].value == 4
+
+
+def test_writes_dedupe_and_survive_an_interrupted_swap(spark: None, tmp_path: Path) -> None:
+    f = Events()
+    f.agent("alice")
+    f.conversation("c1", customer="u1", at=0).customer(at=0).reply("alice", at=2)
+    with scratch_store("spark", tmp_path / "spark") as store:
+        first = ingest_objects(store, [*f.events, f.events[0]], "test")
+        assert (first.accepted, first.duplicates) == (len(f.events), 1)
+        refresh(store)
+        seen = len(f.events)
+        f.conversation("c2", customer="u2", at=5).customer(at=5)
+        again = ingest_objects(store, f.events, "test")
+        assert (again.accepted, again.duplicates) == (len(f.events) - seen, seen)
+        assert dirty(store) == ["c2"]
+
+        # A crash in the middle of swapping tables: the dirty marks renamed away, a
+        # fact table renamed away, a table directory left without its table.
+        store.execute("ALTER TABLE dirty_conversations RENAME TO dirty_conversations__old")
+        store.execute("ALTER TABLE resolution_facts RENAME TO resolution_facts__old")
+        database = str(store.execute("SELECT current_database()")[0][0])
+        described = dict(store.execute(f"DESCRIBE DATABASE {database}"))
+        orphan = Path(urlparse(described["Location"]).path) / "agents__next"
+        orphan.mkdir()
+
+        reopened = open_store(store.settings)  # as after a restart: repairs first
+        try:
+            assert dirty(reopened) == ["c2"]
+            assert not orphan.exists()
+        finally:
+            reopened.close()
+        assert refresh(store).mode == "full"  # a fact table was lost mid-swap
+        assert dirty(store) == []
+        assert {r["conversation_id"] for r in facts(store, "conversation_facts")} == {"c1", "c2"}
+        with scratch_store("duckdb", tmp_path / "duckdb") as duck:
+            ingest(duck, f.events)
+            refresh(duck)
+            assert_same_facts(snapshot(duck), snapshot(store))
+
+
+def dirty(store: Store) -> list[str]:
+    return sorted(
+        r[0] for r in store.execute("SELECT DISTINCT conversation_id FROM dirty_conversations")
+    )
