@@ -515,7 +515,7 @@ def serve_command(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Run the web app and JSON API on a production WSGI server (gunicorn)."""
-    settings = settings_of(ctx)
+    settings = settings_of(ctx).for_server()
     _django(settings)
     console.print(f"deskpulse serving {settings.data_dir} at [bold]http://{host}:{port}/[/]")
     _serve(settings, host, port)
@@ -553,6 +553,7 @@ def demo_command(
         console.print(f"generated {summary.events:,} events")
         imported = _import(settings, [str(path)])
         _print_import(imported)
+    settings = settings.for_server()
     _django(settings)
     secret = _demo_token(settings)
     url = f"http://{host}:{port}/"

@@ -7,15 +7,20 @@ reads the same object.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 DEFAULT_DATA_DIR = "./deskpulse-data"
+# DuckDB buffer pool of a long-running server unless DESKPULSE_DUCKDB_MEMORY says
+# otherwise: the budget is 1.5 GB resident with 10M events loaded.
+SERVER_DUCKDB_MEMORY = "1GB"
 
 
 @dataclass(frozen=True)
 class Settings:
+    """One install's settings."""
+
     data_dir: Path
     # None means the embedded DuckDB file in the data folder.
     backend_url: str | None = None
@@ -28,9 +33,15 @@ class Settings:
     survey_window_days: int = 14
     # Per-reply handle-time estimate cap when no work.logged exists.
     handle_time_estimate_cap_seconds: int = 900
+    # DuckDB's buffer pool; None = DuckDB's default (80% of RAM). The server sets a cap.
+    duckdb_memory_limit: str | None = None
     max_events_per_request: int = 10_000
     max_request_bytes: int = 32 * 1024 * 1024
     extra: dict[str, str] = field(default_factory=dict)
+
+    def for_server(self) -> Settings:
+        """These settings with the server's default DuckDB memory cap filled in."""
+        return replace(self, duckdb_memory_limit=self.duckdb_memory_limit or SERVER_DUCKDB_MEMORY)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -60,6 +71,7 @@ def load_settings(data_dir: str | Path | None = None) -> Settings:
         currency=os.environ.get("DESKPULSE_CURRENCY", "USD").upper(),
         fcr_window_days=int(os.environ.get("DESKPULSE_FCR_WINDOW_DAYS", "7")),
         survey_window_days=int(os.environ.get("DESKPULSE_SURVEY_WINDOW_DAYS", "14")),
+        duckdb_memory_limit=os.environ.get("DESKPULSE_DUCKDB_MEMORY") or None,
         handle_time_estimate_cap_seconds=int(
             os.environ.get("DESKPULSE_HANDLE_TIME_CAP_SECONDS", "900")
         ),

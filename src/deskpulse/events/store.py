@@ -128,6 +128,11 @@ class Store:
                 # Row order of a table never matters here (every read sorts or
                 # aggregates); not keeping it lets big fact builds stream and spill.
                 self.execute("SET preserve_insertion_order = false")
+                if self.settings.duckdb_memory_limit:
+                    # Caps the buffer pool (what a long-running server keeps resident);
+                    # big queries spill to the data folder instead.
+                    self.execute(f"SET memory_limit = '{self.settings.duckdb_memory_limit}'")
+                    self.execute(f"SET temp_directory = '{self.settings.data_dir / 'tmp'}'")
             self.execute(_events_ddl(primary_key=self.backend == "postgres"))
             for ddl in _SUPPORT_DDL:
                 self.execute(ddl)
