@@ -558,7 +558,10 @@ def demo_command(
     secret = _demo_token(settings)
     url = f"http://{host}:{port}/"
     console.print()
-    console.print(f"[bold green]deskpulse demo ready:[/] {url}")
+    if serve:
+        console.print(f"[bold green]deskpulse demo ready:[/] {url}")
+    else:
+        console.print(f"[bold green]deskpulse demo loaded;[/] `deskpulse serve` serves it at {url}")
     # Plain prints: these lines are for copying, and rich would wrap them.
     print(f"  API docs      {url}api/v1/docs", flush=True)
     print(f"  API token     {secret}", flush=True)
