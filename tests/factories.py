@@ -455,3 +455,35 @@ def by_time(events: Iterable[Event]) -> list[Event]:
         events,
         key=lambda e: (datetime.fromisoformat(e["occurred_at"]).astimezone(UTC), e["id"]),
     )
+
+
+def generated_organisation_numbers(
+    backend: str, folder: Path, *, conversations: int, seed: int = 11
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(90-day report, 30-day dashboard) of a generated organisation on `backend`.
+
+    The backend agreement tests compare these across backends: the same events must
+    give the same numbers everywhere.
+    """
+    import io
+
+    from deskpulse.events.bulk import import_sources
+    from deskpulse.facts.build import refresh_facts
+    from deskpulse.generator import generate
+    from deskpulse.metrics.dashboard import dashboard_payload
+    from deskpulse.metrics.report import build_report
+
+    end = datetime(2026, 3, 1, tzinfo=UTC)
+    buffer = io.BytesIO()
+    generate(buffer, seed=seed, conversations=conversations, end=end)
+    folder.mkdir(parents=True, exist_ok=True)
+    events = folder / "events.jsonl"
+    events.write_bytes(buffer.getvalue())
+    with scratch_store(backend, folder / backend) as store:
+        imported = import_sources(store, [events])
+        assert imported.rejected == 0
+        refresh_facts(store)
+        return (
+            build_report(store, period="90d", as_of=end),
+            dashboard_payload(store, period="30d", as_of=end),
+        )

@@ -7,7 +7,6 @@ skip, so the Spark half can never vanish silently.
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 from collections.abc import Iterator
@@ -18,14 +17,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from deskpulse.events.bulk import import_sources
 from deskpulse.events.ingest import ingest_objects
 from deskpulse.events.store import Store, open_store
-from deskpulse.facts.build import refresh_facts
-from deskpulse.generator import generate
-from deskpulse.metrics.dashboard import dashboard_payload
 from deskpulse.metrics.query import Query, QueryTimeoutError, query
-from deskpulse.metrics.report import build_report
 from tests.conftest import make_settings
 from tests.factories import (
     MINUTES_PER_DAY,
@@ -34,6 +28,7 @@ from tests.factories import (
     assert_same_facts,
     expect,
     facts,
+    generated_organisation_numbers,
     ingest,
     refresh,
     row_of,
@@ -44,7 +39,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.spark
 
-END = datetime(2026, 3, 1, tzinfo=UTC)
 DAY = MINUTES_PER_DAY
 
 
@@ -70,24 +64,11 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 def test_duckdb_and_spark_agree_on_every_metric(spark: None, tmp_path: Path) -> None:
-    buffer = io.BytesIO()
-    generate(buffer, seed=11, conversations=300, end=END)
-    events = tmp_path / "events.jsonl"
-    events.write_bytes(buffer.getvalue())
-
-    results = {}
-    for backend in ("duckdb", "spark"):
-        with scratch_store(backend, tmp_path / backend) as store:
-            imported = import_sources(store, [events])
-            assert imported.rejected == 0
-            refresh_facts(store)
-            results[backend] = (
-                build_report(store, period="90d", as_of=END),
-                dashboard_payload(store, period="30d", as_of=END),
-            )
-    (duck_report, duck_dashboard), (spark_report, spark_dashboard) = (
-        results["duckdb"],
-        results["spark"],
+    duck_report, duck_dashboard = generated_organisation_numbers(
+        "duckdb", tmp_path, conversations=300
+    )
+    spark_report, spark_dashboard = generated_organisation_numbers(
+        "spark", tmp_path, conversations=300
     )
     assert duck_report["team"]["conversations"]["value"] > 150
     assert duck_report["team"] == spark_report["team"]
