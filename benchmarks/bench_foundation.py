@@ -79,57 +79,38 @@ def incremental_batch(store: Store, size: int, seed: int) -> list[dict[str, Any]
         )
     ]
     touched = rng.sample(ids, min(len(ids), size // 4))
+    # One customer message, one human reply, one resolution and one CSAT answer in turn.
+    kinds: list[dict[str, Any]] = [
+        {
+            "type": "message.created",
+            "direction": "inbound",
+            "author_kind": "customer",
+            "text": "any news on this?",
+        },
+        {
+            "type": "message.created",
+            "direction": "outbound",
+            "author_kind": "agent",
+            "agent_id": "agent-001",
+            "ai_assist": "draft_edited",
+        },
+        {"type": "conversation.status_changed", "status": "resolved"},
+        {"type": "survey.responded", "survey": "csat"},
+    ]
     events: list[dict[str, Any]] = []
     at = END - timedelta(hours=2)
     for number in range(size):
-        conversation = touched[number % len(touched)]
-        moment = (at + timedelta(seconds=number)).isoformat()
-        kind = number % 4
-        base = {"id": f"bench-{seed}-{number}", "occurred_at": moment}
-        if kind == 0:
-            events.append(
-                base
-                | {
-                    "type": "message.created",
-                    "message_id": f"bench-m-{number}",
-                    "conversation_id": conversation,
-                    "direction": "inbound",
-                    "author_kind": "customer",
-                    "text": "any news on this?",
-                }
-            )
-        elif kind == 1:
-            events.append(
-                base
-                | {
-                    "type": "message.created",
-                    "message_id": f"bench-m-{number}",
-                    "conversation_id": conversation,
-                    "direction": "outbound",
-                    "author_kind": "agent",
-                    "agent_id": "agent-001",
-                    "ai_assist": "draft_edited",
-                }
-            )
-        elif kind == 2:
-            events.append(
-                base
-                | {
-                    "type": "conversation.status_changed",
-                    "conversation_id": conversation,
-                    "status": "resolved",
-                }
-            )
-        else:
-            events.append(
-                base
-                | {
-                    "type": "survey.responded",
-                    "conversation_id": conversation,
-                    "survey": "csat",
-                    "score": 1 + number % 5,
-                }
-            )
+        event = {
+            "id": f"bench-{seed}-{number}",
+            "occurred_at": (at + timedelta(seconds=number)).isoformat(),
+            "conversation_id": touched[number % len(touched)],
+            **kinds[number % 4],
+        }
+        if event["type"] == "message.created":
+            event["message_id"] = f"bench-m-{number}"
+        elif event["type"] == "survey.responded":
+            event["score"] = 1 + number % 5
+        events.append(event)
     return events
 
 

@@ -216,9 +216,9 @@ def _scope(q: Query, viewer: Viewer) -> Query:
 def _source_of(metric: Metric, by_agent: bool) -> Source:
     if not by_agent:
         return metric.source
-    if metric.per_agent is None:
+    if metric.agent_source is None:
         raise QueryError("group_by", f"{metric.name} has no per-agent reading")
-    return metric.per_agent
+    return metric.agent_source
 
 
 # Compiling a scan costs more than running it, so its SQL is compiled once per shape

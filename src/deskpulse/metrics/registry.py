@@ -47,11 +47,18 @@ class Metric:
     direction: Direction
     format: Format
     source: Source
-    # Used when the query is grouped by agent; None means the metric has no
-    # per-agent reading and grouping it by agent is an error.
+    # Used when the query is grouped by agent. None means: the source itself when it
+    # already reads agent rows, otherwise no per-agent reading (grouping is an error).
     per_agent: Source | None = None
     # "resolved" depends on where the bucket ends, not only on the row's own time.
     needs_bucket_end: bool = False
+
+    @property
+    def agent_source(self) -> Source | None:
+        """The per-agent reading, if the metric has one."""
+        if self.per_agent is not None:
+            return self.per_agent
+        return self.source if self.source.table == AGENT_CONVERSATIONS else None
 
 
 def _count(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
@@ -267,11 +274,6 @@ _METRICS: tuple[Metric, ...] = (
         "lower",
         "duration",
         _a(
-            "agent_first_response_at",
-            _median("agent_first_response_seconds"),
-            _present("agent_first_response_seconds"),
-        ),
-        per_agent=_a(
             "agent_first_response_at",
             _median("agent_first_response_seconds"),
             _present("agent_first_response_seconds"),
@@ -527,11 +529,6 @@ _METRICS: tuple[Metric, ...] = (
         "neutral",
         "count",
         _a("first_mentioned_at", _sum_of(("mentions",)), _count_where(lambda t: t.mentions > 0)),
-        per_agent=_a(
-            "first_mentioned_at",
-            _sum_of(("mentions",)),
-            _count_where(lambda t: t.mentions > 0),
-        ),
     ),
     Metric(
         "ai_assist_as_is_rate",
@@ -541,11 +538,6 @@ _METRICS: tuple[Metric, ...] = (
         "neutral",
         "percent",
         _a(
-            "first_reply_at",
-            _ratio_of_sums(("replies_as_is",), _ASSIST_COLUMNS),
-            _sum_of(_ASSIST_COLUMNS),
-        ),
-        per_agent=_a(
             "first_reply_at",
             _ratio_of_sums(("replies_as_is",), _ASSIST_COLUMNS),
             _sum_of(_ASSIST_COLUMNS),
@@ -563,11 +555,6 @@ _METRICS: tuple[Metric, ...] = (
             _ratio_of_sums(("replies_edited",), _ASSIST_COLUMNS),
             _sum_of(_ASSIST_COLUMNS),
         ),
-        per_agent=_a(
-            "first_reply_at",
-            _ratio_of_sums(("replies_edited",), _ASSIST_COLUMNS),
-            _sum_of(_ASSIST_COLUMNS),
-        ),
     ),
     Metric(
         "ai_assist_scratch_rate",
@@ -577,11 +564,6 @@ _METRICS: tuple[Metric, ...] = (
         "neutral",
         "percent",
         _a(
-            "first_reply_at",
-            _ratio_of_sums(("replies_scratch",), _ASSIST_COLUMNS),
-            _sum_of(_ASSIST_COLUMNS),
-        ),
-        per_agent=_a(
             "first_reply_at",
             _ratio_of_sums(("replies_scratch",), _ASSIST_COLUMNS),
             _sum_of(_ASSIST_COLUMNS),
