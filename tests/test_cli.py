@@ -134,3 +134,158 @@ def test_tokens_are_created_listed_and_revoked(tmp_path: Path) -> None:
     assert revoked.returncode == 0, revoked.stderr
     unknown = deskpulse(tmp_path, "token", "revoke", "nope")
     assert unknown.returncode != 0
+
+
+def can_sign_in(data: Path, email: str, password: str) -> bool:
+    """Ask Django in a fresh process whether this email and password sign in."""
+    script = (
+        "import sys\n"
+        "from deskpulse.settings import load_settings\n"
+        "from deskpulse.web.bootstrap import setup_django\n"
+        "setup_django(load_settings())\n"
+        "from deskpulse.web.accounts.forms import SignInForm\n"
+        "form = SignInForm(None, data={'username': sys.argv[1], 'password': sys.argv[2]})\n"
+        "print('yes' if form.is_valid() else 'no')\n"
+    )
+    env = {**os.environ, "DESKPULSE_DATA": str(data)}
+    env.pop("DESKPULSE_BACKEND", None)
+    result = subprocess.run(
+        [sys.executable, "-c", script, email, password],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip() == "yes"
+
+
+def test_users_are_added_listed_reset_and_removed(tmp_path: Path) -> None:
+    added = deskpulse(
+        tmp_path, "user", "add", "--email", "Ann@Example.com", "--role", "agent",
+        "--agent-id", "agent-777", "--name", "Ann Archer",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert "added ann@example.com as agent" in added.stdout
+    # The events hold no agent-777 yet: a warning, not a failure.
+    assert "warning: no agent 'agent-777' in the events yet" in added.stderr
+    first = added.stdout.strip().splitlines()[-1]
+    assert len(first) >= 20
+    assert can_sign_in(tmp_path, "ann@example.com", first)
+
+    listed = deskpulse(tmp_path, "user", "list")
+    assert listed.returncode == 0, listed.stderr
+    row = next(line for line in listed.stdout.splitlines() if "ann@example.com" in line)
+    assert "Ann Archer" in row
+    assert "agent-777" in row
+    assert "yes" in row
+    assert first not in listed.stdout
+
+    reset = deskpulse(tmp_path, "user", "password", "--email", "ANN@example.com")
+    assert reset.returncode == 0, reset.stderr
+    second = reset.stdout.strip().splitlines()[-1]
+    assert second != first
+    assert can_sign_in(tmp_path, "ann@example.com", second)
+    assert not can_sign_in(tmp_path, "ann@example.com", first)
+    chosen = deskpulse(
+        tmp_path,
+        "user",
+        "password",
+        "--email",
+        "ann@example.com",
+        "--password",
+        "a long passphrase",
+    )
+    assert chosen.returncode == 0, chosen.stderr
+    assert "a long passphrase" not in chosen.stdout
+    assert can_sign_in(tmp_path, "ann@example.com", "a long passphrase")
+
+    removed = deskpulse(tmp_path, "user", "remove", "--email", "ann@example.com")
+    assert removed.returncode == 0, removed.stderr
+    assert "ann@example.com is deactivated" in removed.stdout
+    assert not can_sign_in(tmp_path, "ann@example.com", "a long passphrase")
+    row = next(
+        line
+        for line in deskpulse(tmp_path, "user", "list").stdout.splitlines()
+        if "ann@example.com" in line
+    )
+    assert "│ no " in row
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--role", "boss"), "--role: 'boss' is not a role; choose one of owner, admin, agent"),
+        (("--role", "agent"), "--agent-id: an agent needs an agent id"),
+        (("--role", "agent", "--agent-id", "agent-1"), "--agent-id: agent id 'agent-1' is already"),
+        (("--role", "admin", "--email", "FIRST@example.com"), "--email: first@example.com already"),
+        (("--role", "admin", "--password", "short"), "--password: This password is too short"),
+    ],
+)
+def test_user_add_errors_name_the_option(
+    tmp_path_factory: pytest.TempPathFactory, args: tuple[str, ...], message: str
+) -> None:
+    data = tmp_path_factory.getbasetemp() / "user-errors"
+    if not (data / "app.sqlite3").exists():
+        first = deskpulse(
+            data, "user", "add", "--email", "first@example.com", "--role", "agent",
+            "--agent-id", "agent-1",
+        )  # fmt: skip
+        assert first.returncode == 0, first.stderr
+    email = () if "--email" in args else ("--email", "second@example.com")
+    result = deskpulse(data, "user", "add", *email, *args)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_last_owner_cannot_be_removed(tmp_path: Path) -> None:
+    added = deskpulse(tmp_path, "user", "add", "--email", "o@example.com", "--role", "owner")
+    assert added.returncode == 0, added.stderr
+    refused = deskpulse(tmp_path, "user", "remove", "--email", "o@example.com")
+    assert refused.returncode != 0
+    assert "o@example.com is the last active owner" in refused.stderr
+    unknown = deskpulse(tmp_path, "user", "password", "--email", "nobody@example.com")
+    assert unknown.returncode != 0
+    assert "--email: no one has the email 'nobody@example.com'" in unknown.stderr
+
+
+def test_user_add_knows_the_agent_ids_in_the_events(loaded: Path) -> None:
+    known = deskpulse(
+        loaded, "user", "add", "--email", "lead@example.com", "--role", "admin",
+        "--agent-id", "agent-002", "--password", "a long passphrase",
+    )  # fmt: skip
+    assert known.returncode == 0, known.stderr
+    assert "warning" not in known.stderr
+    assert known.stdout.strip().splitlines()[-1] == "added lead@example.com as admin"
+
+
+def test_demo_creates_sign_ins_once(tmp_path: Path) -> None:
+    data = tmp_path / "demo"
+    first = deskpulse(data, "demo", "--no-serve", "--conversations", "100")
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    login = "Sign in at http://127.0.0.1:8000/accounts/login/ as "
+    owner = next(line for line in lines if f"{login}owner@deskpulse.local / " in line)
+    # The dashboard's URL comes first, before the sign-ins.
+    landing = next(i for i, line in enumerate(lines) if "demo loaded" in line)
+    assert lines[landing].endswith("http://127.0.0.1:8000/analytics/")
+    assert landing < lines.index(owner)
+    agent = next(line for line in lines if "@deskpulse.local / " in line and line != owner)
+    owner_password = owner.split(" / ")[1].split()[0]
+    agent_email = agent.split(" as ")[1].split(" / ")[0]
+    agent_password = agent.split(" / ")[1].split()[0]
+    assert agent_email == "agent-001@deskpulse.local"
+    assert can_sign_in(data, "owner@deskpulse.local", owner_password)
+    assert can_sign_in(data, agent_email, agent_password)
+    assert "API token     dp_" in first.stdout
+
+    again = deskpulse(data, "demo", "--no-serve")
+    assert again.returncode == 0, again.stderr
+    assert owner_password not in again.stdout
+    assert agent_password not in again.stdout
+    assert "owner@deskpulse.local exists" in again.stdout
+    assert "user password --email owner@deskpulse.local" in again.stdout
+    listed = deskpulse(data, "user", "list").stdout
+    assert "owner@deskpulse.local" in listed
+    assert "agent-001" in listed

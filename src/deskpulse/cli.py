@@ -43,6 +43,10 @@ app = typer.Typer(
 )
 token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+user_app = typer.Typer(
+    help="Add people, link them to agent ids, reset passwords.", no_args_is_help=True
+)
+app.add_typer(user_app, name="user")
 
 console = Console()
 errors = Console(stderr=True)
@@ -499,6 +503,147 @@ def token_revoke(
     console.print(f"token {revoked.prefix} revoked")
 
 
+# -- users ----------------------------------------------------------------------------------
+
+# PersonError.field -> the option a CLI user typed, so errors name what to fix.
+_PERSON_OPTIONS = {
+    "email": "--email",
+    "name": "--name",
+    "role": "--role",
+    "agent_id": "--agent-id",
+    "password": "--password",
+}
+
+
+def _person_failure(error: Any) -> typer.Exit:
+    option = _PERSON_OPTIONS.get(error.field)
+    return fail(f"{option}: {error.message}" if option else str(error.message))
+
+
+def _agent_directory(settings: Settings) -> dict[str, dict[str, Any]] | None:
+    """The agents the events know, or None when the store cannot be opened (a running
+    server holds the DuckDB file); the check it feeds is only a warning."""
+    from deskpulse.events.store import open_store
+    from deskpulse.metrics.report import agent_directory
+
+    try:
+        store = open_store(settings)
+    except Exception:
+        return None
+    try:
+        return agent_directory(store)
+    except Exception:
+        return None
+    finally:
+        store.close()
+
+
+def _print_password(email: str, password: str) -> None:
+    console.print(f"password for [bold]{email}[/], shown only now:", highlight=False)
+    # Plain write: the line is for copying, and rich would wrap or colour it.
+    sys.stdout.write(password + "\n")
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Option(help="Their email; they sign in with it.")],
+    role: Annotated[str, typer.Option(help="owner, admin or agent.")],
+    agent_id: Annotated[
+        str | None,
+        typer.Option("--agent-id", help="The agent_id their events carry (required for agents)."),
+    ] = None,
+    name: Annotated[str, typer.Option(help="Their name, for lists.")] = "",
+    password: Annotated[
+        str | None, typer.Option(help="Their password (default: generate one, shown once).")
+    ] = None,
+) -> None:
+    """Add a person with a role; an agent is linked to their agent id from the events."""
+    settings = settings_of(ctx)
+    _django(settings)
+    from deskpulse.web.accounts.people import PersonError, add_user
+
+    try:
+        user, generated = add_user(
+            email=email, role=role, agent_id=agent_id, name=name, password=password
+        )
+    except PersonError as error:
+        raise _person_failure(error) from error
+    console.print(f"added [bold]{user.email}[/] as {user.profile.role}", highlight=False)
+    linked = user.profile.agent_id
+    if linked:
+        known = _agent_directory(settings)
+        if known is not None and linked not in known:
+            errors.print(
+                f"[yellow]warning:[/] no agent {linked!r} in the events yet; their numbers "
+                "appear once the helpdesk sends an agent.upserted with that id",
+                highlight=False,
+            )
+    if generated is not None:
+        _print_password(user.email, generated)
+
+
+@user_app.command("list")
+def user_list(ctx: typer.Context) -> None:
+    """List people with their role, agent id and last sign-in."""
+    _django(settings_of(ctx))
+    from deskpulse.web.accounts.people import list_people
+
+    table = Table(title="people")
+    for column in ("email", "name", "role", "agent id", "active", "last sign-in"):
+        table.add_column(column)
+    for person in list_people():
+        table.add_row(
+            person.email,
+            person.name or "-",
+            person.role or "no role",
+            person.agent_id or "-",
+            "yes" if person.is_active else "no",
+            str(person.last_login or "never")[:16],
+        )
+    console.print(table)
+
+
+@user_app.command("password")
+def user_password(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Option(help="Whose password to set.")],
+    password: Annotated[
+        str | None, typer.Option(help="The new password (default: generate one, shown once).")
+    ] = None,
+) -> None:
+    """Set a new password for someone (for a forgotten one, too)."""
+    _django(settings_of(ctx))
+    from deskpulse.web.accounts.people import PersonError, find_person, set_password
+
+    try:
+        user = find_person(email)
+        generated = set_password(user, password)
+    except PersonError as error:
+        raise _person_failure(error) from error
+    console.print(f"new password set for [bold]{user.email}[/]", highlight=False)
+    if generated is not None:
+        _print_password(user.email, generated)
+
+
+@user_app.command("remove")
+def user_remove(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Option(help="Who to deactivate.")],
+) -> None:
+    """Deactivate someone: no sign-in, no API; their history stays."""
+    _django(settings_of(ctx))
+    from deskpulse.web.accounts.people import PersonError, deactivate
+
+    try:
+        user = deactivate(email)
+    except PersonError as error:
+        raise _person_failure(error) from error
+    console.print(
+        f"{user.email} is deactivated; their API tokens stop working too", highlight=False
+    )
+
+
 # -- serve and demo -------------------------------------------------------------------------
 
 
@@ -557,18 +702,70 @@ def demo_command(
     _django(settings)
     secret = _demo_token(settings)
     url = f"http://{host}:{port}/"
+    logins = _demo_logins(settings, url)
     console.print()
+    # soft_wrap: the URL must stay on one line to be clickable and copyable.
     if serve:
-        console.print(f"[bold green]deskpulse demo ready:[/] {url}")
+        console.print(f"[bold green]deskpulse demo ready:[/] {url}analytics/", soft_wrap=True)
     else:
-        console.print(f"[bold green]deskpulse demo loaded;[/] `deskpulse serve` serves it at {url}")
+        console.print(
+            f"[bold green]deskpulse demo loaded;[/] `deskpulse serve` serves it at {url}analytics/",
+            soft_wrap=True,
+        )
     # Plain prints: these lines are for copying, and rich would wrap them.
+    for line in logins:
+        print(f"  {line}", flush=True)
     print(f"  API docs      {url}api/v1/docs", flush=True)
     print(f"  API token     {secret}", flush=True)
     print(f"  team report   curl -H 'Authorization: Bearer {secret}' {url}api/v1/report")
     print(f"  CLI           deskpulse --data {settings.data_dir} report --period 30d", flush=True)
     if serve:
         _serve(settings, host, port)
+
+
+DEMO_OWNER_EMAIL = "owner@deskpulse.local"
+DEMO_DOMAIN = "deskpulse.local"
+
+
+def _demo_logins(settings: Settings, url: str) -> list[str]:
+    """Sign-in lines for the demo's owner and one agent, created on the first run only.
+
+    A password is printed only when its account is made: it is stored hashed, so a later
+    run can only say how to set a new one.
+    """
+    from deskpulse.web.accounts.people import PersonError, add_user
+
+    login_url = f"{url}accounts/login/"
+    lines: list[str] = []
+    directory = _agent_directory(settings) or {}
+    humans = sorted(
+        agent_id
+        for agent_id, row in directory.items()
+        if (row.get("kind") or "human") == "human" and row.get("active", True)
+    )
+    wanted: list[tuple[str, str, str | None, str]] = [
+        ("owner", DEMO_OWNER_EMAIL, None, "Demo Owner")
+    ]
+    if humans:
+        first = humans[0]
+        name = directory[first].get("name") or first
+        wanted.append(("agent", f"{first}@{DEMO_DOMAIN}", first, str(name)))
+    for role, email, agent_id, name in wanted:
+        what = "owner" if role == "owner" else f"agent {name}: their own numbers"
+        try:
+            _user, password = add_user(email=email, role=role, agent_id=agent_id, name=name)
+        except PersonError as error:
+            if error.field == "email":
+                lines.append(
+                    f"{email} exists ({what}); to set a new password: "
+                    f"deskpulse --data {settings.data_dir} user password --email {email}"
+                )
+            else:  # the agent id is already linked to someone added by hand
+                lines.append(f"no {role} login {email}: {error.message}")
+            continue
+        assert password is not None
+        lines.append(f"Sign in at {login_url} as {email} / {password}   ({what})")
+    return lines
 
 
 def _demo_token(settings: Settings) -> str:

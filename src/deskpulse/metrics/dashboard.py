@@ -1,8 +1,9 @@
 """Everything the /analytics page shows for one period, as one payload.
 
-Tiles with their previous-period values, the daily series behind the charts, and the
-leaderboard, all from `query()`. The performance budget (150 ms p50 for 90 days on a
-million conversations) is measured on this function by benchmarks/bench_foundation.py.
+Tiles with their previous-period values, the daily series behind the charts, the
+distribution of CSAT and NPS answers, and the leaderboard, all from `query()`. The
+performance budget (150 ms p50 for 90 days on a million conversations) is measured on
+this function by benchmarks/bench_foundation.py.
 """
 
 from __future__ import annotations
@@ -11,16 +12,45 @@ from datetime import datetime
 from typing import Any
 
 from deskpulse.events.store import Store
-from deskpulse.metrics.query import TEAM_VIEWER, Filters, Query, Viewer, query
-from deskpulse.metrics.registry import LEADERBOARD_METRICS, TEAM_METRICS
+from deskpulse.metrics.query import TEAM_VIEWER, Filters, GroupBy, Query, Viewer, query
+from deskpulse.metrics.registry import LEADERBOARD_METRICS
+
+# The KPI tiles, in the order the page shows them (seed 000: volume and speed, then
+# outcomes, then what customers said, then effort and cost).
+TILE_METRICS: tuple[str, ...] = (
+    "conversations",
+    "handled",
+    "first_response_median",
+    "full_resolution_median",
+    "resolution_rate",
+    "fcr_rate",
+    "escalation_rate",
+    "ai_handled_rate",
+    "csat_mean",
+    "csat_satisfied_rate",
+    "csat_responses",
+    "csat_response_rate",
+    "nps",
+    "ces_mean",
+    "aht_mean",
+    "cost_per_conversation",
+)
+# Asked for with the tiles but shown as a flag: is the AHT tile an estimate?
+TILE_FLAGS: tuple[str, ...] = ("aht_estimated_rate",)
 
 # Daily series for the charts, grouped so each query scans one bucket column.
 DAILY_SERIES: tuple[tuple[str, ...], ...] = (
-    ("conversations", "ai_handled_rate"),
+    ("conversations", "ai_handled_rate", "human_handled_rate"),
     ("first_response_median", "first_response_p90"),
     ("csat_mean", "csat_responses"),
-    ("nps",),
 )
+
+# (metric counted, score column): the CSAT and NPS cards' spread of answers.
+DISTRIBUTIONS: dict[str, tuple[str, GroupBy]] = {
+    "csat": ("csat_responses", "csat_score"),
+    "nps": ("nps", "nps_score"),
+}
+SCORE_RANGES: dict[str, range] = {"csat": range(1, 6), "nps": range(0, 11)}
 
 
 def dashboard_payload(
@@ -28,11 +58,18 @@ def dashboard_payload(
     *,
     period: str = "30d",
     as_of: datetime | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
     filters: Filters | None = None,
     viewer: Viewer = TEAM_VIEWER,
+    include_leaderboard: bool = True,
 ) -> dict[str, Any]:
     common: dict[str, Any] = {"period": period, "as_of": as_of, "filters": filters or Filters()}
-    tiles = query(store, Query(metrics=list(TEAM_METRICS), compare=True, **common), viewer)
+    if period == "custom":
+        common.update({"from": start, "to": end})
+    tiles = query(
+        store, Query(metrics=[*TILE_METRICS, *TILE_FLAGS], compare=True, **common), viewer
+    )
     series: dict[str, Any] = {}
     for metrics in DAILY_SERIES:
         daily = query(store, Query(metrics=list(metrics), group_by=["day"], **common), viewer)
@@ -42,13 +79,30 @@ def dashboard_payload(
     volume_by_channel = query(
         store, Query(metrics=["conversations"], group_by=["day", "channel"], **common), viewer
     )
-    leaderboard = query(
-        store, Query(metrics=list(LEADERBOARD_METRICS), group_by=["agent"], **common), viewer
-    )
-    return {
+    distributions: dict[str, list[dict[str, Any]]] = {}
+    for card, (metric, column) in DISTRIBUTIONS.items():
+        spread = query(store, Query(metrics=[metric], group_by=[column], **common), viewer)
+        counts = {
+            row.group[column]: row.metrics[metric].n
+            for row in spread.rows
+            if row.group[column] is not None
+        }
+        distributions[card] = [
+            {"score": score, "responses": counts.get(str(score), 0)} for score in SCORE_RANGES[card]
+        ]
+    payload: dict[str, Any] = {
         "period": tiles.period.as_json(),
+        "previous_period": None
+        if tiles.previous_period is None
+        else tiles.previous_period.as_json(),
         "tiles": tiles.single().as_json(),
         "series": series,
         "volume_by_channel": [row.as_json() for row in volume_by_channel.rows],
-        "leaderboard": [row.as_json() for row in leaderboard.rows],
+        "distributions": distributions,
     }
+    if include_leaderboard:
+        leaderboard = query(
+            store, Query(metrics=list(LEADERBOARD_METRICS), group_by=["agent"], **common), viewer
+        )
+        payload["leaderboard"] = [row.as_json() for row in leaderboard.rows]
+    return payload

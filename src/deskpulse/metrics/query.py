@@ -41,13 +41,16 @@ from deskpulse.metrics.registry import (
 )
 
 PeriodName = Literal["7d", "14d", "30d", "90d", "custom"]
-GroupBy = Literal["agent", "team", "channel", "inquiry", "day", "week"]
+GroupBy = Literal["agent", "team", "channel", "inquiry", "csat_score", "nps_score", "day", "week"]
 TIME_GROUPS = ("day", "week")
 _GROUP_COLUMNS = {
     "agent": "agent_id",
     "team": "team_id",
     "channel": "channel",
     "inquiry": "inquiry",
+    # The CSAT and NPS cards show how the answers spread, not only their mean.
+    "csat_score": "csat_score",
+    "nps_score": "nps_score",
 }
 _FILTER_COLUMNS = {
     "team": "team_id",
@@ -607,6 +610,7 @@ def _group_value(value: Any) -> str | None:
 __all__ = [
     "PERIOD_DAYS",
     "Filters",
+    "GroupBy",
     "MetricValue",
     "NotVisibleError",
     "Query",

@@ -387,6 +387,16 @@ _METRICS: tuple[Metric, ...] = (
         ),
     ),
     Metric(
+        "human_handled_rate",
+        "Human-handled",
+        "Share of conversations where a human agent replied publicly (with or without an "
+        "AI agent before them). With AI-handled, the rest is conversations nobody answered.",
+        "ratio",
+        "neutral",
+        "percent",
+        _c("created_at", _share(lambda t: t.human_replies > 0), _count),
+    ),
+    Metric(
         "ai_resolved_rate",
         "AI-resolved",
         "Share of conversations an AI agent took part in that the AI handled alone, "

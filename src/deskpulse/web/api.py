@@ -20,15 +20,16 @@ from pydantic import ValidationError as PydanticValidationError
 from deskpulse.events.contract import events_json_schema
 from deskpulse.events.ingest import IngestResult, ingest_objects
 from deskpulse.events.store import Store
-from deskpulse.facts.build import facts_exist, refresh_facts
+from deskpulse.facts.build import refresh_facts
 from deskpulse.metrics.query import Filters as MetricsFilters
 from deskpulse.metrics.query import NotVisibleError, QueryError, QueryTimeoutError, query
 from deskpulse.metrics.query import Query as MetricsQuery
 from deskpulse.metrics.report import build_report
 from deskpulse.web import bodies
+from deskpulse.web.api_analytics import router as analytics_router
 from deskpulse.web.auth import TokenAuth, token_of, viewer_for
 from deskpulse.web.errors import ApiError, handle_exception
-from deskpulse.web.runtime import get_store, install_settings
+from deskpulse.web.runtime import get_store, install_settings, store_with_facts
 
 logger = logging.getLogger("deskpulse.web.api")
 
@@ -201,16 +202,6 @@ def _refresh_facts(store: Store) -> None:
 # -- metrics -------------------------------------------------------------------------------
 
 
-def _store_with_facts() -> Store:
-    """The store, with fact tables to query even before the first event arrives."""
-    store = get_store()
-    if not facts_exist(store):
-        # A fresh install has no fact tables until its first refresh; building the empty
-        # tables lets a query answer "no data" (n = 0) instead of failing.
-        refresh_facts(store)
-    return store
-
-
 @contextmanager
 def _metrics_errors() -> Iterator[None]:
     """The metrics layer's typed errors, as API errors."""
@@ -238,7 +229,7 @@ def _metrics_errors() -> Iterator[None]:
 def post_query(request: HttpRequest, payload: MetricsQuery) -> dict[str, Any]:
     viewer = viewer_for(token_of(request))
     with _metrics_errors():
-        return query(_store_with_facts(), payload, viewer).as_json()
+        return query(store_with_facts(), payload, viewer).as_json()
 
 
 class ReportParams(Schema):
@@ -301,7 +292,7 @@ def get_report(request: HttpRequest, params: NinjaQuery[ReportParams]) -> dict[s
     )
     with _metrics_errors():
         return build_report(
-            _store_with_facts(),
+            store_with_facts(),
             period=params.period,
             as_of=_moment(params.as_of, "as_of", tz, day_end=True),
             start=_moment(params.start, "from", tz, day_end=False),
@@ -309,3 +300,8 @@ def get_report(request: HttpRequest, params: NinjaQuery[ReportParams]) -> dict[s
             filters=filters,
             viewer=viewer,
         )
+
+
+# -- the analytics pages' API (dashboard, leaderboard, drill-downs, conversations) ---------
+
+api.add_router("/", analytics_router)

@@ -151,13 +151,15 @@ def build_django_settings(
         "TEMPLATES": [
             {
                 "BACKEND": "django.template.backends.django.DjangoTemplates",
-                "DIRS": [],
+                # Pages share one layout and stylesheet, kept beside the web package.
+                "DIRS": [str(Path(__file__).parent / "templates")],
                 "APP_DIRS": True,
                 "OPTIONS": {
                     "context_processors": [
                         "django.template.context_processors.request",
                         "django.contrib.auth.context_processors.auth",
                         "django.contrib.messages.context_processors.messages",
+                        "deskpulse.web.access.profile_context",
                     ]
                 },
             }
@@ -168,6 +170,12 @@ def build_django_settings(
         "TIME_ZONE": "UTC",
         "LANGUAGE_CODE": "en-us",
         "STATIC_URL": "/static/",
+        "LOGIN_URL": "/accounts/login/",
+        "LOGIN_REDIRECT_URL": "/analytics/",
+        "LOGOUT_REDIRECT_URL": "/accounts/login/",
+        # Signed-in pages are for people at work: a session lasts two weeks of inactivity.
+        "SESSION_COOKIE_AGE": 14 * 24 * 3600,
+        "SESSION_COOKIE_HTTPONLY": True,
         # request.body is refused above this; the events endpoint reads the stream
         # itself and applies the same limit to the decompressed size as well.
         "DATA_UPLOAD_MAX_MEMORY_SIZE": settings.max_request_bytes,

@@ -37,6 +37,20 @@ def get_store() -> Store:
     return _store
 
 
+def store_with_facts() -> Store:
+    """The store, with fact tables to query even before the first event arrives."""
+    from deskpulse.facts.build import facts_exist, refresh_facts
+
+    store = get_store()
+    if not facts_exist(store):
+        # A fresh install has no fact tables until its first refresh; building the empty
+        # tables lets pages and queries answer "no data" (n = 0) instead of failing.
+        with _lock:
+            if not facts_exist(store):
+                refresh_facts(store)
+    return store
+
+
 def close_store() -> None:
     global _store
     with _lock:

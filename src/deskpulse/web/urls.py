@@ -5,20 +5,32 @@ from __future__ import annotations
 from pathlib import Path
 
 import ninja
-from django.urls import URLPattern, URLResolver, path, re_path
+import plotly
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.static import serve
 
 from deskpulse.web.api import api
 from deskpulse.web.home import home
 
-# ninja's Swagger UI assets, served from the installed package: the docs page must work
-# on an offline machine, and no static-file server sits in front of gunicorn by default.
+# Static assets are served from the installed packages (ninja's Swagger UI, Plotly's
+# bundle, our stylesheet): pages must work on an offline machine, and no static-file
+# server sits in front of gunicorn by default.
 NINJA_STATIC = Path(ninja.__file__).parent / "static" / "ninja"
+PLOTLY_STATIC = Path(plotly.__file__).parent / "package_data"
+OUR_STATIC = Path(__file__).parent / "static" / "deskpulse"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", home, name="home"),
     path("api/v1/", api.urls),
+    path("", include("deskpulse.web.accounts.urls")),
+    path("", include("deskpulse.web.analytics.urls")),
+    # Browsers ask for /favicon.ico whatever the page says.
+    path("favicon.ico", serve, {"document_root": str(OUR_STATIC), "path": "favicon.svg"}),
     re_path(r"^static/ninja/(?P<path>.+)$", serve, {"document_root": str(NINJA_STATIC)}),
+    re_path(r"^static/deskpulse/(?P<path>.+)$", serve, {"document_root": str(OUR_STATIC)}),
+    re_path(
+        r"^static/plotly/(?P<path>plotly\.min\.js)$", serve, {"document_root": str(PLOTLY_STATIC)}
+    ),
 ]
 
 handler404 = "deskpulse.web.errors.handler404"

@@ -94,3 +94,24 @@ class ApiToken(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
+
+
+class Team(models.Model):
+    """A display name for a team id the events carry (agent.upserted, conversation.assigned).
+
+    Teams exist in the events whether or not they are named here; a row only gives one a
+    name people recognise.
+    """
+
+    team_id = models.CharField(
+        max_length=256,
+        unique=True,
+        help_text="The team_id the events carry (agent.upserted.team_ids, conversation.assigned).",
+    )
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["name", "team_id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.team_id})"

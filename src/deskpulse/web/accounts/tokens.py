@@ -84,16 +84,31 @@ def _user_by_email(email: str) -> AbstractBaseUser:
 
 
 def create_token(
-    *, name: str, scopes: Iterable[str], user_email: str | None = None
+    *,
+    name: str,
+    scopes: Iterable[str],
+    user_email: str | None = None,
+    user: AbstractBaseUser | None = None,
 ) -> tuple[ApiToken, str]:
-    """A new token and its plaintext, which is shown this once and never again."""
+    """A new token and its plaintext, which is shown this once and never again.
+
+    The token belongs to `user`, else to the person with `user_email`, else to the
+    service user (integrations that act for no one in particular).
+    """
+    if user is not None and user_email is not None:
+        raise TokenError("give the token's user or their email, not both")
     label = name.strip()
     if not label:
         raise TokenError("a token needs a name (what will use it, e.g. 'zendesk sync')")
     if len(label) > 100:
         raise TokenError("a token name has at most 100 characters")
     granted = normalise_scopes(scopes)
-    owner = service_user() if user_email is None else _user_by_email(user_email)
+    if user is not None:
+        owner = user
+    elif user_email is not None:
+        owner = _user_by_email(user_email)
+    else:
+        owner = service_user()
     while True:
         prefix = secrets.token_hex(PREFIX_BYTES)
         secret = secrets.token_urlsafe(SECRET_BYTES)

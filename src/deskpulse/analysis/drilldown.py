@@ -1,0 +1,60 @@
+"""One agent's drill-down: the team page's tiles and charts, scoped to that agent.
+
+Conversation-level numbers (resolution, FCR, CES, cost…) cover the conversations the
+agent handled. Numbers that have a per-agent reading in the registry (conversations
+handled, first response, CSAT, AI-handled, handle time) use it, so a tile on the
+drill-down always equals the agent's cell on the leaderboard.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deskpulse.analysis.window import Window
+from deskpulse.events.store import Store
+from deskpulse.metrics.dashboard import TILE_FLAGS, TILE_METRICS, dashboard_payload
+from deskpulse.metrics.query import Filters, Query, Viewer, query
+from deskpulse.metrics.registry import REGISTRY
+
+PER_AGENT_TILES: tuple[str, ...] = tuple(
+    name for name in (*TILE_METRICS, *TILE_FLAGS) if REGISTRY[name].agent_source is not None
+)
+
+
+def agent_dashboard_payload(
+    store: Store, window: Window, agent_id: str, viewer: Viewer
+) -> dict[str, Any]:
+    filters = Filters(agent=agent_id)
+    payload = dashboard_payload(
+        store,
+        period=window.period,
+        as_of=window.as_of,
+        start=window.start,
+        end=window.end,
+        filters=filters,
+        viewer=viewer,
+        include_leaderboard=False,
+    )
+    own = query(
+        store,
+        Query(
+            metrics=list(PER_AGENT_TILES),
+            group_by=["agent"],
+            compare=True,
+            filters=filters,
+            **window.query_fields(),
+        ),
+        viewer,
+    )
+    tiles = payload["tiles"]
+    row = next((r for r in own.rows if r.group.get("agent") == agent_id), None)
+    for name in PER_AGENT_TILES:
+        current = None if row is None else row.metrics.get(name)
+        previous = None if row is None or row.previous is None else row.previous.get(name)
+        tiles["metrics"][name] = {"value": None, "n": 0} if current is None else current.as_json()
+        if "previous" in tiles:
+            tiles["previous"][name] = (
+                {"value": None, "n": 0} if previous is None else previous.as_json()
+            )
+    payload["per_agent_tiles"] = list(PER_AGENT_TILES)
+    return payload

@@ -1,0 +1,98 @@
+"""The period and filters a page or API call carries in its URL.
+
+Pages and the JSON API read the same parameters, so a page's URL and the API call
+behind it describe the same numbers:
+
+    period=7d|14d|30d|90d|custom   from=2026-03-01  to=2026-03-31 (inclusive days, or
+    timestamps with an offset)     as_of=2026-03-31 (a named period's last day)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from deskpulse.analysis.window import PERIOD_NAMES, PeriodName, Window
+
+
+class ParameterError(ValueError):
+    """A URL parameter that cannot be read; `field` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def moment(value: str | None, name: str, tz: ZoneInfo, *, day_end: bool) -> datetime | None:
+    """A timestamp with offset, or a date meaning its start (or, with day_end, its end)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            if day_end:
+                day += timedelta(days=1)
+            return datetime.combine(day, time(0), tzinfo=tz)
+        parsed: datetime | None = datetime.fromisoformat(text)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise ParameterError(
+            name,
+            "use a date (2026-03-31) or a timestamp with an offset "
+            "(2026-03-31T18:00:00+00:00; write + as %2B in a URL)",
+        )
+    return parsed
+
+
+def read_window(params: Mapping[str, Any], tz: ZoneInfo) -> Window:
+    """The window named by `period`, `from`, `to` and `as_of`; 30 days by default."""
+    period = str(params.get("period") or "30d").strip()
+    if period not in PERIOD_NAMES:
+        raise ParameterError("period", f"choose one of {', '.join(PERIOD_NAMES)}")
+    name: PeriodName = period  # type: ignore[assignment]
+    as_of = moment(params.get("as_of"), "as_of", tz, day_end=True)
+    if name != "custom":
+        return Window(period=name, as_of=as_of)
+    start = moment(params.get("from"), "from", tz, day_end=False)
+    end = moment(params.get("to"), "to", tz, day_end=True)
+    if start is None or end is None:
+        raise ParameterError("from" if start is None else "to", "a custom period needs from and to")
+    if start >= end:
+        raise ParameterError("to", "the period must end after it starts")
+    if end - start > timedelta(days=400):
+        raise ParameterError("to", "a custom period spans at most 400 days")
+    return Window(period="custom", start=start, end=end)
+
+
+@dataclass(frozen=True)
+class PageState:
+    """What a page's URL says, to rebuild links that keep it (period, team, sort)."""
+
+    values: dict[str, str]
+
+    def link(self, path: str, **changes: str | None) -> str:
+        merged = {**self.values, **changes}
+        kept = {key: value for key, value in merged.items() if value}
+        return f"{path}?{urlencode(kept)}" if kept else path
+
+    def query_string(self, **changes: str | None) -> str:
+        return self.link("", **changes).lstrip("?")
+
+
+KEPT_PARAMETERS = ("period", "from", "to", "as_of", "team", "sort", "order")
+
+
+def page_state(params: Mapping[str, Any], window: Window) -> PageState:
+    """The parameters worth keeping in links, with the period as actually used."""
+    values = {key: str(params.get(key) or "") for key in KEPT_PARAMETERS}
+    values["period"] = window.period
+    if window.period != "custom":
+        values["from"] = values["to"] = ""
+    return PageState(values)

@@ -1,0 +1,138 @@
+"""How numbers read on a page: tiles with their change, cells with their sample size.
+
+Presentation only: every value arrives from the metrics layer already computed, and this
+module decides its wording, its colour (better or worse, never merely up or down) and
+whether its sample is too small to lean on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from deskpulse.metrics.format import EMPTY, format_duration, format_value
+from deskpulse.metrics.registry import REGISTRY, Metric
+
+# Under this many samples a median, rate or mean is marked "few" wherever it is shown.
+FEW_SAMPLES = 10
+
+
+def is_few(metric: Metric, n: int) -> bool:
+    """Counts are exact, not estimates: only medians, rates, scores and costs get marked."""
+    return metric.unit != "count" and 0 < n < FEW_SAMPLES
+
+
+@dataclass(frozen=True)
+class Tile:
+    name: str
+    label: str
+    description: str
+    value_text: str
+    value: float | int | None
+    n: int
+    few: bool
+    delta_text: str
+    delta_class: str  # better | worse | same | neutral | "" (nothing to compare)
+    delta_title: str
+    note: str
+    href: str
+
+    @property
+    def n_text(self) -> str:
+        return f"{self.n:,}"
+
+
+def _change(metric: Metric, current: float, previous: float) -> tuple[str, float]:
+    """The change as a person reads it, and its signed size for colouring."""
+    difference = current - previous
+    match metric.format:
+        case "percent":
+            points = 100 * difference
+            return f"{points:+.1f} pts", round(points, 1)
+        case "score":
+            return f"{difference:+.2f}", round(difference, 2)
+        case "nps":
+            return f"{difference:+.0f}", round(difference)
+    if previous == 0:
+        return ("new" if current else "no change"), current
+    relative = 100 * difference / abs(previous)
+    return f"{relative:+.0f}%", round(relative)
+
+
+def delta(
+    metric: Metric, current: dict[str, Any], previous: dict[str, Any] | None, previous_label: str
+) -> tuple[str, str, str]:
+    """(text, css class, tooltip) of the change against the previous period."""
+    if previous is None:
+        return "", "", ""
+    now, before = current.get("value"), previous.get("value")
+    before_text = format_value(metric, before)
+    title = f"{before_text} in {previous_label} (n = {int(previous.get('n') or 0):,})"
+    if now is None or before is None:
+        return "no comparison", "", title
+    text, size = _change(metric, float(now), float(before))
+    if size == 0:
+        return "no change", "same", title
+    arrow = "\u25b2" if size > 0 else "\u25bc"
+    if metric.direction == "neutral":
+        css = "neutral"
+    elif (size > 0) == (metric.direction == "higher"):
+        css = "better"
+    else:
+        css = "worse"
+    return f"{arrow} {text}", css, title
+
+
+def tiles(
+    payload: dict[str, Any],
+    names: tuple[str, ...],
+    *,
+    previous_label: str,
+    currency: str,
+    link: Any,
+) -> list[Tile]:
+    """The KPI tiles of a dashboard payload; `link(metric)` gives the conversations behind."""
+    current = payload["tiles"]["metrics"]
+    previous = payload["tiles"].get("previous")
+    built: list[Tile] = []
+    for name in names:
+        metric = REGISTRY[name]
+        value = current[name]
+        n = int(value.get("n") or 0)
+        text, css, title = delta(
+            metric, value, None if previous is None else previous.get(name), previous_label
+        )
+        note = ""
+        if name == "aht_mean":
+            estimated = current.get("aht_estimated_rate", {}).get("value")
+            if estimated:
+                note = f"estimated for {100 * estimated:.0f}% of conversations (no work logged)"
+        built.append(
+            Tile(
+                name=name,
+                label=metric.label,
+                description=metric.description,
+                value_text=format_value(metric, value.get("value"), currency),
+                value=value.get("value"),
+                n=n,
+                few=is_few(metric, n),
+                delta_text=text,
+                delta_class=css,
+                delta_title=title,
+                note=note,
+                href=link(name),
+            )
+        )
+    return built
+
+
+def duration_text(seconds: float | None) -> str:
+    return EMPTY if seconds is None else format_duration(seconds)
+
+
+def percent_text(ratio: float | None) -> str:
+    return EMPTY if ratio is None else f"{100 * ratio:.1f}%"
+
+
+def score_text(score: float | None) -> str:
+    return EMPTY if score is None else f"{score:.2f}"

@@ -1,0 +1,686 @@
+"""The /analytics pages: team dashboard with the leaderboard, agent drill-downs, one-on-ones,
+the conversations behind a number and a conversation's timeline.
+
+Views only arrange what the analysis layer returns. Every view that loads an object goes
+through one helper per object (`_agent_for`, `_conversation_for`), which answers 404 for
+anything the viewer may not see.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from deskpulse.analysis.agents import Agent, find_agent
+from deskpulse.analysis.conversations import (
+    ConversationFilters,
+    conversations_csv,
+    list_conversations,
+)
+from deskpulse.analysis.drilldown import agent_dashboard_payload
+from deskpulse.analysis.leaderboard import COLUMNS, FEW_CSAT_RESPONSES, Leaderboard, leaderboard
+from deskpulse.analysis.leaderboard import leaderboard_csv as board_csv
+from deskpulse.analysis.load_balancing import QUADRANTS, LoadBalance, load_balance
+from deskpulse.analysis.one_on_one import one_on_one
+from deskpulse.analysis.timeline import ConversationDetail, conversation_detail
+from deskpulse.analysis.window import Window
+from deskpulse.events.store import Store
+from deskpulse.metrics.dashboard import TILE_METRICS, dashboard_payload
+from deskpulse.metrics.format import EMPTY, format_duration, format_value
+from deskpulse.metrics.query import Filters, NotVisibleError, QueryError, QueryTimeoutError, Viewer
+from deskpulse.metrics.registry import REGISTRY
+from deskpulse.web.access import member_required, viewer_of
+from deskpulse.web.accounts.teams import team_names
+from deskpulse.web.analytics import charts
+from deskpulse.web.analytics.params import PageState, ParameterError, page_state, read_window
+from deskpulse.web.analytics.present import (
+    FEW_SAMPLES,
+    duration_text,
+    is_few,
+    percent_text,
+    score_text,
+    tiles,
+)
+from deskpulse.web.runtime import install_settings, store_with_facts
+
+logger = logging.getLogger("deskpulse.web")
+
+PERIOD_LINKS = (("7d", "7 days"), ("14d", "14 days"), ("30d", "30 days"), ("90d", "90 days"))
+
+# What the leaderboard does not measure (seed 000), shown on every page that ranks people.
+NOT_MEASURED = (
+    ("Quality of writing.", "Read the conversations themselves."),
+    (
+        "Depth of solution.",
+        "A 30-second canned reply and a 30-minute investigation both count as one conversation.",
+    ),
+    (
+        "Customer effort.",
+        "A conversation that took 4 messages back and forth shows the same as a "
+        "one-message resolution. CSAT is your signal there.",
+    ),
+)
+
+
+def _window(request: HttpRequest) -> Window:
+    """The URL's period; a bad one is reported on the page and 30 days shown instead."""
+    try:
+        return read_window(request.GET, install_settings().tz)
+    except ParameterError as error:
+        messages.error(request, f"{error.field}: {error.message}. Showing the last 30 days.")
+        return Window()
+
+
+def _period_label(window: Window, start: datetime, end: datetime) -> str:
+    last = end - timedelta(microseconds=1)
+    span = f"{start:%b %-d} \u2013 {last:%b %-d, %Y}"
+    if window.period == "custom":
+        return span
+    return f"last {window.period.removesuffix('d')} days ({span})"
+
+
+def _period_context(request: HttpRequest, window: Window, path: str) -> dict[str, Any]:
+    state = page_state(request.GET, window)
+    return {
+        "state": state,
+        "window": window,
+        "period_links": [
+            (name, label, state.link(path, period=name, **{"from": None, "to": None}))
+            for name, label in PERIOD_LINKS
+        ],
+        "custom_from": request.GET.get("from", ""),
+        "custom_to": request.GET.get("to", ""),
+        "as_of": request.GET.get("as_of", ""),
+    }
+
+
+def _errors_as_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The metrics layer's typed errors as pages a person can act on."""
+
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotVisibleError:
+            raise Http404("not found") from None
+        except (QueryError, ParameterError) as error:
+            return render(
+                request,
+                "analytics/problem.html",
+                {"title": "That question cannot be answered", "message": str(error)},
+                status=400,
+            )
+        except QueryTimeoutError as error:
+            return render(
+                request,
+                "analytics/problem.html",
+                {"title": "That took too long", "message": str(error)},
+                status=504,
+            )
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+# -- object helpers: the one way each view loads what it shows -------------------------
+
+
+def _agent_for(store: Store, viewer: Viewer, agent_id: str) -> Agent:
+    try:
+        return find_agent(store, agent_id, viewer)
+    except NotVisibleError:
+        raise Http404("no such agent") from None
+
+
+def _conversation_for(store: Store, viewer: Viewer, conversation_id: str) -> ConversationDetail:
+    try:
+        return conversation_detail(store, conversation_id, viewer)
+    except NotVisibleError:
+        raise Http404("no such conversation") from None
+
+
+# -- building blocks shared by the team page and the drill-down ------------------------
+
+
+def _dashboard_context(
+    store: Store,
+    window: Window,
+    viewer: Viewer,
+    filters: Filters,
+    conversations_link: Callable[[str], str],
+) -> dict[str, Any]:
+    if filters.agent is not None:
+        payload = agent_dashboard_payload(store, window, filters.agent, viewer)
+    else:
+        payload = dashboard_payload(
+            store,
+            period=window.period,
+            as_of=window.as_of,
+            start=window.start,
+            end=window.end,
+            filters=filters,
+            viewer=viewer,
+            include_leaderboard=False,
+        )
+    period = payload["period"]
+    previous = payload["previous_period"]
+    previous_label = "the previous period"
+    if previous is not None:
+        previous_start = datetime.fromisoformat(previous["from"])
+        previous_end = datetime.fromisoformat(previous["to"])
+        last = previous_end - timedelta(microseconds=1)
+        previous_label = f"the previous period ({previous_start:%b %-d} \u2013 {last:%b %-d})"
+    settings = install_settings()
+    figures = {
+        "chart-volume": charts.volume_by_channel(payload["volume_by_channel"]),
+        "chart-first-response": charts.first_response(payload["series"]),
+        "chart-csat": charts.csat(payload["series"]),
+        "chart-ai-share": charts.ai_vs_human(payload["series"]),
+    }
+    return {
+        "payload": payload,
+        "period_text": _period_label(
+            window, datetime.fromisoformat(period["from"]), datetime.fromisoformat(period["to"])
+        ),
+        "tiles": tiles(
+            payload,
+            TILE_METRICS,
+            previous_label=previous_label,
+            currency=settings.currency,
+            link=conversations_link,
+        ),
+        "figures": figures,
+        "score_cards": [
+            (_score_card(payload, "csat"), "CSAT"),
+            (_score_card(payload, "nps"), "NPS"),
+        ],
+        "few_samples": FEW_SAMPLES,
+    }
+
+
+def _score_card(payload: dict[str, Any], card: str) -> dict[str, Any]:
+    spread = payload["distributions"][card]
+    total = sum(bucket["responses"] for bucket in spread)
+    biggest = max((bucket["responses"] for bucket in spread), default=0)
+    metrics = payload["tiles"]["metrics"]
+    bars = [
+        {
+            "score": bucket["score"],
+            "responses": bucket["responses"],
+            "share": percent_text(bucket["responses"] / total) if total else EMPTY,
+            "width": round(100 * bucket["responses"] / biggest) if biggest else 0,
+            "group": _score_group(card, bucket["score"]),
+        }
+        for bucket in spread
+    ]
+    if card == "csat":
+        headline = [
+            ("CSAT", format_value(REGISTRY["csat_mean"], metrics["csat_mean"]["value"])),
+            ("% satisfied (4\u20135)", percent_text(metrics["csat_satisfied_rate"]["value"])),
+            ("Response rate", percent_text(metrics["csat_response_rate"]["value"])),
+        ]
+    else:
+        headline = [("NPS", format_value(REGISTRY["nps"], metrics["nps"]["value"]))]
+    return {
+        "bars": bars,
+        "responses": total,
+        "headline": headline,
+        "few": 0 < total < FEW_SAMPLES,
+    }
+
+
+def _score_group(card: str, score: int) -> str:
+    if card == "csat":
+        return "satisfied" if score >= 4 else ("neutral" if score == 3 else "dissatisfied")
+    return "promoter" if score >= 9 else ("passive" if score >= 7 else "detractor")
+
+
+def _leaderboard_rows(board: Leaderboard, state: PageState) -> list[dict[str, Any]]:
+    rows = []
+    for row in board.rows:
+        replies = row.assist_as_is.n
+        rows.append(
+            {
+                "agent_id": row.agent_id,
+                "name": row.name,
+                "kind": row.kind,
+                "href": state.link(f"/analytics/agents/{row.agent_id}/", sort=None, order=None),
+                "handled": format_value(REGISTRY["handled"], row.handled.value),
+                "first_response": duration_text(_float(row.first_response_median.value)),
+                "first_response_n": row.first_response_median.n,
+                "first_response_few": is_few(
+                    REGISTRY["first_response_median"], row.first_response_median.n
+                ),
+                "csat": score_text(_float(row.csat_mean.value)),
+                "csat_n": row.csat_mean.n,
+                "csat_few": row.few_csat_responses,
+                "csat_shrunk": score_text(row.csat_shrunk),
+                "assist": {
+                    "as_is": _share(row.assist_as_is.value),
+                    "edited": _share(row.assist_edited.value),
+                    "scratch": _share(row.assist_scratch.value),
+                    "replies": replies,
+                },
+                "ai_handled": percent_text(_float(row.ai_handled_rate.value)),
+                "mentions": format_value(REGISTRY["mentions"], row.mentions.value or 0),
+            }
+        )
+    return rows
+
+
+def _float(value: float | int | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _share(value: float | int | None) -> float:
+    return 0.0 if value is None else round(100 * float(value), 1)
+
+
+def _sort_headers(board: Leaderboard, state: PageState) -> list[dict[str, Any]]:
+    headers = []
+    for column in COLUMNS:
+        active = board.sort == column.key
+        order = "asc" if active and board.descending else "desc"
+        if not active and column.key == "agent":
+            order = "asc"
+        headers.append(
+            {
+                "key": column.key,
+                "label": column.label,
+                "numeric": column.key != "agent",
+                "aria_sort": ("descending" if board.descending else "ascending")
+                if active
+                else "none",
+                "href": state.link("/analytics/", sort=column.key, order=order) + "#leaderboard",
+            }
+        )
+    return headers
+
+
+QUADRANT_COLOURS = {
+    "workhorse": "#2a9d8f",
+    "underloaded": "#2456c7",
+    "drowning": "#c44e52",
+    "context_needed": "#d4a017",
+    None: "#8a93a3",
+}
+
+
+def _load_context(balance: LoadBalance, state: PageState) -> dict[str, Any]:
+    names = {quadrant.key: quadrant for quadrant in QUADRANTS}
+    points = [
+        {
+            "name": point.name,
+            "handled": point.handled,
+            "first_response_median": point.first_response_median,
+            "href": state.link(f"/analytics/agents/{point.agent_id}/", sort=None, order=None),
+            "colour": QUADRANT_COLOURS.get(point.quadrant, "#8a93a3"),
+        }
+        for point in balance.points
+        if point.first_response_median is not None
+    ]
+    return {
+        "figure": charts.load_scatter(
+            points, balance.handled_threshold, balance.first_response_threshold
+        ),
+        "quadrants": QUADRANTS,
+        "placed": [
+            {
+                "name": point.name,
+                "href": state.link(f"/analytics/agents/{point.agent_id}/", sort=None, order=None),
+                "handled": point.handled,
+                "first_response": duration_text(point.first_response_median),
+                "quadrant": names[point.quadrant].name if point.quadrant in names else EMPTY,
+            }
+            for point in balance.points
+        ],
+        "handled_threshold": EMPTY
+        if balance.handled_threshold is None
+        else f"{balance.handled_threshold:g}",
+        "response_threshold": duration_text(balance.first_response_threshold),
+        "left_out": balance.left_out,
+    }
+
+
+# -- pages ------------------------------------------------------------------------------
+
+
+@member_required
+@_errors_as_page
+def analytics(request: HttpRequest) -> HttpResponse:
+    """/analytics: tiles, charts, CSAT/NPS cards, load balancing, then the leaderboard."""
+    viewer = viewer_of(request)
+    store = store_with_facts()
+    window = _window(request)
+    context = _period_context(request, window, "/analytics/")
+    state: PageState = context["state"]
+    team = request.GET.get("team") or None
+    sort = request.GET.get("sort") or "handled"
+    descending = (request.GET.get("order") or ("asc" if sort == "agent" else "desc")) != "asc"
+
+    def conversations_link(metric: str) -> str:
+        return state.link(
+            "/analytics/conversations/", metric=metric, team=None, sort=None, order=None
+        )
+
+    context.update(_dashboard_context(store, window, viewer, Filters(), conversations_link))
+    board = leaderboard(store, window, viewer, team=team, sort=sort, descending=descending)
+    balance = load_balance(store, window, viewer, team=team, viewer_board=board)
+    names = team_names()
+    context["figures"]["chart-load"] = _load_context(balance, state)["figure"]
+    context.update(
+        {
+            "nav": "analytics",
+            "heading": "Team analytics",
+            "board": board,
+            "board_rows": _leaderboard_rows(board, state),
+            "board_headers": _sort_headers(board, state),
+            "few_csat": FEW_CSAT_RESPONSES,
+            "teams": [(team_id, names.get(team_id, team_id)) for team_id in board.teams],
+            "team": team,
+            "csv_href": state.link("/analytics/leaderboard.csv"),
+            "load": _load_context(balance, state),
+            "not_measured": NOT_MEASURED,
+        }
+    )
+    return render(request, "analytics/dashboard.html", context)
+
+
+@member_required
+@_errors_as_page
+def leaderboard_export(request: HttpRequest) -> HttpResponse:
+    """The leaderboard exactly as the page shows it (same period, team and order), as CSV."""
+    viewer = viewer_of(request)
+    window = read_window(request.GET, install_settings().tz)
+    sort = request.GET.get("sort") or "handled"
+    descending = (request.GET.get("order") or ("asc" if sort == "agent" else "desc")) != "asc"
+    board = leaderboard(
+        store_with_facts(),
+        window,
+        viewer,
+        team=request.GET.get("team") or None,
+        sort=sort,
+        descending=descending,
+    )
+    response = HttpResponse(board_csv(board), content_type="text/csv; charset=utf-8")
+    first = board.period.start.date().isoformat()
+    last = (board.period.end - timedelta(microseconds=1)).date().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="leaderboard-{first}-{last}.csv"'
+    return response
+
+
+@member_required
+@_errors_as_page
+def agent_page(request: HttpRequest, agent_id: str) -> HttpResponse:
+    """One agent's drill-down: the team page's tiles and charts, scoped to their work."""
+    viewer = viewer_of(request)
+    store = store_with_facts()
+    agent = _agent_for(store, viewer, agent_id)
+    window = _window(request)
+    path = f"/analytics/agents/{agent_id}/"
+    context = _period_context(request, window, path)
+    state: PageState = context["state"]
+
+    def conversations_link(metric: str) -> str:
+        return state.link(
+            "/analytics/conversations/",
+            metric=metric,
+            agent=agent_id,
+            team=None,
+            sort=None,
+            order=None,
+        )
+
+    context.update(
+        _dashboard_context(store, window, viewer, Filters(agent=agent_id), conversations_link)
+    )
+    # The agent's own leaderboard row: the query layer's agent scope gives exactly that.
+    board = leaderboard(store, window, Viewer(agent_id=agent_id))
+    rows = _leaderboard_rows(board, state)
+    context.update(
+        {
+            "nav": "mine" if viewer.is_agent else "analytics",
+            "agent": agent,
+            "heading": agent.name,
+            "row": rows[0] if rows else None,
+            "one_on_one_href": state.link(
+                f"{path}one-on-one/", period=None, sort=None, order=None, team=None
+            ),
+            "conversations_href": state.link(
+                "/analytics/conversations/", agent=agent_id, team=None, sort=None, order=None
+            ),
+            "not_measured": NOT_MEASURED,
+        }
+    )
+    return render(request, "analytics/agent.html", context)
+
+
+@member_required
+@_errors_as_page
+def one_on_one_page(request: HttpRequest, agent_id: str) -> HttpResponse:
+    """Seed 000's 15-minute one-on-one, over 30 days against the prior 30 and the team."""
+    viewer = viewer_of(request)
+    store = store_with_facts()
+    agent = _agent_for(store, viewer, agent_id)
+    as_of = read_window({"as_of": request.GET.get("as_of")}, install_settings().tz).as_of
+    meeting = one_on_one(store, agent_id, viewer, as_of=as_of)
+    keep = {"as_of": request.GET.get("as_of") or None}
+    state = PageState({k: v for k, v in keep.items() if v})
+    return render(
+        request,
+        "analytics/one_on_one.html",
+        {
+            "nav": "mine" if viewer.is_agent else "analytics",
+            "agent": agent,
+            "meeting": meeting,
+            "rows": [
+                _comparison(c) for c in (meeting.volume, meeting.first_response, meeting.csat)
+            ],
+            "assist_rows": [_comparison(c) for c in meeting.ai_assist],
+            "period_text": _period_label(Window(), meeting.period.start, meeting.period.end),
+            "drilldown_href": state.link(f"/analytics/agents/{agent_id}/", period="30d"),
+            "low_scores": [
+                {
+                    **asdict(low),
+                    "href": f"/analytics/conversations/{low.conversation_id}/",
+                }
+                for low in meeting.low_scores
+            ],
+            "low_list_href": state.link(
+                "/analytics/conversations/",
+                agent=agent_id,
+                period="30d",
+                metric="csat_mean",
+                max_csat="2",
+            ),
+        },
+    )
+
+
+def _comparison(comparison: Any) -> dict[str, Any]:
+    metric_format = comparison.format
+
+    def text(value: float | int | None) -> str:
+        if value is None:
+            return EMPTY
+        if metric_format == "duration":
+            return format_duration(float(value))
+        if metric_format == "percent":
+            return f"{100 * float(value):.1f}%"
+        if metric_format == "score":
+            return f"{float(value):.2f}"
+        return f"{int(value):,}"
+
+    wording = {
+        "better": "better",
+        "worse": "worse",
+        "same": "the same",
+        "up": "up",
+        "down": "down",
+        "no_data": "not enough data",
+    }
+    return {
+        "label": comparison.label,
+        "value": text(comparison.value.value),
+        "n": comparison.value.n,
+        "reference": text(comparison.reference.value),
+        "reference_n": comparison.reference.n,
+        "reference_label": comparison.reference_label,
+        "verdict": wording[comparison.verdict],
+        "css": {"better": "better", "worse": "worse"}.get(comparison.verdict, "same"),
+    }
+
+
+CONVERSATION_FILTERS = ("channel", "inbox", "inquiry", "team", "status", "agent", "metric")
+
+
+def _conversation_filters(request: HttpRequest) -> ConversationFilters:
+    values: dict[str, Any] = {
+        name: (request.GET.get(name) or "").strip() or None for name in CONVERSATION_FILTERS
+    }
+    low = (request.GET.get("max_csat") or "").strip()
+    if low:
+        if not low.isdigit() or not 1 <= int(low) <= 5:
+            raise ParameterError("max_csat", "a CSAT score from 1 to 5")
+        values["max_csat"] = int(low)
+    for flag in ("escalated", "ai_handled"):
+        raw = (request.GET.get(flag) or "").strip().lower()
+        if raw:
+            if raw not in ("yes", "no", "true", "false", "1", "0"):
+                raise ParameterError(flag, "yes or no")
+            values[flag] = raw in ("yes", "true", "1")
+    search = (request.GET.get("q") or "").strip()
+    if search:
+        values["search"] = search
+    return ConversationFilters(**values)
+
+
+@member_required
+@_errors_as_page
+def conversations_page(request: HttpRequest) -> HttpResponse:
+    """The conversations behind a number: same period, same filters, same definition."""
+    viewer = viewer_of(request)
+    store = store_with_facts()
+    window = _window(request)
+    filters = _conversation_filters(request)
+    if filters.agent is not None:
+        _agent_for(store, viewer, filters.agent)
+    try:
+        page_number = max(1, int(request.GET.get("page") or 1))
+    except ValueError:
+        raise ParameterError("page", "a page number") from None
+    limit = 50
+    listing = list_conversations(
+        store, window, viewer, filters, limit=limit, offset=(page_number - 1) * limit
+    )
+    context = _period_context(request, window, "/analytics/conversations/")
+    base = {
+        **{
+            name: request.GET.get(name, "")
+            for name in (*CONVERSATION_FILTERS, "max_csat", "q", "escalated", "ai_handled")
+        },
+        **context["state"].values,
+    }
+    base.pop("sort", None)
+    base.pop("order", None)
+    state = PageState({k: v for k, v in base.items() if v})
+    context["state"] = state
+    context["period_links"] = [
+        (
+            name,
+            label,
+            state.link("/analytics/conversations/", period=name, **{"from": None, "to": None}),
+        )
+        for name, label in PERIOD_LINKS
+    ]
+    pages = max(1, -(-listing.total // limit))
+    metric = REGISTRY.get(filters.metric or "")
+    context.update(
+        {
+            "nav": "conversations",
+            "listing": listing,
+            "rows": [
+                {
+                    **asdict(row),
+                    "href": f"/analytics/conversations/{row.conversation_id}/",
+                    "first_response": duration_text(row.first_response_seconds),
+                    "full_resolution": duration_text(row.full_resolution_seconds),
+                    "handle": duration_text(row.handle_seconds),
+                    "agent_first_response": duration_text(row.agent_first_response_seconds),
+                }
+                for row in listing.rows
+            ],
+            "filters": filters,
+            "metric": metric,
+            "metrics": sorted(REGISTRY.values(), key=lambda m: m.label),
+            "params": request.GET,
+            "page": page_number,
+            "pages": pages,
+            "previous_href": state.link("/analytics/conversations/", page=str(page_number - 1))
+            if page_number > 1
+            else None,
+            "next_href": state.link("/analytics/conversations/", page=str(page_number + 1))
+            if page_number < pages
+            else None,
+            "csv_href": state.link("/analytics/conversations.csv"),
+            "is_agent": viewer.is_agent,
+            "channels": ("chat", "email", "voice", "social", "sms", "other"),
+            "statuses": ("open", "pending", "snoozed", "resolved"),
+        }
+    )
+    return render(request, "analytics/conversations.html", context)
+
+
+@member_required
+@_errors_as_page
+def conversations_export(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_of(request)
+    store = store_with_facts()
+    window = read_window(request.GET, install_settings().tz)
+    filters = _conversation_filters(request)
+    if filters.agent is not None:
+        _agent_for(store, viewer, filters.agent)
+    rows = []
+    offset = 0
+    while True:
+        listing = list_conversations(store, window, viewer, filters, limit=500, offset=offset)
+        rows.extend(listing.rows)
+        offset += 500
+        if offset >= listing.total or offset >= 50_000:
+            break
+    response = HttpResponse(conversations_csv(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="conversations.csv"'
+    return response
+
+
+@member_required
+@_errors_as_page
+def conversation_page(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """One conversation's events, each computed duration, and what started and stopped it."""
+    viewer = viewer_of(request)
+    detail = _conversation_for(store_with_facts(), viewer, conversation_id)
+    clocks = [
+        {
+            **asdict(clock),
+            "duration": duration_text(clock.seconds),
+        }
+        for clock in detail.clocks
+    ]
+    return render(
+        request,
+        "analytics/conversation.html",
+        {
+            "nav": "conversations",
+            "detail": detail,
+            "facts": detail.facts,
+            "clocks": clocks,
+            "events": detail.events,
+        },
+    )

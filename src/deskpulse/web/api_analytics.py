@@ -1,0 +1,303 @@
+"""The JSON API behind every /analytics page, with the pages' scoping.
+
+Each endpoint calls the same analysis function as its page, so a number on a page and
+the same number from the API cannot differ. Signed-in people use their session; tools
+use a bearer token with the `read` scope. Another agent's objects answer 404.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Router, Schema
+from ninja import Query as NinjaQuery
+
+from deskpulse.analysis.agents import find_agent
+from deskpulse.analysis.conversations import (
+    ConversationFilters,
+    conversations_csv,
+    list_conversations,
+)
+from deskpulse.analysis.drilldown import agent_dashboard_payload
+from deskpulse.analysis.leaderboard import leaderboard, leaderboard_csv
+from deskpulse.analysis.load_balancing import QUADRANTS, load_balance
+from deskpulse.analysis.one_on_one import one_on_one
+from deskpulse.analysis.timeline import conversation_detail
+from deskpulse.analysis.window import Window
+from deskpulse.metrics.dashboard import dashboard_payload
+from deskpulse.metrics.query import (
+    Filters,
+    NotVisibleError,
+    QueryError,
+    QueryTimeoutError,
+    Viewer,
+)
+from deskpulse.web.access import NoRoleError, viewer_for_user
+from deskpulse.web.accounts.models import ApiToken
+from deskpulse.web.analytics.params import ParameterError, read_window
+from deskpulse.web.auth import TokenAuth, viewer_for
+from deskpulse.web.errors import ApiError
+from deskpulse.web.runtime import install_settings, store_with_facts
+
+
+def signed_in(request: HttpRequest) -> Any:
+    """A signed-in person's session; None lets the bearer token be tried next.
+
+    Only GET endpoints accept it, so session requests need no CSRF token.
+    """
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user
+    return None
+
+
+router = Router(auth=[signed_in, TokenAuth("read")], tags=["analytics"])
+
+
+def _viewer(request: HttpRequest) -> Viewer:
+    auth = getattr(request, "auth", None)
+    if isinstance(auth, ApiToken):
+        return viewer_for(auth)
+    try:
+        return viewer_for_user(request.user)
+    except NoRoleError as error:
+        raise ApiError(403, error.code, error.message) from None
+
+
+@contextmanager
+def _answers() -> Iterator[None]:
+    """The analysis layer's typed errors as API errors (one error shape)."""
+    try:
+        yield
+    except ParameterError as error:
+        raise ApiError(422, "invalid_request", error.message, error.field) from None
+    except QueryError as error:
+        raise ApiError(422, "invalid_query", error.message, error.field) from None
+    except NotVisibleError:
+        # 404 rather than 403: whether another agent's data exists is not revealed.
+        raise ApiError(404, "not_found", "not found") from None
+    except QueryTimeoutError as error:
+        raise ApiError(504, "query_timeout", str(error)) from None
+
+
+def jsonable(value: Any) -> Any:
+    """Dataclasses, datetimes and tuples as plain JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+class PeriodParams(Schema):
+    period: Literal["7d", "14d", "30d", "90d", "custom"] = "30d"
+    start: str | None = Field(default=None, alias="from", description="custom period start")
+    end: str | None = Field(
+        default=None, alias="to", description="custom period end (inclusive day)"
+    )
+    as_of: str | None = Field(
+        default=None, description="last day of a named period (a date) or a timestamp with offset"
+    )
+
+    def window(self) -> Window:
+        return read_window(
+            {"period": self.period, "from": self.start, "to": self.end, "as_of": self.as_of},
+            install_settings().tz,
+        )
+
+
+class BoardParams(PeriodParams):
+    team: str | None = Field(default=None, description="agents who belong to this team")
+    sort: str = Field(default="handled", description="column key to sort by")
+    order: Literal["asc", "desc"] = "desc"
+
+
+class ConversationParams(PeriodParams):
+    metric: str | None = Field(default=None, description="list the conversations behind it")
+    agent: str | None = None
+    channel: str | None = None
+    inbox: str | None = None
+    inquiry: str | None = None
+    team: str | None = None
+    status: str | None = None
+    max_csat: int | None = Field(default=None, ge=1, le=5)
+    escalated: bool | None = None
+    ai_handled: bool | None = None
+    q: str | None = Field(default=None, description="a conversation or customer id")
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+    def filters(self) -> ConversationFilters:
+        return ConversationFilters(
+            channel=self.channel,
+            inbox=self.inbox,
+            inquiry=self.inquiry,
+            team=self.team,
+            status=self.status,
+            agent=self.agent,
+            metric=self.metric,
+            max_csat=self.max_csat,
+            escalated=self.escalated,
+            ai_handled=self.ai_handled,
+            search=self.q,
+        )
+
+
+def _payload(window: Window, viewer: Viewer, filters: Filters) -> dict[str, Any]:
+    return dashboard_payload(
+        store_with_facts(),
+        period=window.period,
+        as_of=window.as_of,
+        start=window.start,
+        end=window.end,
+        filters=filters,
+        viewer=viewer,
+        include_leaderboard=False,
+    )
+
+
+def _board(params: BoardParams, viewer: Viewer) -> Any:
+    return leaderboard(
+        store_with_facts(),
+        params.window(),
+        viewer,
+        team=params.team,
+        sort=params.sort,
+        descending=params.order == "desc",
+    )
+
+
+@router.get("/dashboard", summary="The /analytics page: tiles, charts, cards, load, leaderboard")
+def get_dashboard(request: HttpRequest, params: NinjaQuery[BoardParams]) -> dict[str, Any]:
+    viewer = _viewer(request)
+    with _answers():
+        window = params.window()
+        payload = _payload(window, viewer, Filters())
+        board = _board(params, viewer)
+        payload["leaderboard"] = jsonable(board)
+        payload["load_balancing"] = jsonable(
+            load_balance(store_with_facts(), window, viewer, team=params.team, viewer_board=board)
+        )
+        return payload
+
+
+@router.get("/leaderboard", summary="The agent leaderboard (agents: their own row only)")
+def get_leaderboard(request: HttpRequest, params: NinjaQuery[BoardParams]) -> dict[str, Any]:
+    viewer = _viewer(request)
+    with _answers():
+        return jsonable(_board(params, viewer))  # type: ignore[no-any-return]
+
+
+@router.get("/leaderboard.csv", summary="The leaderboard as CSV, exactly as the page shows it")
+def get_leaderboard_csv(request: HttpRequest, params: NinjaQuery[BoardParams]) -> HttpResponse:
+    viewer = _viewer(request)
+    with _answers():
+        board = _board(params, viewer)
+    response = HttpResponse(leaderboard_csv(board), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="leaderboard.csv"'
+    return response
+
+
+@router.get("/load-balancing", summary="Handled vs median first response, with quadrants")
+def get_load_balancing(request: HttpRequest, params: NinjaQuery[BoardParams]) -> dict[str, Any]:
+    viewer = _viewer(request)
+    with _answers():
+        balance = load_balance(store_with_facts(), params.window(), viewer, team=params.team)
+        return {**jsonable(balance), "quadrants": jsonable(QUADRANTS)}
+
+
+@router.get("/agents/{agent_id}", summary="One agent's drill-down: tiles, charts, leaderboard row")
+def get_agent(
+    request: HttpRequest, agent_id: str, params: NinjaQuery[PeriodParams]
+) -> dict[str, Any]:
+    viewer = _viewer(request)
+    with _answers():
+        store = store_with_facts()
+        agent = find_agent(store, agent_id, viewer)
+        window = params.window()
+        payload = agent_dashboard_payload(store, window, agent_id, viewer)
+        board = leaderboard(store, window, Viewer(agent_id=agent_id))
+        return {
+            "agent": jsonable(agent),
+            "row": jsonable(board.rows[0]) if board.rows else None,
+            **payload,
+        }
+
+
+@router.get("/agents/{agent_id}/one-on-one", summary="The 30-day one-on-one view")
+def get_one_on_one(request: HttpRequest, agent_id: str, as_of: str | None = None) -> dict[str, Any]:
+    viewer = _viewer(request)
+    with _answers():
+        store = store_with_facts()
+        find_agent(store, agent_id, viewer)
+        end = read_window({"as_of": as_of}, install_settings().tz).as_of
+        return jsonable(one_on_one(store, agent_id, viewer, as_of=end))  # type: ignore[no-any-return]
+
+
+@router.get("/conversations", summary="The conversations behind a number, filterable")
+def get_conversations(
+    request: HttpRequest, params: NinjaQuery[ConversationParams]
+) -> dict[str, Any]:
+    viewer = _viewer(request)
+    with _answers():
+        if params.agent:
+            find_agent(store_with_facts(), params.agent, viewer)
+        listing = list_conversations(
+            store_with_facts(),
+            params.window(),
+            viewer,
+            params.filters(),
+            limit=params.limit,
+            offset=params.offset,
+        )
+        return jsonable(listing)  # type: ignore[no-any-return]
+
+
+@router.get("/conversations.csv", summary="The same list as CSV (up to 50,000 rows)")
+def get_conversations_csv(
+    request: HttpRequest, params: NinjaQuery[ConversationParams]
+) -> HttpResponse:
+    viewer = _viewer(request)
+    rows: list[Any] = []
+    with _answers():
+        if params.agent:
+            find_agent(store_with_facts(), params.agent, viewer)
+        offset = 0
+        while offset < 50_000:
+            listing = list_conversations(
+                store_with_facts(),
+                params.window(),
+                viewer,
+                params.filters(),
+                limit=500,
+                offset=offset,
+            )
+            rows.extend(listing.rows)
+            offset += 500
+            if offset >= listing.total:
+                break
+    response = HttpResponse(conversations_csv(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="conversations.csv"'
+    return response
+
+
+@router.get(
+    "/conversations/{conversation_id}",
+    summary="One conversation: its events, and which events started and stopped each clock",
+)
+def get_conversation(request: HttpRequest, conversation_id: str) -> dict[str, Any]:
+    viewer = _viewer(request)
+    with _answers():
+        return jsonable(conversation_detail(store_with_facts(), conversation_id, viewer))  # type: ignore[no-any-return]
