@@ -113,10 +113,11 @@ def main() -> None:
 
         return get
 
+    q90 = f"period=90d&as_of={AS_OF}"
     measurements: list[tuple[str, Callable[[], Any], float | None]] = [
-        ("/analytics page, 90 days", page(f"/analytics/?period=90d&as_of={AS_OF}"), 150.0),
+        ("/analytics page, 90 days", page(f"/analytics/?{q90}"), 150.0),
         ("/analytics page, 30 days", page(f"/analytics/?period=30d&as_of={AS_OF}"), 150.0),
-        ("GET /api/v1/dashboard, 90 days", page(f"/api/v1/dashboard?period=90d&as_of={AS_OF}"), 150.0),
+        ("GET /api/v1/dashboard, 90 days", page(f"/api/v1/dashboard?{q90}"), 150.0),
         (
             "  of which dashboard_payload (tiles, series, cards)",
             lambda: dashboard_payload(store, period="90d", as_of=END, include_leaderboard=False),
@@ -124,11 +125,11 @@ def main() -> None:
         ),
         ("  of which leaderboard", lambda: leaderboard(store, window, TEAM_VIEWER), None),
         ("  of which load balancing", lambda: load_balance(store, window, TEAM_VIEWER), None),
-        ("agent drill-down, 90 days", page(f"/analytics/agents/{agent_id}/?period=90d&as_of={AS_OF}"), None),
+        ("agent drill-down, 90 days", page(f"/analytics/agents/{agent_id}/?{q90}"), None),
         ("one-on-one", page(f"/analytics/agents/{agent_id}/one-on-one/?as_of={AS_OF}"), None),
-        ("conversations list, 90 days", page(f"/analytics/conversations/?period=90d&as_of={AS_OF}"), None),
+        ("conversations list, 90 days", page(f"/analytics/conversations/?{q90}"), None),
         ("conversation timeline", page(f"/analytics/conversations/{some_conversation}/"), None),
-    ]  # fmt: skip
+    ]
     table = Table(title=f"/analytics server time, {conversations:,} conversations")
     for column in ("what", "p50", "p90", "budget (p50)", "ratio"):
         table.add_column(column)

@@ -163,8 +163,8 @@ def test_leaderboard_cells(client: Client, owner: User, team: Store) -> None:
     assert alice["csat_shrunk"] == "3.50"
     assert alice["ai_handled_rate"] == "50.0%"
     assert alice["mentions"] == "0"
-    # Bob: c2 as a teammate (600 s) and c4 (1200 s): median 900 s (shown "15m"); CSAT 2 on one answer;
-    # shrunk (2 + 35) / 11 = 3.36; mentioned once in alice's note.
+    # Bob: c2 as a teammate (600 s) and c4 (1200 s): median 900 s (shown "15m"); CSAT 2 on
+    # one answer; shrunk (2 + 35) / 11 = 3.36; mentioned once in alice's note.
     bob = cells["bob"]
     assert bob["handled"] == "2"
     assert bob["first_response_median"].startswith("15m ")

@@ -122,6 +122,8 @@ def csat(series: dict[str, Any]) -> dict[str, Any]:
         ],
         "layout": _layout(
             "CSAT over time, with responses",
+            # Room on the right for the responses axis and its title.
+            margin={"l": 48, "r": 64, "t": 40, "b": 40},
             yaxis={"range": [1, 5.1], "gridcolor": "#eef0f3", "title": {"text": "CSAT"}},
             yaxis2={
                 "overlaying": "y",
@@ -169,6 +171,10 @@ def load_scatter(
     team medians drawn as the quadrant lines (seed 000)."""
     x = [p["handled"] for p in points]
     y = [p["first_response_median"] / 60 for p in points]
+    # Axes wide enough for every point and both median lines, with headroom, so a lone
+    # point (an agent's own view) never sits on a quadrant label or the frame.
+    x_top = 1.15 * max([*x, handled_threshold or 0, 1])
+    y_top = 1.25 * max([*y, (response_threshold or 0) / 60, 1])
     shapes: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     line = {"color": "#8a93a3", "dash": "dash", "width": 1}
@@ -245,12 +251,12 @@ def load_scatter(
             xaxis={
                 "title": {"text": "conversations handled"},
                 "gridcolor": "#eef0f3",
-                "rangemode": "tozero",
+                "range": [0, x_top],
             },
             yaxis={
                 "title": {"text": "median first response (min)"},
                 "gridcolor": "#eef0f3",
-                "rangemode": "tozero",
+                "range": [0, y_top],
             },
         ),
     }

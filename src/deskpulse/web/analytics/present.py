@@ -83,6 +83,15 @@ def delta(
     return f"{arrow} {text}", css, title
 
 
+# On a drill-down, tiles with a per-agent reading say which reading they show: the same
+# label means "share of conversations" on the team page but "share of replies" here.
+PER_AGENT_NOTES = {
+    "ai_handled_rate": "share of their replies that were AI drafts (as on the leaderboard)",
+    "first_response_median": "their own first replies (as on the leaderboard)",
+    "csat_mean": "CSAT of the conversations they handled",
+}
+
+
 def tiles(
     payload: dict[str, Any],
     names: tuple[str, ...],
@@ -90,6 +99,7 @@ def tiles(
     previous_label: str,
     currency: str,
     link: Any,
+    per_agent: tuple[str, ...] = (),
 ) -> list[Tile]:
     """The KPI tiles of a dashboard payload; `link(metric)` gives the conversations behind."""
     current = payload["tiles"]["metrics"]
@@ -103,7 +113,9 @@ def tiles(
             metric, value, None if previous is None else previous.get(name), previous_label
         )
         note = ""
-        if name == "aht_mean":
+        if name in per_agent:
+            note = PER_AGENT_NOTES.get(name, "")
+        if name == "aht_mean" and not note:
             estimated = current.get("aht_estimated_rate", {}).get("value")
             if estimated:
                 note = f"estimated for {100 * estimated:.0f}% of conversations (no work logged)"

@@ -195,6 +195,7 @@ def _dashboard_context(
             previous_label=previous_label,
             currency=settings.currency,
             link=conversations_link,
+            per_agent=tuple(payload.get("per_agent_tiles", ())),
         ),
         "figures": figures,
         "score_cards": [

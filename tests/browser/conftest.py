@@ -1,0 +1,189 @@
+"""A real deskpulse server and Debian's Chromium, for the browser tests.
+
+The server runs as a subprocess of the `deskpulse` command on a generated organisation,
+exactly as a person would start it; nothing here configures Django in this process.
+Playwright drives /usr/bin/chromium (Playwright's own browser download does not work
+here); without it the tests skip, or fail under CI. `scripts/test` installs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+PASSWORD = "browser-test-Passw0rd"
+OWNER_EMAIL = "owner@browser.test"
+STARTUP_SECONDS = 90
+
+
+def _deskpulse() -> list[str]:
+    """The installed `deskpulse` command next to this Python (the venv's)."""
+    found = Path(sys.executable).with_name("deskpulse")
+    if found.exists():
+        return [str(found)]
+    on_path = shutil.which("deskpulse")
+    if on_path:
+        return [on_path]
+    return [sys.executable, "-m", "deskpulse.cli"]
+
+
+def _run(data: Path, *args: str) -> str:
+    done = subprocess.run(
+        [*_deskpulse(), "--data", str(data), *args],
+        cwd=data.parent,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"deskpulse {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+        )
+    return done.stdout
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_for_health(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"deskpulse serve exited {server.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/v1/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"deskpulse serve did not answer in {STARTUP_SECONDS} s:\n{log.read_text()}")
+
+
+@dataclass(frozen=True)
+class Site:
+    """The running server and the people who can sign in to it."""
+
+    url: str
+    owner_email: str
+    agent_email: str
+    agent_id: str
+    agent_name: str
+    other_agent_id: str
+    password: str
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A generated organisation (3,000 conversations over 120 days to now), an owner and
+    an agent login, served by `deskpulse serve` on a free port."""
+    folder = tmp_path_factory.mktemp("browser-site")
+    data = folder / "data"
+    events = folder / "events.jsonl"
+    _run(data, "generate", "-o", str(events), "--conversations", "3000", "--days", "120",
+         "--seed", "5")  # fmt: skip
+    _run(data, "import", str(events))
+    report = json.loads(_run(data, "report", "--format", "json"))
+    humans = [a for a in report["agents"] if a["kind"] == "human"]
+    assert len(humans) >= 2, report["agents"]
+    agent, other = humans[0], humans[1]
+    agent_email = f"{agent['agent_id']}@browser.test"
+    _run(data, "user", "add", "--email", OWNER_EMAIL, "--role", "owner", "--password", PASSWORD)
+    _run(data, "user", "add", "--email", agent_email, "--role", "agent",
+         "--agent-id", agent["agent_id"], "--password", PASSWORD)  # fmt: skip
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = folder / "serve.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [*_deskpulse(), "--data", str(data), "serve", "--port", str(port)],
+            cwd=folder,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_for_health(url, server, log)
+        yield Site(
+            url=url,
+            owner_email=OWNER_EMAIL,
+            agent_email=agent_email,
+            agent_id=agent["agent_id"],
+            agent_name=agent["name"],
+            other_agent_id=other["agent_id"],
+            password=PASSWORD,
+        )
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: run scripts/test, which installs Debian's chromium"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    playwright = sync_playwright().start()
+    try:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+    finally:
+        playwright.stop()
+
+
+Shot = Callable[..., Path]
+
+
+@pytest.fixture
+def shot(request: pytest.FixtureRequest) -> Shot:
+    """shot(page, "step") saves test-artifacts/screenshots/<test>-<step>.png (full page)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    test = request.node.name.removeprefix("test_")
+    for stale in SCREENSHOTS.glob(f"{test}-*.png"):  # an earlier run's steps
+        stale.unlink()
+
+    def save(page: Page, step: str) -> Path:
+        path = SCREENSHOTS / f"{test}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return save
