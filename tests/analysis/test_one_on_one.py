@@ -108,7 +108,7 @@ def test_alice_against_her_prior_month_and_the_team(store: Store) -> None:
     assert report.volume.direction == "neutral"
 
     check(report.first_response, (240.0, 3), (360.0, 5), "better")
-    assert report.first_response.reference_label == "team"
+    assert report.first_response.reference_label == "people on the team"
     assert (report.first_response.direction, report.first_response.format) == (
         "lower",
         "duration",
@@ -126,7 +126,10 @@ def test_alice_against_her_prior_month_and_the_team(store: Store) -> None:
     check(as_is, (0.25, 4), (2 / 6, 6), "down")
     check(edited, (0.25, 4), (1 / 6, 6), "up")
     check(scratch, (0.5, 4), (0.5, 6), "same")
-    assert all(c.reference_label == "team" and c.format == "percent" for c in report.ai_assist)
+    assert all(
+        c.reference_label == "people on the team" and c.format == "percent"
+        for c in report.ai_assist
+    )
 
 
 def test_low_scores_are_alices_handled_conversations_newest_first(store: Store) -> None:
@@ -210,3 +213,21 @@ def test_verdict_reads_the_metric_direction(
     n = 0 if value is None else 1
     m = 0 if reference is None else 1
     assert verdict(reading(value, n), reading(reference, m), direction) == expected  # type: ignore[arg-type]
+
+
+def test_a_person_is_compared_with_the_people_not_the_bots(store: Store) -> None:
+    # Alice answers in 10 min, bob in 20 min, a bot in 1 min on four conversations.
+    # With the bot, the team's agent first responses are 60 60 60 60 600 1200: median
+    # 60 s, and alice would read "worse". Among people: 600 and 1200, median 900 s.
+    f = Events(start=START)
+    f.agent("alice", name="Alice").agent("bob", name="Bob").agent("bot", name="Bot", kind="ai")
+    f.conversation("a1", customer="u1", at=0).customer(at=0).reply("alice", at=10)
+    f.conversation("b1", customer="u2", at=0).customer(at=0).reply("bob", at=20)
+    for i in range(4):
+        f.conversation(f"bot{i}", customer=f"v{i}", at=100).customer(at=100).ai_reply("bot", at=101)
+    ingest_and_build(store, f.events)
+    report = one_on_one(store, "alice", as_of=AS_OF)
+    check(report.first_response, (600.0, 1), (900.0, 2), "better")
+    bot = one_on_one(store, "bot", as_of=AS_OF)
+    assert bot.first_response.reference_label == "AI agents"
+    check(bot.first_response, (60.0, 4), (60.0, 4), "same")

@@ -36,7 +36,8 @@ Verdict = Literal["better", "worse", "same", "up", "down", "no_data"]
 
 LOW_CSAT_SCORE = 2  # a CSAT of 2 or less is a low score worth reading together
 PRIOR_LABEL = "prior 30 days"
-TEAM_LABEL = "team"
+TEAM_LABEL = "people on the team"
+AI_TEAM_LABEL = "AI agents"
 
 # (the agent's per-agent metric, the team's ungrouped metric it is compared with)
 _FIRST_RESPONSE = ("first_response_median", "agent_first_response_median")
@@ -174,6 +175,7 @@ def one_on_one(
     # The one helper that decides who may open an agent (DESIGN.md: access in two places).
     agent = find_agent(store, agent_id, viewer)
 
+    team_label = AI_TEAM_LABEL if agent.kind == "ai" else TEAM_LABEL
     window = Window(period="30d", as_of=as_of)
     fields = window.query_fields()
     mine = query(
@@ -187,9 +189,17 @@ def one_on_one(
         ),
         viewer,
     )
-    # Ungrouped and unfiltered: team figures, which an agent viewer may see too.
+    # Ungrouped: team figures, which an agent viewer may see too. A person is compared
+    # with the people on the team: AI agents answer in seconds and would make every human
+    # read "slower than the team".
     team = query(
-        store, Query(metrics=[_FIRST_RESPONSE[1], _CSAT[1], *_ASSIST], **fields), viewer
+        store,
+        Query(
+            metrics=[_FIRST_RESPONSE[1], _CSAT[1], *_ASSIST],
+            filters=Filters(agent_kind="ai" if agent.kind == "ai" else "human"),
+            **fields,
+        ),
+        viewer,
     ).single()
 
     row = next((r for r in mine.rows if r.group.get("agent") == agent_id), None)
@@ -213,11 +223,11 @@ def one_on_one(
             _FIRST_RESPONSE[0],
             now(_FIRST_RESPONSE[0]),
             team.metrics[_FIRST_RESPONSE[1]],
-            TEAM_LABEL,
+            team_label,
         ),
-        csat=compare(_CSAT[0], now(_CSAT[0]), team.metrics[_CSAT[1]], TEAM_LABEL),
+        csat=compare(_CSAT[0], now(_CSAT[0]), team.metrics[_CSAT[1]], team_label),
         ai_assist=tuple(
-            compare(name, now(name), team.metrics[name], TEAM_LABEL) for name in _ASSIST
+            compare(name, now(name), team.metrics[name], team_label) for name in _ASSIST
         ),
         low_scores=low_scores(store, agent_id, mine.period),
     )

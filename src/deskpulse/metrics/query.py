@@ -34,6 +34,7 @@ from deskpulse.metrics.periods import (
 )
 from deskpulse.metrics.registry import (
     AGENT_CONVERSATIONS,
+    CONVERSATIONS,
     REGISTRY,
     Metric,
     Source,
@@ -91,6 +92,10 @@ class Filters(BaseModel):
     inquiry: str | None = None
     customer_tier: str | None = None
     language: str | None = None
+    # "human" or "ai": agent rows of agents of that kind (agents never announced by
+    # agent.upserted count as human); conversation rows with a public reply by one.
+    # Lets a person be compared with the people on the team, not with the bots too.
+    agent_kind: Literal["human", "ai"] | None = None
 
 
 class Query(BaseModel):
@@ -296,6 +301,19 @@ def _filtered(store: Store, table: str, filters: Filters) -> ir.Table:
     for name, column in _FILTER_COLUMNS.items():
         if getattr(filters, name) is not None:
             t = t.filter(t[column] == _sentinel_text(name))
+    if filters.agent_kind is not None:
+        kind = ibis.literal(_sentinel_text("agent_kind"))
+        if table == AGENT_CONVERSATIONS:
+            agents = con.table("agents")
+            ai_ids = agents.filter(agents.kind == "ai").agent_id
+            is_ai = t.agent_id.isin(ai_ids)
+            t = t.filter(((kind == "ai") & is_ai) | ((kind == "human") & ~is_ai))
+        elif table == CONVERSATIONS:
+            t = t.filter(
+                ((kind == "ai") & (t.ai_replies > 0)) | ((kind == "human") & (t.human_replies > 0))
+            )
+        else:
+            raise QueryError("filters.agent_kind", f"{table} cannot be split by agent kind")
     if filters.agent is not None:
         if table == AGENT_CONVERSATIONS:
             t = t.filter(t.agent_id == _sentinel_text("agent"))
@@ -427,7 +445,9 @@ _SPAN = "_span"
 
 def _scan(store: Store, shape: _ScanShape) -> tuple[ir.Table, list[str]]:
     """One aggregate over one facts table, for the metrics bucketed by one time column."""
-    filters = Filters(**dict.fromkeys(shape.filters, "?"))
+    # Placeholders only: the real values are bound into the compiled SQL by _bind.
+    placeholders: dict[str, Any] = dict.fromkeys(shape.filters, "?")
+    filters = Filters.model_construct(**placeholders)
     t = _filtered(store, shape.table, filters)
     bounds = _Bounds.sentinels()
     metrics = [REGISTRY[name] for name in shape.metrics]
