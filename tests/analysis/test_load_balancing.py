@@ -175,8 +175,17 @@ def test_quadrant_texts_are_the_seeds() -> None:
         "Drowning",
         "Context needed",
     ]
-    if not SEED.exists():
-        pytest.skip("the product seeds are not next to this checkout")
-    seed = SEED.read_text(encoding="utf-8")
-    for quadrant in QUADRANTS:
-        assert f"- {quadrant.title}. {quadrant.guidance}" in seed, quadrant.key
+    # Seed 000's lines, verbatim, so the check runs wherever the suite runs.
+    lines = [f"- {quadrant.title}. {quadrant.guidance}" for quadrant in QUADRANTS]
+    assert lines == [
+        "- High volume + fast response. This agent is your reliable workhorse. "
+        "Protect their time.",
+        "- Low volume + fast response. This agent is underloaded or specializes in fast "
+        "triage. Worth a conversation.",
+        "- High volume + slow response. This agent is drowning. Reassign or reroute.",
+        "- Low volume + slow response. This agent is on hard tickets, on PTO, or "
+        "struggling. Context matters \u2014 open the drill-down.",
+    ]
+    if SEED.exists():  # next to the product documents: the same lines are in the seed
+        seed = SEED.read_text(encoding="utf-8")
+        assert all(line in seed for line in lines)

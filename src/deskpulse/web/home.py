@@ -1,14 +1,14 @@
 """The landing page at `/`: what this install holds and where to go next.
 
-The /analytics dashboard arrives with the web app; until then a person who opens the
-URL the demo prints should see that deskpulse runs, on what data, and how to use it.
+Signed-in people go straight to /analytics; anyone else sees that deskpulse runs, on what
+data, and how to sign in or use the API.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from deskpulse.web.runtime import get_store
 
@@ -28,10 +28,14 @@ _PAGE = """<!doctype html>
  h2 {{ font-size: 17px; margin: 0 0 8px; }}
  code, pre {{ background: #f0f2f5; border-radius: 4px; font-size: 13px; }}
  pre {{ padding: 10px 12px; overflow-x: auto; }} a {{ color: #2456c7; }}
+ a.signin {{ display: inline-block; background: #2456c7; color: #fff; padding: 8px 16px;
+            border-radius: 6px; text-decoration: none; margin-bottom: 24px; }}
+ @media (max-width: 600px) {{ .stats {{ grid-template-columns: repeat(2, 1fr); }} }}
 </style></head>
 <body><main>
 <h1>deskpulse</h1>
 <p class="lead">Performance analytics and coaching for support teams of human and AI agents.</p>
+<p><a class="signin" href="/accounts/login/?next=/analytics/">Sign in to the analytics</a></p>
 <div class="stats">
  <div class="stat"><b>{events}</b><span>events stored</span></div>
  <div class="stat"><b>{conversations}</b><span>conversations</span></div>
@@ -57,7 +61,9 @@ deskpulse report --period 7d --format json</pre></section>
 """
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HttpRequest) -> HttpResponse | HttpResponseRedirect:
+    if request.user.is_authenticated:
+        return HttpResponseRedirect("/analytics/")
     store = get_store()
     tables = set(store.con.list_tables())
     conversations = store.count("conversation_facts") if "conversation_facts" in tables else 0
