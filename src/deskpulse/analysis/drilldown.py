@@ -21,11 +21,11 @@ PER_AGENT_TILES: tuple[str, ...] = tuple(
 )
 
 
-def agent_dashboard_payload(
-    store: Store, window: Window, agent_id: str, viewer: Viewer
+def window_dashboard_payload(
+    store: Store, window: Window, viewer: Viewer, filters: Filters | None = None
 ) -> dict[str, Any]:
-    filters = Filters(agent=agent_id)
-    payload = dashboard_payload(
+    """The team page's payload (without the leaderboard, which analysis builds) for a window."""
+    return dashboard_payload(
         store,
         period=window.period,
         as_of=window.as_of,
@@ -35,6 +35,13 @@ def agent_dashboard_payload(
         viewer=viewer,
         include_leaderboard=False,
     )
+
+
+def agent_dashboard_payload(
+    store: Store, window: Window, agent_id: str, viewer: Viewer
+) -> dict[str, Any]:
+    filters = Filters(agent=agent_id)
+    payload = window_dashboard_payload(store, window, viewer, filters)
     own = query(
         store,
         Query(

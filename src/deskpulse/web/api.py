@@ -6,7 +6,7 @@ import functools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from deskpulse.metrics.query import NotVisibleError, QueryError, QueryTimeoutErr
 from deskpulse.metrics.query import Query as MetricsQuery
 from deskpulse.metrics.report import build_report
 from deskpulse.web import bodies
+from deskpulse.web.analytics.params import ParameterError, moment
 from deskpulse.web.api_analytics import router as analytics_router
 from deskpulse.web.auth import TokenAuth, token_of, viewer_for
 from deskpulse.web.errors import ApiError, handle_exception
@@ -249,28 +250,11 @@ class ReportParams(Schema):
 
 
 def _moment(value: str | None, name: str, tz: ZoneInfo, *, day_end: bool) -> datetime | None:
-    """A timestamp with offset, or a date meaning its start (or, with day_end, its end)."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
+    """The pages' reading of a date or timestamp parameter, as an API error when bad."""
     try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            if day_end:
-                day += timedelta(days=1)
-            return datetime.combine(day, time(0), tzinfo=tz)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise ApiError(
-            422,
-            "invalid_request",
-            f"{name}: use a date (2026-03-31) or a timestamp with an offset "
-            "(2026-03-31T18:00:00+00:00; write + as %2B in a URL)",
-            name,
-        )
-    return moment
+        return moment(value, name, tz, day_end=day_end)
+    except ParameterError as error:
+        raise ApiError(422, "invalid_request", f"{name}: {error.message}", name) from None
 
 
 @api.get(

@@ -24,13 +24,12 @@ from deskpulse.analysis.conversations import (
     conversations_csv,
     list_conversations,
 )
-from deskpulse.analysis.drilldown import agent_dashboard_payload
+from deskpulse.analysis.drilldown import agent_dashboard_payload, window_dashboard_payload
 from deskpulse.analysis.leaderboard import leaderboard, leaderboard_csv
 from deskpulse.analysis.load_balancing import QUADRANTS, load_balance
 from deskpulse.analysis.one_on_one import one_on_one
 from deskpulse.analysis.timeline import conversation_detail
 from deskpulse.analysis.window import Window
-from deskpulse.metrics.dashboard import dashboard_payload
 from deskpulse.metrics.query import (
     Filters,
     NotVisibleError,
@@ -156,16 +155,7 @@ class ConversationParams(PeriodParams):
 
 
 def _payload(window: Window, viewer: Viewer, filters: Filters) -> dict[str, Any]:
-    return dashboard_payload(
-        store_with_facts(),
-        period=window.period,
-        as_of=window.as_of,
-        start=window.start,
-        end=window.end,
-        filters=filters,
-        viewer=viewer,
-        include_leaderboard=False,
-    )
+    return window_dashboard_payload(store_with_facts(), window, viewer, filters)
 
 
 def _board(params: BoardParams, viewer: Viewer) -> Any:

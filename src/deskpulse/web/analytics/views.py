@@ -24,7 +24,7 @@ from deskpulse.analysis.conversations import (
     conversations_csv,
     list_conversations,
 )
-from deskpulse.analysis.drilldown import agent_dashboard_payload
+from deskpulse.analysis.drilldown import agent_dashboard_payload, window_dashboard_payload
 from deskpulse.analysis.leaderboard import COLUMNS, FEW_CSAT_RESPONSES, Leaderboard, leaderboard
 from deskpulse.analysis.leaderboard import leaderboard_csv as board_csv
 from deskpulse.analysis.load_balancing import QUADRANTS, LoadBalance, load_balance
@@ -32,7 +32,7 @@ from deskpulse.analysis.one_on_one import one_on_one
 from deskpulse.analysis.timeline import ConversationDetail, conversation_detail
 from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
-from deskpulse.metrics.dashboard import TILE_METRICS, dashboard_payload
+from deskpulse.metrics.dashboard import TILE_METRICS
 from deskpulse.metrics.format import EMPTY, format_duration, format_value
 from deskpulse.metrics.query import Filters, NotVisibleError, QueryError, QueryTimeoutError, Viewer
 from deskpulse.metrics.registry import REGISTRY
@@ -159,16 +159,7 @@ def _dashboard_context(
     if filters.agent is not None:
         payload = agent_dashboard_payload(store, window, filters.agent, viewer)
     else:
-        payload = dashboard_payload(
-            store,
-            period=window.period,
-            as_of=window.as_of,
-            start=window.start,
-            end=window.end,
-            filters=filters,
-            viewer=viewer,
-            include_leaderboard=False,
-        )
+        payload = window_dashboard_payload(store, window, viewer, filters)
     period = payload["period"]
     previous = payload["previous_period"]
     previous_label = "the previous period"
