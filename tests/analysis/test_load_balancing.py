@@ -178,8 +178,7 @@ def test_quadrant_texts_are_the_seeds() -> None:
     # Seed 000's lines, verbatim, so the check runs wherever the suite runs.
     lines = [f"- {quadrant.title}. {quadrant.guidance}" for quadrant in QUADRANTS]
     assert lines == [
-        "- High volume + fast response. This agent is your reliable workhorse. "
-        "Protect their time.",
+        "- High volume + fast response. This agent is your reliable workhorse. Protect their time.",
         "- Low volume + fast response. This agent is underloaded or specializes in fast "
         "triage. Worth a conversation.",
         "- High volume + slow response. This agent is drowning. Reassign or reroute.",

@@ -131,6 +131,7 @@ def csat(series: dict[str, Any]) -> dict[str, Any]:
                 "rangemode": "tozero",
                 "showgrid": False,
                 "title": {"text": "responses"},
+                "tickformat": ",d",
             },
         ),
     }

@@ -223,6 +223,7 @@ def _score_card(payload: dict[str, Any], card: str) -> dict[str, Any]:
     return {
         "bars": bars,
         "responses": total,
+        "responses_text": f"{total:,}",
         "headline": headline,
         "few": 0 < total < FEW_SAMPLES,
     }
