@@ -113,6 +113,8 @@ class Store:
         # DuckDB allows one writer; serialising every use keeps Ibis' single
         # connection safe under the threaded web server too.
         self.lock = threading.RLock()
+        # Set by facts.build.facts_exist once the fact tables are there.
+        self.facts_ready = False
         self._create_tables()
 
     # -- schema -------------------------------------------------------------------------

@@ -59,8 +59,14 @@ _PLANS_LOCK = threading.Lock()
 
 
 def facts_exist(store: Store) -> bool:
+    # Listing tables costs milliseconds and every query asks, so a yes is remembered:
+    # once built, fact tables are only ever replaced under the store's lock, never left
+    # missing.
+    if store.facts_ready:
+        return True
     existing = set(store.con.list_tables())
-    return all(name in existing for name in FACT_TABLES)
+    store.facts_ready = all(name in existing for name in FACT_TABLES)
+    return store.facts_ready
 
 
 def refresh_facts(
