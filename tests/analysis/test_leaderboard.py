@@ -230,9 +230,9 @@ EXPECTED_ORDER: dict[str, tuple[list[str], list[str]]] = {
         ["carol", "alice", "bob", "dave", "bot"],
         ["bob", "dave", "alice", "carol", "bot"],
     ),
-    "mentions": (  # bob 2, carol 1, the rest none (by name)
+    "mentions": (  # bob 2, carol 1, the rest none: a count, so 0 (by name), not last
         ["bob", "carol", "alice", "bot", "dave"],
-        ["carol", "bob", "alice", "bot", "dave"],
+        ["alice", "bot", "dave", "carol", "bob"],
     ),
 }
 
@@ -338,10 +338,10 @@ def test_csv_has_unit_headers_plain_numbers_and_shown_order(store: Store) -> Non
     ]
     assert parsed[1:] == [
         ["Carol", "10", "60.0", "4.20", "10", "4.07", "100.0", "0.0", "0.0", "100.0", "1"],
-        ["Alice", "3", "180.0", "3.33", "3", "3.79", "33.3", "33.3", "33.3", "66.7", ""],
+        ["Alice", "3", "180.0", "3.33", "3", "3.79", "33.3", "33.3", "33.3", "66.7", "0"],
         ["Bob", "2", "450.0", "1.50", "2", "3.53", "0.0", "0.0", "100.0", "0.0", "2"],
-        ["Bot", "1", "30.0", "5.00", "1", "4.03", "", "", "", "", ""],
-        ["Dave, Jr.", "1", "", "", "0", "", "0.0", "0.0", "100.0", "0.0", ""],
+        ["Bot", "1", "30.0", "5.00", "1", "4.03", "", "", "", "", "0"],
+        ["Dave, Jr.", "1", "", "", "0", "", "0.0", "0.0", "100.0", "0.0", "0"],
     ]
     assert '"Dave, Jr."' in text  # the csv module quotes it
     # Another order shows up as is in the export.

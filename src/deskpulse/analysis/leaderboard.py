@@ -100,7 +100,8 @@ def _plain(value: float | int | None, decimals: int, scale: float = 1.0) -> str:
 
 
 def _count(value: float | int | None) -> str:
-    return "" if value is None else str(int(value))
+    # A count over no rows is zero conversations or mentions, not a missing value.
+    return "0" if value is None else str(int(value))
 
 
 @dataclass(frozen=True)
@@ -180,14 +181,16 @@ def _value(row: AgentRow, field: str) -> float | None:
 
 _SORT_VALUES: dict[str, Callable[[AgentRow], float | str | None]] = {
     "agent": lambda row: row.name.casefold(),
-    "handled": lambda row: _value(row, "handled"),
+    # Counts: an empty sample is 0 (an agent listed for a CSAT answer on an older
+    # conversation handled nothing this period), so it sorts as 0, not last.
+    "handled": lambda row: _value(row, "handled") or 0.0,
     "first_response_median": lambda row: _value(row, "first_response_median"),
     "csat_mean": lambda row: _value(row, "csat_mean"),
     "csat_responses": lambda row: float(row.csat_mean.n),
     "csat_shrunk": lambda row: row.csat_shrunk,
     "ai_assist": lambda row: row.ai_draft_share,
     "ai_handled_rate": lambda row: _value(row, "ai_handled_rate"),
-    "mentions": lambda row: _value(row, "mentions"),
+    "mentions": lambda row: _value(row, "mentions") or 0.0,
 }
 assert set(_SORT_VALUES) == set(COLUMN_KEYS)
 

@@ -245,7 +245,7 @@ def _leaderboard_rows(board: Leaderboard, state: PageState) -> list[dict[str, An
                 "name": row.name,
                 "kind": row.kind,
                 "href": state.link(f"/analytics/agents/{row.agent_id}/", sort=None, order=None),
-                "handled": format_value(REGISTRY["handled"], row.handled.value),
+                "handled": format_value(REGISTRY["handled"], row.handled.value or 0),
                 "first_response": duration_text(_float(row.first_response_median.value)),
                 "first_response_n": row.first_response_median.n,
                 "first_response_few": is_few(
