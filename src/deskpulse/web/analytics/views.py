@@ -531,6 +531,22 @@ def _comparison(comparison: Any) -> dict[str, Any]:
     }
 
 
+# What "in the period" means for the list behind a number: the event that completes it.
+COMPLETING_EVENT = {
+    "created_at": "creation",
+    "first_reply_at": "first public reply",
+    "first_response_at": "first response",
+    "first_human_response_at": "first human response",
+    "agent_first_response_at": "agent's first response",
+    "first_resolved_at": "first resolution",
+    "full_resolved_at": "final resolution",
+    "resolved_at": "resolution",
+    "csat_at": "CSAT answer",
+    "nps_at": "NPS answer",
+    "ces_at": "CES answer",
+    "first_mentioned_at": "first mention",
+}
+
 CONVERSATION_FILTERS = ("channel", "inbox", "inquiry", "team", "status", "agent", "metric")
 
 
@@ -563,8 +579,7 @@ def conversations_page(request: HttpRequest) -> HttpResponse:
     store = store_with_facts()
     window = _window(request)
     filters = _conversation_filters(request)
-    if filters.agent is not None:
-        _agent_for(store, viewer, filters.agent)
+    agent = None if filters.agent is None else _agent_for(store, viewer, filters.agent)
     try:
         page_number = max(1, int(request.GET.get("page") or 1))
     except ValueError:
@@ -611,6 +626,10 @@ def conversations_page(request: HttpRequest) -> HttpResponse:
                 for row in listing.rows
             ],
             "filters": filters,
+            "agent": agent,
+            "completing_event": COMPLETING_EVENT.get(
+                listing.time_column, listing.time_column.replace("_", " ")
+            ),
             "metric": metric,
             "metrics": sorted(REGISTRY.values(), key=lambda m: m.label),
             "params": request.GET,
