@@ -289,3 +289,43 @@ def test_demo_creates_sign_ins_once(tmp_path: Path) -> None:
     listed = deskpulse(data, "user", "list").stdout
     assert "owner@deskpulse.local" in listed
     assert "agent-001" in listed
+
+
+REAL = Path(__file__).parent / "connectors" / "data"
+
+
+def test_import_mapping_dry_run_shows_events_and_every_problem(tmp_path: Path) -> None:
+    result = deskpulse(
+        tmp_path, "import", "--mapping", "twcs", "--dry-run", str(REAL / "twcs_sample.csv")
+    )
+    assert result.returncode == 0, result.stderr
+    assert "first 15 of 6,848 events" in result.stdout
+    assert "conversation.created" in result.stdout
+    assert "every problem (1)" in result.stdout
+    assert "2485" in result.stdout  # the malformed row, by number
+    assert "malformed CSV: a line break inside an unquoted field" in result.stdout
+    assert "5,000 rows read, 6,848 events made, 1 rows rejected" in result.stdout
+    assert "1,315 conversations, 534 agents; nothing stored" in result.stdout
+    assert not (tmp_path / "events.duckdb").exists()
+    bad = deskpulse(tmp_path, "import", "--mapping", "nope.toml", "x.csv")
+    assert bad.returncode != 0
+    assert "nope.toml: cannot read the mapping" in bad.stderr
+
+
+def test_demo_real_loads_both_samples(tmp_path: Path) -> None:
+    data = tmp_path / "real"
+    result = deskpulse(data, "demo", "--real", "--no-serve", "--real-data", str(REAL))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "import with mapping twcs" in out
+    assert "│ rows read              │ 5,000 │" in out
+    assert "│ conversations          │ 1,315 │" in out
+    assert "import with mapping servicenow" in out
+    assert "│ conversations                 │ 890   │" in out
+    assert "reopen check: 889 of 890 match the export's reopen count; 1 do not" in out
+    assert "servicenow:INC0000137: export says 0, events show 1" in out
+    assert "Sign in at http://127.0.0.1:8000/accounts/login/ as owner@deskpulse.local" in out
+    assert "API token     dp_" in out
+    missing = deskpulse(tmp_path / "other", "demo", "--real", "--no-serve", "--real-data", "/no")
+    assert missing.returncode != 0
+    assert "--real: no /no/twcs_sample.csv" in missing.stderr

@@ -32,6 +32,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from deskpulse.connectors.cli import connect_app
 from deskpulse.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -47,6 +48,9 @@ user_app = typer.Typer(
     help="Add people, link them to agent ids, reset passwords.", no_args_is_help=True
 )
 app.add_typer(user_app, name="user")
+
+# Helpdesk connectors: `deskpulse connect chatwoot …`, `deskpulse connect zendesk …`.
+app.add_typer(connect_app, name="connect")
 
 console = Console()
 errors = Console(stderr=True)
@@ -253,10 +257,188 @@ def import_command(
     files: Annotated[
         list[str], typer.Argument(help="JSON Lines or JSON array files; '-' = stdin.")
     ],
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            help="Mapping file (TOML) or shipped mapping name (see `deskpulse mappings`): "
+            "import CSV / JSON exports that are not contract events."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="With --mapping: show mapped events and every problem; store nothing."
+        ),
+    ] = False,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="With --mapping: read at most N rows per file.")
+    ] = None,
 ) -> None:
     """Validate and store events from files (gzip accepted), then update the facts."""
-    summary = _import(settings_of(ctx), files)
-    _print_import(summary)
+    if mapping is None:
+        if dry_run or limit is not None:
+            raise fail("--dry-run and --limit need --mapping")
+        summary = _import(settings_of(ctx), files)
+        _print_import(summary)
+        return
+    chosen = _load_mapping(mapping)
+    paths = _mapped_paths(files)
+    if dry_run:
+        _dry_run(chosen, paths, limit)
+        return
+    with opened_store(settings_of(ctx)) as store:
+        mapped = _import_with_mapping(store, chosen, paths, limit)
+    _print_mapped(mapped)
+
+
+# -- import through a mapping -----------------------------------------------------------------
+
+
+def _load_mapping(name: str) -> Any:
+    from deskpulse.connectors.mapping import MappingError, load_mapping
+
+    try:
+        return load_mapping(name)
+    except MappingError as error:
+        raise fail(str(error)) from error
+
+
+def _mapped_paths(files: list[str]) -> list[Path]:
+    for name in files:
+        if name == "-":
+            raise fail("--mapping reads files, not stdin")
+        if not Path(name).is_file():
+            raise fail(f"no such file: {name}")
+    return [Path(name) for name in files]
+
+
+def _import_with_mapping(store: Any, mapping: Any, paths: list[Path], limit: int | None) -> Any:
+    from deskpulse.connectors.mapping import MappingError, check_reopens, import_mapped
+
+    with _steps() as progress:
+        task = progress.add_task(f"mapping and storing ({mapping.name})", total=None)
+        try:
+            summary = import_mapped(store, mapping, paths, limit=limit)
+        except MappingError as error:
+            raise fail(str(error)) from error
+        progress.update(task, description=f"{summary.events_made:,} events from {mapping.name}")
+    _refresh(store)
+    if summary.reopen_counts:
+        # Checked against the built facts: what every page will show.
+        summary.reopens = check_reopens(store, summary.reopen_counts)
+    return summary
+
+
+def _problem_table(summary: Any, title: str) -> Table:
+    table = Table(title=title)
+    table.add_column("field")
+    table.add_column("reason")
+    table.add_column("rows", justify="right")
+    table.add_column("first row", justify="right")
+    first: dict[tuple[str | None, str], int | None] = {}
+    for problem in summary.problems:
+        first.setdefault((problem.field, problem.reason), problem.row)
+    for (field, reason), count in summary.rejected_by_reason().most_common():
+        row = first[(field, reason)]
+        table.add_row(field or "-", reason, f"{count:,}", "-" if row is None else str(row))
+    return table
+
+
+def _print_mapped(summary: Any) -> None:
+    table = Table(title=f"import with mapping {summary.mapping}", show_header=False)
+    table.add_row("rows read", f"{summary.rows_read:,}")
+    table.add_row("events made", f"{summary.events_made:,}")
+    table.add_row("accepted", f"{summary.accepted:,}")
+    table.add_row("duplicates", f"{summary.duplicates:,}")
+    table.add_row("rejected rows", f"{summary.rows_rejected:,}")
+    table.add_row("rejected events", f"{summary.events_rejected:,}")
+    table.add_row("conversations", f"{summary.conversations:,}")
+    table.add_row("agents", f"{summary.agents:,}")
+    for kind, count in sorted(summary.events_by_type.items()):
+        table.add_row(f"  {kind}", f"{count:,}")
+    console.print(table)
+    if summary.problems:
+        console.print(_problem_table(summary, "rejected, by reason"))
+        console.print("every rejected row, with its reason: [bold]deskpulse rejected[/]")
+    check = summary.reopens
+    if check is not None:
+        console.print(
+            f"reopen check: {check.matches:,} of {check.checked:,} match the export's "
+            f"reopen count; {len(check.mismatches):,} do not",
+            highlight=False,
+        )
+        for conversation, expected, derived in check.mismatches[:10]:
+            console.print(
+                f"  {conversation}: export says {expected}, events show {derived}",
+                highlight=False,
+            )
+
+
+def _dry_run(mapping: Any, paths: list[Path], limit: int | None, shown: int = 15) -> None:
+    from deskpulse.connectors.mapping import (
+        MappingError,
+        map_sources,
+        summarise,
+        validate_events,
+    )
+
+    try:
+        mapped = map_sources(mapping, paths, limit=limit)
+    except MappingError as error:
+        raise fail(str(error)) from error
+    summary = summarise(mapping, mapped)
+    refused = validate_events(mapped, mapping.name)
+    events = Table(title=f"first {min(shown, len(mapped.events))} of {len(mapped.events):,} events")
+    for column in ("row", "type", "occurred_at", "conversation", "details"):
+        events.add_column(column, overflow="fold")
+    keys = {"id", "type", "occurred_at", "conversation_id", "text"}
+    # By source row: the dry run is about how rows map, so the first rows come first.
+    ordered = sorted(
+        zip(mapped.events, mapped.event_rows, strict=True), key=lambda pair: pair[1] or 0
+    )
+    for event, row in ordered[:shown]:
+        details = ", ".join(f"{k}={v}" for k, v in event.items() if k not in keys)
+        events.add_row(
+            "-" if row is None else str(row),
+            event["type"],
+            event["occurred_at"],
+            str(event.get("conversation_id", "-")),
+            details,
+        )
+    console.print(events)
+    problems = Table(title=f"every problem ({len(summary.problems) + len(refused):,})")
+    for column in ("row", "field", "reason"):
+        problems.add_column(column, overflow="fold")
+    for problem in summary.problems:
+        problems.add_row(
+            "-" if problem.row is None else str(problem.row), problem.field or "-", problem.reason
+        )
+    for event, rejection in refused:
+        problems.add_row(
+            "-", rejection.field or "-", f"event {event.get('id')}: {rejection.reason}"
+        )
+    console.print(problems)
+    console.print(
+        f"dry run: {summary.rows_read:,} rows read, {summary.events_made:,} events made, "
+        f"{summary.rows_rejected:,} rows rejected, {len(refused):,} events the contract "
+        f"refuses, {summary.conversations:,} conversations, {summary.agents:,} agents; "
+        "nothing stored",
+        highlight=False,
+    )
+
+
+@app.command("mappings")
+def mappings_command() -> None:
+    """List the mappings shipped with deskpulse (use one with import --mapping NAME)."""
+    from deskpulse.connectors.mapping import load_mapping, shipped_mappings
+
+    table = Table(title="shipped mappings")
+    for column in ("name", "recipe", "description", "file"):
+        table.add_column(column, overflow="fold")
+    for name, path in shipped_mappings().items():
+        mapping = load_mapping(path)
+        table.add_row(name, mapping.recipe, mapping.description, str(path))
+    console.print(table)
 
 
 # -- rebuild --------------------------------------------------------------------------------
@@ -679,9 +861,25 @@ def demo_command(
         bool, typer.Option(help="Generate and import again even if the folder has data.")
     ] = False,
     serve: Annotated[bool, typer.Option(help="Serve after loading (--no-serve to stop).")] = True,
+    real: Annotated[
+        bool,
+        typer.Option(
+            "--real", help="Load the real public samples (TWCS, ServiceNow) instead of generating."
+        ),
+    ] = False,
+    real_data: Annotated[
+        Path | None,
+        typer.Option(
+            "--real-data",
+            envvar="DESKPULSE_REALDATA",
+            help="Folder of the real samples for --real.",
+            show_default="../shared/realdata next to the repository",
+        ),
+    ] = None,
 ) -> None:
     """Generate a realistic support team's data, import it, and serve it."""
     settings = settings_of(ctx)
+    samples = _real_samples(real_data) if real else None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with opened_store(settings) as store:
         loaded = store.count("events")
@@ -693,11 +891,14 @@ def demo_command(
                 f"{settings.data_dir} already holds events; --fresh needs an empty folder "
                 "(use --data to pick another)"
             )
-        path = settings.data_dir / "demo-events.jsonl"
-        summary = _generate(path, conversations=conversations, days=120, seed=seed, end=None)
-        console.print(f"generated {summary.events:,} events")
-        imported = _import(settings, [str(path)])
-        _print_import(imported)
+        if samples is not None:
+            _load_real(settings, samples)
+        else:
+            path = settings.data_dir / "demo-events.jsonl"
+            summary = _generate(path, conversations=conversations, days=120, seed=seed, end=None)
+            console.print(f"generated {summary.events:,} events")
+            imported = _import(settings, [str(path)])
+            _print_import(imported)
     settings = settings.for_server()
     _django(settings)
     secret = _demo_token(settings)
@@ -713,6 +914,10 @@ def demo_command(
             soft_wrap=True,
         )
     # Plain prints: these lines are for copying, and rich would wrap them.
+    if samples is not None:
+        # The samples are years old: the default "last 30 days" would show nothing.
+        for source, last_day in _latest_days(settings).items():
+            print(f"  {source:<13} {url}analytics/?period=90d&as_of={last_day}", flush=True)
     for line in logins:
         print(f"  {line}", flush=True)
     print(f"  API docs      {url}api/v1/docs", flush=True)
@@ -721,6 +926,48 @@ def demo_command(
     print(f"  CLI           deskpulse --data {settings.data_dir} report --period 30d", flush=True)
     if serve:
         _serve(settings, host, port)
+
+
+def _latest_days(settings: Settings) -> dict[str, str]:
+    """Each source's (conversation id prefix's) last day with a new conversation."""
+    with opened_store(settings) as store:
+        facts = store.con.table("conversation_facts")
+        source = facts.conversation_id.split(":")[0]
+        latest = (
+            facts.group_by(source=source)
+            .aggregate(last=facts.created_at.max())
+            .order_by("source")
+            .to_pyarrow()
+            .to_pylist()
+        )
+    return {row["source"]: row["last"].date().isoformat() for row in latest if row["last"]}
+
+
+# The real public samples `demo --real` loads: file name -> shipped mapping.
+REAL_SAMPLES = {
+    "twcs_sample.csv": "twcs",
+    "servicenow_incident_event_log_sample.csv": "servicenow",
+}
+
+
+def _real_samples(folder: Path | None) -> list[tuple[Path, str]]:
+    # Default: ../shared/realdata beside the repository (src/deskpulse/cli.py -> repo).
+    where = folder or Path(__file__).resolve().parents[2].parent / "shared" / "realdata"
+    found = [(where / name, mapping) for name, mapping in REAL_SAMPLES.items()]
+    missing = [str(path) for path, _mapping in found if not path.is_file()]
+    if missing:
+        raise fail(
+            f"--real: no {', '.join(missing)} (point --real-data or DESKPULSE_REALDATA "
+            "at the folder holding the samples)"
+        )
+    return found
+
+
+def _load_real(settings: Settings, samples: list[tuple[Path, str]]) -> None:
+    with opened_store(settings) as store:
+        for path, name in samples:
+            console.print(f"loading {path.name} with the {name} mapping")
+            _print_mapped(_import_with_mapping(store, _load_mapping(name), [path], None))
 
 
 DEMO_OWNER_EMAIL = "owner@deskpulse.local"

@@ -95,21 +95,22 @@ def tile(soup: BeautifulSoup, metric: str) -> dict[str, str]:
 
 def test_tiles_and_deltas(client: Client, owner: User, team: Store) -> None:
     soup = page(client, owner, f"/analytics/?{WEEK}")
-    # 6 conversations this week against 2: +200%. Counts have no better or worse.
+    # 6 conversations this week against 2: a relative change on a base under 10 says
+    # nothing ("+200%"), so the tile names the base instead.
     assert tile(soup, "conversations") == {
         "value": "6",
         "few": "no",
-        "delta": "\u25b2 +200%",
+        "delta": "was 2",
         "colour": "neutral",
         "n": "n = 6",
     }
-    # First replies 60, 120, 300, 600, 1200, 3600 s: median 450 s. Before: 600 s.
-    # (450 - 600) / 600 = -25%, and lower is better. Six samples: marked "few".
+    # First replies 60, 120, 300, 600, 1200, 3600 s: median 450 s, six samples: marked
+    # "few". Before: 600 s on two samples, named rather than turned into -25%.
     assert tile(soup, "first_response_median") == {
         "value": "7m 30s",
         "few": "yes",
-        "delta": "\u25bc -25%",
-        "colour": "better",
+        "delta": "was 10m",
+        "colour": "neutral",
         "n": "n = 6",
     }
     # Resolved c1 c2 c3 c5 of six: 66.7%; before 1 of 2: 50%: +16.7 points, better.
@@ -244,3 +245,37 @@ def test_drilldown_tiles_equal_the_leaderboard_row(
     # Conversation-level tiles cover the conversations bob handled: c2 and c4.
     assert tile(soup, "conversations")["value"] == "2"
     assert tile(soup, "resolution_rate")["value"] == "50.0%"
+
+
+@pytest.mark.parametrize(
+    ("metric", "now", "before", "expected"),
+    [
+        # Relative change, lower is better: (450 - 600) / 600 = -25%, green.
+        ("first_response_median", (450, 40), (600, 30), ("\u25bc -25%", "better")),
+        # Higher is better, down: red.
+        ("resolved", (90, 90), (120, 120), ("\u25bc -25%", "worse")),
+        # Neutral metrics move up or down, never better or worse.
+        ("conversations", (120, 120), (100, 100), ("\u25b2 +20%", "neutral")),
+        # Rates in points, scores as a difference.
+        ("fcr_rate", (0.8, 50), (0.75, 40), ("\u25b2 +5.0 pts", "better")),
+        ("csat_mean", (4.1, 30), (4.1, 30), ("no change", "same")),
+        # A base under 10 samples is named, not turned into a percentage.
+        ("conversations", (50, 50), (3, 3), ("was 3", "neutral")),
+    ],
+)
+def test_delta_wording_and_colour(
+    metric: str,
+    now: tuple[float, int],
+    before: tuple[float, int],
+    expected: tuple[str, str],
+) -> None:
+    from deskpulse.metrics.registry import REGISTRY
+    from deskpulse.web.analytics.present import delta
+
+    text, css, _title = delta(
+        REGISTRY[metric],
+        {"value": now[0], "n": now[1]},
+        {"value": before[0], "n": before[1]},
+        "the previous period",
+    )
+    assert (text, css) == expected

@@ -28,6 +28,7 @@ from deskpulse.metrics.report import build_report
 from deskpulse.web import bodies
 from deskpulse.web.analytics.params import ParameterError, moment
 from deskpulse.web.api_analytics import router as analytics_router
+from deskpulse.web.api_connectors import router as connectors_router
 from deskpulse.web.auth import TokenAuth, token_of, viewer_for
 from deskpulse.web.errors import ApiError, handle_exception
 from deskpulse.web.runtime import get_store, install_settings, store_with_facts
@@ -289,3 +290,4 @@ def get_report(request: HttpRequest, params: NinjaQuery[ReportParams]) -> dict[s
 # -- the analytics pages' API (dashboard, leaderboard, drill-downs, conversations) ---------
 
 api.add_router("/", analytics_router)
+api.add_router("/", connectors_router)

@@ -134,6 +134,7 @@ def build_django_settings(
             # installs may be offline.
             "ninja",
             "deskpulse.web.accounts",
+            "deskpulse.web.connectors",
         ],
         "MIDDLEWARE": [
             # Outermost, so it also reshapes errors produced by the middleware below it.

@@ -70,6 +70,9 @@ def delta(
     title = f"{before_text} in {previous_label} (n = {int(previous.get('n') or 0):,})"
     if now is None or before is None:
         return "no comparison", "", title
+    if int(previous.get("n") or 0) < FEW_SAMPLES and metric.format not in ("percent", "score"):
+        # "+65450%" against 2 conversations says nothing: name the small base instead.
+        return f"was {before_text}", "neutral", title
     text, size = _change(metric, float(now), float(before))
     if size == 0:
         return "no change", "same", title

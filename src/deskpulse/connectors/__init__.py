@@ -1,0 +1,1 @@
+"""Connectors: turning other systems' exports into contract events."""

@@ -1,0 +1,1 @@
+"""Helpdesk connectors that push to deskpulse (webhooks), and their secrets."""
