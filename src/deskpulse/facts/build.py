@@ -24,17 +24,25 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import ibis.expr.types as ir
 
 from deskpulse.events.store import Store
 from deskpulse.facts import expressions as x
+from deskpulse.facts.business_hours import (
+    INTERVALS_SCHEMA,
+    business_intervals,
+    schedules_from_events,
+)
 from deskpulse.facts.tables import FACT_TABLES
 
 SCOPE_TABLE = "facts_scope"
 INPUT_VIEW = "facts_input"
 SCOPED_EVENTS = "facts_scoped_events"
+INTERVALS_TABLE = "facts_business_intervals"
+META_TABLE = "facts_meta"
 _STAGE = "facts_stage_"
 
 Mode = Literal["full", "incremental"]
@@ -79,12 +87,15 @@ def refresh_facts(
     started = time.perf_counter()
     say = progress or (lambda _step: None)
     with store.lock:
-        if full or not facts_exist(store):
+        schedules = _schedules_signature(store)
+        if full or not facts_exist(store) or schedules != _built_signature(store):
             count = _rebuild(store, "full", say)
             mode = "full"
         else:
             count = _rebuild(store, "incremental", say)
             mode = "incremental" if count else "up to date"
+        if schedules != _built_signature(store):
+            _record_signature(store, schedules)
     return FactsSummary(mode=mode, conversations=count, seconds=time.perf_counter() - started)
 
 
@@ -141,6 +152,8 @@ def _rebuild(store: Store, mode: Mode, say: Callable[[str], None]) -> int:
                 f"(SELECT conversation_id FROM {SCOPE_TABLE})"
             )
 
+    say("business hours")
+    _write_intervals(store)
     plan = _plan_for(store)
     if plan is None:
         plan = _compile_and_run(store, mode, say)
@@ -163,7 +176,100 @@ def _rebuild(store: Store, mode: Mode, say: Callable[[str], None]) -> int:
     store.execute(f"DROP VIEW {INPUT_VIEW}")
     store.execute(f"DROP TABLE IF EXISTS {SCOPED_EVENTS}")
     store.execute(f"DROP TABLE {SCOPE_TABLE}")
+    _drop_intervals(store)
     return store.count("conversation_facts") if mode == "full" else scope_size
+
+
+# -- business hours ----------------------------------------------------------------------
+
+
+def _schedules_signature(store: Store) -> str:
+    """Changes whenever a `business_hours.set` event is stored (events are never
+    deleted, and their ids are unique)."""
+    rows = store.execute("SELECT COUNT(*), MAX(id) FROM events WHERE type = 'business_hours.set'")
+    count, latest = rows[0] if rows else (0, None)
+    return f"{int(count or 0)}:{latest or ''}"
+
+
+def _built_signature(store: Store) -> str | None:
+    if META_TABLE not in set(store.con.list_tables()):
+        return None
+    rows = store.execute(f"SELECT schedules FROM {META_TABLE}")
+    return str(rows[0][0]) if rows else None
+
+
+def _record_signature(store: Store, signature: str) -> None:
+    # Dropped and recreated rather than updated: Spark's Parquet tables cannot UPDATE.
+    store.execute(f"DROP TABLE IF EXISTS {META_TABLE}")
+    quoted = signature.replace("'", "''")
+    store.execute(f"CREATE TABLE {META_TABLE} AS SELECT '{quoted}' AS schedules")
+
+
+def _write_intervals(store: Store) -> None:
+    """The schedules' open intervals over the input's UTC dates, as INTERVALS_TABLE."""
+    rows = store.execute(
+        "SELECT id, type, inbox_id, occurred_at, schedule FROM events "
+        "WHERE type = 'business_hours.set'"
+    )
+    columns = ("id", "type", "inbox_id", "occurred_at", "schedule")
+    schedules = schedules_from_events(dict(zip(columns, row, strict=True)) for row in rows)
+    first, last = store.execute(f"SELECT MIN(occurred_at), MAX(occurred_at) FROM {INPUT_VIEW}")[0]
+    first_day, last_day = _day(first), _day(last)
+    table = business_intervals(
+        schedules.values(), first_day - timedelta(days=1), last_day + timedelta(days=1)
+    )
+    _drop_intervals(store)
+    if store.backend == "spark":
+        from pyspark.sql import types as st
+
+        struct = st.StructType(
+            [
+                st.StructField("inbox_id", st.StringType()),
+                st.StructField("start_utc", st.TimestampNTZType()),
+                st.StructField("end_utc", st.TimestampNTZType()),
+                st.StructField("utc_day", st.DateType()),
+                st.StructField("open_before_us", st.LongType()),
+            ]
+        )
+        frame = store.raw.createDataFrame(table.to_pylist(), schema=struct)
+        frame.localCheckpoint(eager=True).createOrReplaceTempView(INTERVALS_TABLE)
+    elif store.backend == "duckdb":
+        store.raw.register("facts_business_intervals_arrow", table)
+        try:
+            store.execute(
+                f"CREATE TEMP TABLE {INTERVALS_TABLE} AS "
+                "SELECT * FROM facts_business_intervals_arrow"
+            )
+        finally:
+            store.raw.unregister("facts_business_intervals_arrow")
+    else:
+        store.execute(
+            f"CREATE TEMP TABLE {INTERVALS_TABLE} (inbox_id TEXT, start_utc TIMESTAMP, "
+            "end_utc TIMESTAMP, utc_day DATE, open_before_us BIGINT)"
+        )
+        values = [table[name].to_pylist() for name in INTERVALS_SCHEMA.names]
+        with (
+            store.raw.cursor() as cursor,
+            cursor.copy(f"COPY {INTERVALS_TABLE} FROM STDIN") as copy,
+        ):
+            for row in zip(*values, strict=True):
+                copy.write_row(row)
+        store.raw.commit()
+
+
+def _drop_intervals(store: Store) -> None:
+    if store.backend == "spark":
+        store.raw.catalog.dropTempView(INTERVALS_TABLE)
+    else:
+        store.execute(f"DROP TABLE IF EXISTS {INTERVALS_TABLE}")
+
+
+def _day(moment: Any) -> date:
+    if isinstance(moment, datetime):
+        return moment.date()
+    if isinstance(moment, date):
+        return moment
+    return date(2000, 1, 1)  # no events: any day will do
 
 
 def _plan_key(store: Store) -> tuple[str, int, int, int]:
@@ -223,11 +329,16 @@ def _compile_and_run(store: Store, mode: Mode, say: Callable[[str], None]) -> li
         return run(_STAGE + name, expression, final=False)
 
     events = con.table(INPUT_VIEW)
-    conversations = stage("conversations", x.conversation_facts(events, store.settings, stage))
+    intervals = con.table(INTERVALS_TABLE)
+    conversations = stage(
+        "conversations", x.conversation_facts(events, store.settings, stage, intervals)
+    )
     run("conversation_facts", conversations, final=True)
     run(
         "agent_conversation_facts",
-        x.agent_conversation_facts(events, con.table(_STAGE + "messages"), conversations),
+        x.agent_conversation_facts(
+            events, con.table(_STAGE + "messages"), conversations, intervals
+        ),
         final=True,
     )
     run(

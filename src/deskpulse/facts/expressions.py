@@ -78,8 +78,43 @@ def _latest_value(table: ir.Table, column: str) -> ir.Table:
 Stage = Callable[[str, ir.Table], ir.Table]
 
 
-def conversation_facts(events: ir.Table, settings: Settings, stage: Stage) -> ir.Table:
+# Calendar duration columns with a business-time twin `<name>_business_seconds`:
+# name -> (start column, end column) of the span measured.
+CONVERSATION_SPANS: dict[str, tuple[str, str]] = {
+    "first_response": ("start_at", "first_response_at"),
+    "first_human_response": ("human_start_at", "first_human_response_at"),
+    "first_resolution": ("created_at", "first_resolved_at"),
+    "full_resolution": ("created_at", "full_resolved_at"),
+}
+
+
+def with_business_time(
+    table: ir.Table,
+    intervals: ir.Table | None,
+    *,
+    start: str,
+    end: str,
+    name: str,
+    inbox: str = "inbox_id",
+) -> ir.Table:
+    """`table` plus `<name>_business_seconds` (see facts/business_hours.py); with no
+    intervals table, the calendar seconds."""
+    if intervals is None:
+        return table.mutate(
+            **{f"{name}_business_seconds": seconds_between(table[start], table[end])}
+        )
+    from deskpulse.facts.business_hours import business_seconds_expr  # imports this module
+
+    return business_seconds_expr(table, intervals, start=start, end=end, inbox=inbox, name=name)
+
+
+def conversation_facts(
+    events: ir.Table, settings: Settings, stage: Stage, intervals: ir.Table | None = None
+) -> ir.Table:
     """Conversation facts; `stage` materialises an intermediate table and returns it.
+
+    `intervals` is a `business_intervals` table covering the events' dates; without
+    it the business-time twins equal the calendar durations.
 
     Materialising keeps each compiled query small: Ibis inlines a reused subtree at
     every use, and the conversation facts reuse the message and status sequences.
@@ -215,6 +250,11 @@ def conversation_facts(events: ir.Table, settings: Settings, stage: Stage) -> ir
         & (_.first_reopen_at.isnull() | (_.first_reopen_at > _.first_resolved_at + ai_window)),
     )
     facts = stage("conversation_timed", facts)
+    for name, (start, end) in CONVERSATION_SPANS.items():
+        facts = stage(
+            f"business_{name}",
+            with_business_time(facts, intervals, start=start, end=end, name=name),
+        )
     facts = attach(facts, [_repeat_contacts(facts, fcr_window)], ("conversation_id",))
     facts = facts.mutate(
         fcr=is_resolved.ifelse(_.fcr_candidate & _.repeat_contact.isnull(), ibis.null("boolean")),
@@ -239,12 +279,16 @@ _CONVERSATION_COLUMNS = (
     "first_reply_at",
     "first_response_at",
     "first_response_seconds",
+    "first_response_business_seconds",
     "first_human_response_at",
     "first_human_response_seconds",
+    "first_human_response_business_seconds",
     "first_resolved_at",
     "first_resolution_seconds",
+    "first_resolution_business_seconds",
     "full_resolved_at",
     "full_resolution_seconds",
+    "full_resolution_business_seconds",
     "status",
     "reopens",
     "fcr",
@@ -444,7 +488,10 @@ def _repeat_contacts(facts: ir.Table, window: ir.IntervalValue) -> ir.Table:
 
 
 def agent_conversation_facts(
-    events: ir.Table, messages: ir.Table, conversations: ir.Table
+    events: ir.Table,
+    messages: ir.Table,
+    conversations: ir.Table,
+    intervals: ir.Table | None = None,
 ) -> ir.Table:
     """One row per agent involved in a conversation: replied, assigned, mentioned or logged.
 
@@ -485,14 +532,20 @@ def agent_conversation_facts(
         assigned_at=_.assigned_at.max()
     )
     clock = clock.mutate(
-        agent_first_response_seconds=seconds_between(
-            ibis.coalesce(ibis.greatest(_.waiting_since, _.assigned_at), _.waiting_since),
-            _.reply_at,
+        agent_clock_start=ibis.coalesce(
+            ibis.greatest(_.waiting_since, _.assigned_at), _.waiting_since
         ),
         # The sample is bucketed by the reply it measures, not by an earlier follow-up.
         agent_first_response_at=_.reply_at,
+    )
+    clock = clock.mutate(
+        agent_first_response_seconds=seconds_between(_.agent_clock_start, _.reply_at)
     ).select(
-        "conversation_id", "agent_id", "agent_first_response_seconds", "agent_first_response_at"
+        "conversation_id",
+        "agent_id",
+        "agent_first_response_seconds",
+        "agent_first_response_at",
+        "agent_clock_start",
     )
 
     was_assigned = assignments.group_by(["conversation_id", "agent_id"]).aggregate(
@@ -548,6 +601,13 @@ def agent_conversation_facts(
         handle_seconds=ibis.coalesce(_.logged_seconds, _.estimated_seconds),
         handle_time_estimated=_.logged_seconds.isnull() & _.estimated_seconds.notnull(),
     )
+    rows = with_business_time(
+        rows,
+        intervals,
+        start="agent_clock_start",
+        end="agent_first_response_at",
+        name="agent_first_response",
+    )
     return rows.select(*_AGENT_COLUMNS)
 
 
@@ -570,6 +630,7 @@ _AGENT_COLUMNS = (
     "first_reply_at",
     "agent_first_response_at",
     "agent_first_response_seconds",
+    "agent_first_response_business_seconds",
     "mentions",
     "first_mentioned_at",
     "handle_seconds",

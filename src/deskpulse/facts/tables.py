@@ -2,6 +2,10 @@
 
 Times are naive UTC. Durations are seconds (float). A column that has no sample is
 null, never 0: "no first response yet" and "answered instantly" must stay different.
+
+A `*_business_seconds` column is its calendar twin counted only inside the inbox's
+opening hours (facts/business_hours.py); with no schedule for the inbox (nor a `*`
+default) it equals the calendar value.
 """
 
 from __future__ import annotations
@@ -23,12 +27,16 @@ CONVERSATION_FACTS: dict[str, str] = {
     "first_reply_at": "timestamp",  # first public reply by anyone (handled from then on)
     "first_response_at": "timestamp",  # first public reply (human or AI) after the start
     "first_response_seconds": "float64",
+    "first_response_business_seconds": "float64",  # the same span in business hours
     "first_human_response_at": "timestamp",
     "first_human_response_seconds": "float64",  # from the first AI handoff, if any
+    "first_human_response_business_seconds": "float64",  # the same span in business hours
     "first_resolved_at": "timestamp",
     "first_resolution_seconds": "float64",
+    "first_resolution_business_seconds": "float64",  # the same span in business hours
     "full_resolved_at": "timestamp",  # last resolved not followed by a reopen
     "full_resolution_seconds": "float64",
+    "full_resolution_business_seconds": "float64",  # the same span in business hours
     "status": "string",  # latest status (open when none was ever set)
     "reopens": "int64",
     "fcr": "boolean",  # null while not resolved
@@ -82,6 +90,7 @@ AGENT_CONVERSATION_FACTS: dict[str, str] = {
     # null when none of the agent's replies answered anyone.
     "agent_first_response_at": "timestamp",
     "agent_first_response_seconds": "float64",
+    "agent_first_response_business_seconds": "float64",  # the same span in business hours
     "mentions": "int64",
     "first_mentioned_at": "timestamp",
     "handle_seconds": "float64",
