@@ -139,6 +139,69 @@ def _a(time_column: str, value: Aggregate, sample: Aggregate) -> Source:
     return Source(table=AGENT_CONVERSATIONS, time_column=time_column, value=value, sample=sample)
 
 
+def _p90(column: str) -> Aggregate:
+    return _quantile(column, 0.9)
+
+
+def _p95(column: str) -> Aggregate:
+    return _quantile(column, 0.95)
+
+
+BUSINESS_SUFFIX = "_business"
+BUSINESS_LABEL = " (business hours)"
+
+
+def business_column(column: str) -> str:
+    """`first_response_seconds` -> `first_response_business_seconds`."""
+    return column.removesuffix("_seconds") + "_business_seconds"
+
+
+def _durations(
+    name: str,
+    label: str,
+    description: str,
+    *,
+    at: str,
+    column: str,
+    reduce: Callable[[str], Aggregate],
+    table: str = CONVERSATIONS,
+    agent: tuple[str, str] | None = None,
+) -> tuple[Metric, Metric]:
+    """A duration metric and its business-time twin `<name>_business`, which reads the
+    `*_business_seconds` column: the same span counted only inside the inbox's opening
+    hours (facts/business_hours.py)."""
+
+    def metric(name: str, label: str, description: str, business: bool) -> Metric:
+        def col(c: str) -> str:
+            return business_column(c) if business else c
+
+        per_agent = None
+        if agent is not None:
+            agent_at, agent_column = agent
+            per_agent = _a(agent_at, reduce(col(agent_column)), _present(col(agent_column)))
+        return Metric(
+            name,
+            label,
+            description,
+            "seconds",
+            "lower",
+            "duration",
+            Source(table, at, reduce(col(column)), _present(col(column))),
+            per_agent=per_agent,
+        )
+
+    return (
+        metric(name, label, description, False),
+        metric(
+            name + BUSINESS_SUFFIX,
+            label + BUSINESS_LABEL,
+            description + " Counted in business hours only: the inbox's `business_hours.set` "
+            "schedule, else the `*` default; calendar time when neither exists.",
+            True,
+        ),
+    )
+
+
 def _handled_count(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
     # One row per agent and conversation: counting rows counts conversations.
     return t.count(where=inside & t.handled)
@@ -212,125 +275,78 @@ _METRICS: tuple[Metric, ...] = (
         needs_bucket_end=True,
     ),
     # -- response times --------------------------------------------------------------------
-    Metric(
+    *_durations(
         "first_response_median",
         "Median first response",
         "Median time from the first customer message (or creation) to the first public "
         "reply by any agent, human or AI; bucketed by reply time.",
-        "seconds",
-        "lower",
-        "duration",
-        _c(
-            "first_response_at",
-            _median("first_response_seconds"),
-            _present("first_response_seconds"),
-        ),
-        per_agent=_a(
-            "agent_first_response_at",
-            _median("agent_first_response_seconds"),
-            _present("agent_first_response_seconds"),
-        ),
+        at="first_response_at",
+        column="first_response_seconds",
+        reduce=_median,
+        agent=("agent_first_response_at", "agent_first_response_seconds"),
     ),
-    Metric(
+    *_durations(
         "first_response_p90",
         "First response, 90th percentile",
         "90th percentile of first response time; bucketed by reply time.",
-        "seconds",
-        "lower",
-        "duration",
-        _c(
-            "first_response_at",
-            _quantile("first_response_seconds", 0.9),
-            _present("first_response_seconds"),
-        ),
-        per_agent=_a(
-            "agent_first_response_at",
-            _quantile("agent_first_response_seconds", 0.9),
-            _present("agent_first_response_seconds"),
-        ),
+        at="first_response_at",
+        column="first_response_seconds",
+        reduce=_p90,
+        agent=("agent_first_response_at", "agent_first_response_seconds"),
     ),
-    Metric(
+    *_durations(
         "first_human_response_median",
         "Median first human response",
         "Median time to the first human public reply, measured from the AI-to-human "
         "escalation when there was one (bot time excluded).",
-        "seconds",
-        "lower",
-        "duration",
-        _c(
-            "first_human_response_at",
-            _median("first_human_response_seconds"),
-            _present("first_human_response_seconds"),
-        ),
+        at="first_human_response_at",
+        column="first_human_response_seconds",
+        reduce=_median,
     ),
-    Metric(
+    *_durations(
         "agent_first_response_median",
         "Agent median first response",
         "Per agent and conversation: the agent's first public reply that answered someone "
         "waiting (a customer message or an AI handoff), timed from the later of that wait "
         "and the agent's assignment; no sample when none of their replies answered anyone. "
         "Bucketed by that reply.",
-        "seconds",
-        "lower",
-        "duration",
-        _a(
-            "agent_first_response_at",
-            _median("agent_first_response_seconds"),
-            _present("agent_first_response_seconds"),
-        ),
+        at="agent_first_response_at",
+        column="agent_first_response_seconds",
+        reduce=_median,
+        table=AGENT_CONVERSATIONS,
     ),
     # -- resolution ------------------------------------------------------------------------
-    Metric(
+    *_durations(
         "first_resolution_median",
         "Median first resolution",
         "Median time from creation to the first `resolved`; bucketed by that resolution.",
-        "seconds",
-        "lower",
-        "duration",
-        _c(
-            "first_resolved_at",
-            _median("first_resolution_seconds"),
-            _present("first_resolution_seconds"),
-        ),
+        at="first_resolved_at",
+        column="first_resolution_seconds",
+        reduce=_median,
     ),
-    Metric(
+    *_durations(
         "full_resolution_median",
         "Median full resolution",
         "Median time from creation to the last `resolved` not followed by a reopen.",
-        "seconds",
-        "lower",
-        "duration",
-        _c(
-            "full_resolved_at",
-            _median("full_resolution_seconds"),
-            _present("full_resolution_seconds"),
-        ),
+        at="full_resolved_at",
+        column="full_resolution_seconds",
+        reduce=_median,
     ),
-    Metric(
+    *_durations(
         "resolution_time_mean",
         "Mean resolution time",
         "Mean full resolution time.",
-        "seconds",
-        "lower",
-        "duration",
-        _c(
-            "full_resolved_at",
-            _mean("full_resolution_seconds"),
-            _present("full_resolution_seconds"),
-        ),
+        at="full_resolved_at",
+        column="full_resolution_seconds",
+        reduce=_mean,
     ),
-    Metric(
+    *_durations(
         "resolution_time_p95",
         "Resolution time, 95th percentile",
         "95th percentile of full resolution time.",
-        "seconds",
-        "lower",
-        "duration",
-        _c(
-            "full_resolved_at",
-            _quantile("full_resolution_seconds", 0.95),
-            _present("full_resolution_seconds"),
-        ),
+        at="full_resolved_at",
+        column="full_resolution_seconds",
+        reduce=_p95,
     ),
     Metric(
         "resolution_rate",
@@ -598,11 +614,17 @@ def get_metric(name: str) -> Metric:
 
 
 # The sets the dashboard and the report ask for.
+# Calendar and business-time durations: name -> its business-time twin.
+BUSINESS_TWINS: dict[str, str] = {
+    name[: -len(BUSINESS_SUFFIX)]: name for name in REGISTRY if name.endswith(BUSINESS_SUFFIX)
+}
+
 TEAM_METRICS: tuple[str, ...] = tuple(
     name
     for name in REGISTRY
     if name not in ("mentions", "ai_assist_as_is_rate", "ai_assist_edited_rate")
     and name != "ai_assist_scratch_rate"
+    and name not in BUSINESS_TWINS.values()  # the report reads calendar time
 )
 LEADERBOARD_METRICS: tuple[str, ...] = (
     "handled",
