@@ -463,7 +463,9 @@ def generated_organisation_numbers(
     """(90-day report, 30-day dashboard) of a generated organisation on `backend`.
 
     The backend agreement tests compare these across backends: the same events must
-    give the same numbers everywhere.
+    give the same numbers everywhere. The dashboard also carries, under "business", its
+    business-time reading and every business-time twin over the report's period (the
+    generated organisation has a schedule with holidays), so the twins are compared too.
     """
     import io
 
@@ -471,6 +473,8 @@ def generated_organisation_numbers(
     from deskpulse.facts.build import refresh_facts
     from deskpulse.generator import generate
     from deskpulse.metrics.dashboard import dashboard_payload
+    from deskpulse.metrics.query import TEAM_VIEWER, Query, query
+    from deskpulse.metrics.registry import BUSINESS_TWINS
     from deskpulse.metrics.report import build_report
 
     end = datetime(2026, 3, 1, tzinfo=UTC)
@@ -483,7 +487,30 @@ def generated_organisation_numbers(
         imported = import_sources(store, [events])
         assert imported.rejected == 0
         refresh_facts(store)
-        return (
-            build_report(store, period="90d", as_of=end),
-            dashboard_payload(store, period="30d", as_of=end),
+        twins = query(
+            store,
+            Query(
+                metrics=list(BUSINESS_TWINS.values()),
+                group_by=["channel"],
+                period="90d",
+                as_of=end,
+            ),
+            TEAM_VIEWER,
         )
+        per_agent = query(
+            store,
+            Query(
+                metrics=["first_response_median_business", "agent_first_response_median_business"],
+                group_by=["agent"],
+                period="90d",
+                as_of=end,
+            ),
+            TEAM_VIEWER,
+        )
+        dashboard = dashboard_payload(store, period="30d", as_of=end)
+        dashboard["business"] = {
+            "dashboard": dashboard_payload(store, period="30d", as_of=end, time="business"),
+            "twins": twins.as_json(),
+            "per_agent": per_agent.as_json(),
+        }
+        return build_report(store, period="90d", as_of=end), dashboard

@@ -12,7 +12,14 @@ from typing import Any
 
 from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
-from deskpulse.metrics.dashboard import TILE_FLAGS, TILE_METRICS, dashboard_payload
+from deskpulse.metrics.dashboard import (
+    TILE_FLAGS,
+    TILE_METRICS,
+    TimeBasis,
+    dashboard_payload,
+    timed,
+    timed_values,
+)
 from deskpulse.metrics.query import Filters, Query, Viewer, query
 from deskpulse.metrics.registry import REGISTRY
 
@@ -22,7 +29,11 @@ PER_AGENT_TILES: tuple[str, ...] = tuple(
 
 
 def window_dashboard_payload(
-    store: Store, window: Window, viewer: Viewer, filters: Filters | None = None
+    store: Store,
+    window: Window,
+    viewer: Viewer,
+    filters: Filters | None = None,
+    time: TimeBasis = "calendar",
 ) -> dict[str, Any]:
     """The team page's payload (without the leaderboard, which analysis builds) for a window."""
     return dashboard_payload(
@@ -34,18 +45,19 @@ def window_dashboard_payload(
         filters=filters,
         viewer=viewer,
         include_leaderboard=False,
+        time=time,
     )
 
 
 def agent_dashboard_payload(
-    store: Store, window: Window, agent_id: str, viewer: Viewer
+    store: Store, window: Window, agent_id: str, viewer: Viewer, time: TimeBasis = "calendar"
 ) -> dict[str, Any]:
     filters = Filters(agent=agent_id)
-    payload = window_dashboard_payload(store, window, viewer, filters)
+    payload = window_dashboard_payload(store, window, viewer, filters, time)
     own = query(
         store,
         Query(
-            metrics=list(PER_AGENT_TILES),
+            metrics=[timed(name, time) for name in PER_AGENT_TILES],
             group_by=["agent"],
             compare=True,
             filters=filters,
@@ -55,9 +67,15 @@ def agent_dashboard_payload(
     )
     tiles = payload["tiles"]
     row = next((r for r in own.rows if r.group.get("agent") == agent_id), None)
+    metrics = {} if row is None else timed_values(row.metrics, PER_AGENT_TILES, time)
+    previous_metrics = (
+        {}
+        if row is None or row.previous is None
+        else timed_values(row.previous, PER_AGENT_TILES, time)
+    )
     for name in PER_AGENT_TILES:
-        current = None if row is None else row.metrics.get(name)
-        previous = None if row is None or row.previous is None else row.previous.get(name)
+        current = metrics.get(name)
+        previous = previous_metrics.get(name)
         tiles["metrics"][name] = {"value": None, "n": 0} if current is None else current.as_json()
         if "previous" in tiles:
             tiles["previous"][name] = (

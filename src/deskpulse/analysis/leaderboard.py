@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
+from deskpulse.metrics.dashboard import TimeBasis, timed, timed_values
 from deskpulse.metrics.periods import Period
 from deskpulse.metrics.query import (
     TEAM_VIEWER,
@@ -205,6 +206,7 @@ class Leaderboard:
     team: str | None
     sort: str
     descending: bool
+    time: TimeBasis = "calendar"  # business: first response in business hours
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -253,6 +255,7 @@ def leaderboard(
     team: str | None = None,
     sort: str = "handled",
     descending: bool = True,
+    time: TimeBasis = "calendar",
 ) -> Leaderboard:
     """The agent leaderboard for `window` as `viewer` may see it.
 
@@ -264,7 +267,11 @@ def leaderboard(
     if sort not in COLUMN_KEYS:
         raise QueryError("sort", f"unknown column {sort!r}; columns: {', '.join(COLUMN_KEYS)}")
     fields = window.query_fields()
-    board = query(store, Query(metrics=list(ROW_METRICS), group_by=["agent"], **fields), viewer)
+    board = query(
+        store,
+        Query(metrics=[timed(name, time) for name in ROW_METRICS], group_by=["agent"], **fields),
+        viewer,
+    )
     # Ungrouped: the install's CSAT over the same period, whatever the team filter, so a
     # row's adjusted CSAT does not change when the page is filtered.
     team_csat = query(store, Query(metrics=["csat_mean"], **fields), viewer).single()
@@ -280,7 +287,7 @@ def leaderboard(
         team_ids = tuple(str(t) for t in (known.get("team_ids") or ()))
         if team is not None and team not in team_ids:
             continue
-        m = result_row.metrics
+        m = timed_values(result_row.metrics, ROW_METRICS, time)
         csat = m["csat_mean"]
         rows.append(
             AgentRow(
@@ -314,6 +321,7 @@ def leaderboard(
         team=team,
         sort=sort,
         descending=descending,
+        time=time,
     )
 
 

@@ -51,6 +51,9 @@ class Clock:
     started_by: str | None  # id of the event that started the clock
     stopped_by: str | None  # id of the event that stopped it
     note: str  # how it was measured, or why there is no sample
+    # The same span counted in the inbox's business hours (equal to `seconds` when the
+    # inbox has no schedule); None for clocks that are not durations, or without a sample.
+    business_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,7 @@ def _duration_clock(
     stops: Sequence[_Kind],
     no_sample: str,
     extra_note: str = "",
+    business_seconds: Any = None,
 ) -> Clock:
     """A clock whose stop instant and length come from the facts."""
     if stopped_at is None or seconds is None:
@@ -238,6 +242,7 @@ def _duration_clock(
         started_by,
         stopped_by,
         note,
+        None if business_seconds is None else float(business_seconds),
     )
 
 
@@ -250,6 +255,7 @@ def _first_response(facts: Row, events: Sequence[Row], marks: dict[str, list[str
         "First response",
         stopped_at=facts["first_response_at"],
         seconds=facts["first_response_seconds"],
+        business_seconds=facts.get("first_response_business_seconds"),
         events=events,
         marks=marks,
         starts=(_CUSTOMER_MESSAGE, _CREATION_WITHOUT_MESSAGE),
@@ -268,6 +274,7 @@ def _first_human_response(facts: Row, events: Sequence[Row], marks: dict[str, li
         "First human response",
         stopped_at=facts["first_human_response_at"],
         seconds=facts["first_human_response_seconds"],
+        business_seconds=facts.get("first_human_response_business_seconds"),
         events=events,
         marks=marks,
         # After an AI handoff the human clock starts there, so the handoff comes first.
@@ -283,6 +290,7 @@ def _first_resolution(facts: Row, events: Sequence[Row], marks: dict[str, list[s
         "First resolution",
         stopped_at=facts["first_resolved_at"],
         seconds=facts["first_resolution_seconds"],
+        business_seconds=facts.get("first_resolution_business_seconds"),
         events=events,
         marks=marks,
         starts=(_CREATED,),
@@ -306,6 +314,7 @@ def _full_resolution(facts: Row, events: Sequence[Row], marks: dict[str, list[st
         "Full resolution",
         stopped_at=facts["full_resolved_at"],
         seconds=facts["full_resolution_seconds"],
+        business_seconds=facts.get("full_resolution_business_seconds"),
         events=events,
         marks=marks,
         starts=(_CREATED,),
@@ -391,6 +400,7 @@ def _agent_first_response(row: Row, events: Sequence[Row], marks: dict[str, list
         f"First response by {agent}",
         stopped_at=row["agent_first_response_at"],
         seconds=row["agent_first_response_seconds"],
+        business_seconds=row.get("agent_first_response_business_seconds"),
         events=events,
         marks=marks,
         # The clock starts at the later of the wait and the agent's assignment; when

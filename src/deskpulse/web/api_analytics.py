@@ -30,6 +30,7 @@ from deskpulse.analysis.load_balancing import QUADRANTS, load_balance
 from deskpulse.analysis.one_on_one import one_on_one
 from deskpulse.analysis.timeline import conversation_detail
 from deskpulse.analysis.window import Window
+from deskpulse.metrics.dashboard import TimeBasis
 from deskpulse.metrics.query import (
     Filters,
     NotVisibleError,
@@ -110,6 +111,10 @@ class PeriodParams(Schema):
         default=None, description="last day of a named period (a date) or a timestamp with offset"
     )
 
+    time: Literal["calendar", "business"] = Field(
+        default="calendar", description="business: durations in business hours"
+    )
+
     def window(self) -> Window:
         return read_window(
             {"period": self.period, "from": self.start, "to": self.end, "as_of": self.as_of},
@@ -154,8 +159,10 @@ class ConversationParams(PeriodParams):
         )
 
 
-def _payload(window: Window, viewer: Viewer, filters: Filters) -> dict[str, Any]:
-    return window_dashboard_payload(store_with_facts(), window, viewer, filters)
+def _payload(
+    window: Window, viewer: Viewer, filters: Filters, time: TimeBasis = "calendar"
+) -> dict[str, Any]:
+    return window_dashboard_payload(store_with_facts(), window, viewer, filters, time)
 
 
 def _board(params: BoardParams, viewer: Viewer) -> Any:
@@ -166,6 +173,7 @@ def _board(params: BoardParams, viewer: Viewer) -> Any:
         team=params.team,
         sort=params.sort,
         descending=params.order == "desc",
+        time=params.time,
     )
 
 
@@ -174,7 +182,7 @@ def get_dashboard(request: HttpRequest, params: NinjaQuery[BoardParams]) -> dict
     viewer = _viewer(request)
     with _answers():
         window = params.window()
-        payload = _payload(window, viewer, Filters())
+        payload = _payload(window, viewer, Filters(), params.time)
         board = _board(params, viewer)
         payload["leaderboard"] = jsonable(board)
         payload["load_balancing"] = jsonable(
@@ -217,8 +225,8 @@ def get_agent(
         store = store_with_facts()
         agent = find_agent(store, agent_id, viewer)
         window = params.window()
-        payload = agent_dashboard_payload(store, window, agent_id, viewer)
-        board = leaderboard(store, window, Viewer(agent_id=agent_id))
+        payload = agent_dashboard_payload(store, window, agent_id, viewer, params.time)
+        board = leaderboard(store, window, Viewer(agent_id=agent_id), time=params.time)
         return {
             "agent": jsonable(agent),
             "row": jsonable(board.rows[0]) if board.rows else None,

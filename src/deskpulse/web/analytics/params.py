@@ -86,13 +86,15 @@ class PageState:
         return self.link("", **changes).lstrip("?")
 
 
-KEPT_PARAMETERS = ("period", "from", "to", "as_of", "team", "sort", "order")
+KEPT_PARAMETERS = ("period", "from", "to", "as_of", "team", "sort", "order", "time")
 
 
 def page_state(params: Mapping[str, Any], window: Window) -> PageState:
     """The parameters worth keeping in links, with the period as actually used."""
     values = {key: str(params.get(key) or "") for key in KEPT_PARAMETERS}
     values["period"] = window.period
+    # Calendar time is the default and stays out of links; anything else reads as it.
+    values["time"] = "business" if values["time"].strip() == "business" else ""
     if window.period != "custom":
         values["from"] = values["to"] = ""
     return PageState(values)

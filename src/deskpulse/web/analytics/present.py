@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from deskpulse.metrics.dashboard import timed
 from deskpulse.metrics.format import EMPTY, format_duration, format_value
 from deskpulse.metrics.registry import REGISTRY, Metric
 
@@ -104,6 +105,8 @@ def tiles(
     link: Any,
     per_agent: tuple[str, ...] = (),
 ) -> list[Tile]:
+    # Under business time the payload holds the twins' values under calendar names.
+    business = payload.get("time") == "business"
     """The KPI tiles of a dashboard payload; `link(metric)` gives the conversations behind."""
     current = payload["tiles"]["metrics"]
     previous = payload["tiles"].get("previous")
@@ -125,8 +128,10 @@ def tiles(
         built.append(
             Tile(
                 name=name,
-                label=metric.label,
-                description=metric.description,
+                label=REGISTRY[timed(name, "business")].label if business else metric.label,
+                description=REGISTRY[timed(name, "business")].description
+                if business
+                else metric.description,
                 value_text=format_value(metric, value.get("value"), currency),
                 value=value.get("value"),
                 n=n,

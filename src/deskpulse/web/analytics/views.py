@@ -32,7 +32,7 @@ from deskpulse.analysis.one_on_one import one_on_one
 from deskpulse.analysis.timeline import ConversationDetail, conversation_detail
 from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
-from deskpulse.metrics.dashboard import TILE_METRICS
+from deskpulse.metrics.dashboard import TILE_METRICS, TimeBasis, read_time
 from deskpulse.metrics.format import EMPTY, format_duration, format_value
 from deskpulse.metrics.query import Filters, NotVisibleError, QueryError, QueryTimeoutError, Viewer
 from deskpulse.metrics.registry import REGISTRY
@@ -91,6 +91,7 @@ def _period_context(request: HttpRequest, window: Window, path: str) -> dict[str
     return {
         "state": state,
         "window": window,
+        "time_basis": read_time(request.GET.get("time")),
         "period_links": [
             (name, label, state.link(path, period=name, **{"from": None, "to": None}))
             for name, label in PERIOD_LINKS
@@ -149,17 +150,26 @@ def _conversation_for(store: Store, viewer: Viewer, conversation_id: str) -> Con
 # -- building blocks shared by the team page and the drill-down ------------------------
 
 
+def _time_links(state: PageState, path: str) -> list[tuple[str, str, str]]:
+    """The calendar / business-hours toggle: (value, label, href), keeping the rest."""
+    return [
+        ("calendar", "Calendar time", state.link(path, time=None)),
+        ("business", "Business hours", state.link(path, time="business")),
+    ]
+
+
 def _dashboard_context(
     store: Store,
     window: Window,
     viewer: Viewer,
     filters: Filters,
     conversations_link: Callable[[str], str],
+    time: TimeBasis = "calendar",
 ) -> dict[str, Any]:
     if filters.agent is not None:
-        payload = agent_dashboard_payload(store, window, filters.agent, viewer)
+        payload = agent_dashboard_payload(store, window, filters.agent, viewer, time)
     else:
-        payload = window_dashboard_payload(store, window, viewer, filters)
+        payload = window_dashboard_payload(store, window, viewer, filters, time)
     period = payload["period"]
     previous = payload["previous_period"]
     previous_label = "the previous period"
@@ -363,8 +373,12 @@ def analytics(request: HttpRequest) -> HttpResponse:
             "/analytics/conversations/", metric=metric, team=None, sort=None, order=None
         )
 
-    context.update(_dashboard_context(store, window, viewer, Filters(), conversations_link))
-    board = leaderboard(store, window, viewer, team=team, sort=sort, descending=descending)
+    time = read_time(request.GET.get("time"))
+    context["time_links"] = _time_links(state, "/analytics/")
+    context.update(_dashboard_context(store, window, viewer, Filters(), conversations_link, time))
+    board = leaderboard(
+        store, window, viewer, team=team, sort=sort, descending=descending, time=time
+    )
     balance = load_balance(store, window, viewer, team=team, viewer_board=board)
     names = team_names()
     context["figures"]["chart-load"] = _load_context(balance, state)["figure"]
@@ -401,6 +415,7 @@ def leaderboard_export(request: HttpRequest) -> HttpResponse:
         team=request.GET.get("team") or None,
         sort=sort,
         descending=descending,
+        time=read_time(request.GET.get("time")),
     )
     response = HttpResponse(board_csv(board), content_type="text/csv; charset=utf-8")
     first = board.period.start.date().isoformat()
@@ -431,11 +446,13 @@ def agent_page(request: HttpRequest, agent_id: str) -> HttpResponse:
             order=None,
         )
 
+    time = read_time(request.GET.get("time"))
+    context["time_links"] = _time_links(state, path)
     context.update(
-        _dashboard_context(store, window, viewer, Filters(agent=agent_id), conversations_link)
+        _dashboard_context(store, window, viewer, Filters(agent=agent_id), conversations_link, time)
     )
     # The agent's own leaderboard row: the query layer's agent scope gives exactly that.
-    board = leaderboard(store, window, Viewer(agent_id=agent_id))
+    board = leaderboard(store, window, Viewer(agent_id=agent_id), time=time)
     rows = _leaderboard_rows(board, state)
     context.update(
         {
@@ -682,6 +699,8 @@ def conversation_page(request: HttpRequest, conversation_id: str) -> HttpRespons
         {
             **asdict(clock),
             "duration": duration_text(clock.seconds),
+            # Only durations have a business-hours reading; the others show the empty mark.
+            "business_duration": duration_text(clock.business_seconds),
         }
         for clock in detail.clocks
     ]
