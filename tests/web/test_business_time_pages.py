@@ -118,3 +118,17 @@ def test_timeline_clocks_show_business_hours(client: Client, owner: User, weeken
     assert cells("first_resolution") == ["2d 18h", "2h 00m"]
     assert cells("agent_first_response:alice") == ["2d 17h", "1h 00m"]
     assert cells("handle_time")[1] == "\u2013"  # not a span: no business reading
+
+
+def test_leaderboard_headings_say_business_hours(
+    client: Client, owner: User, weekend: Store
+) -> None:
+    business = page(client, owner, f"/analytics/?{PERIOD}&time=business")
+    heading = text(business.select_one("th[data-column=first_response_median]"))
+    assert heading == "Median first response (business hours)"
+    calendar = page(client, owner, f"/analytics/?{PERIOD}")
+    assert text(calendar.select_one("th[data-column=first_response_median]")) == (
+        "Median first response"
+    )
+    exported = client.get(f"/analytics/leaderboard.csv?{PERIOD}&time=business")
+    assert "Median first response (business hours) (s)" in exported.content.decode()

@@ -325,17 +325,25 @@ def leaderboard(
     )
 
 
-def csv_header() -> list[str]:
+def column_label(column: Column, time: TimeBasis = "calendar") -> str:
+    """A column's heading; durations say when they count business hours only."""
+    if time == "business" and column.unit_hint == "seconds":
+        return f"{column.label} (business hours)"
+    return column.label
+
+
+def csv_header(time: TimeBasis = "calendar") -> list[str]:
     """Column labels with their unit in brackets; AI assist as three share columns."""
     header: list[str] = []
     for column in COLUMNS:
         unit = _CSV_UNITS.get(column.unit_hint)
+        label = column_label(column, time)
         if column.key == "ai_assist":
             header.extend(f"AI assist: {part} (%)" for part, _ in _ASSIST_PARTS)
         elif unit is not None:
-            header.append(f"{column.label} ({unit})")
+            header.append(f"{label} ({unit})")
         else:
-            header.append(column.label)
+            header.append(label)
     return header
 
 
@@ -344,7 +352,7 @@ def leaderboard_csv(board: Leaderboard) -> str:
     percents with 1 decimal, CSAT with 2), blank where there is no sample."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(csv_header())
+    writer.writerow(csv_header(board.time))
     for row in board.rows:
         writer.writerow(row.csv_cells())
     return out.getvalue()

@@ -25,7 +25,13 @@ from deskpulse.analysis.conversations import (
     list_conversations,
 )
 from deskpulse.analysis.drilldown import agent_dashboard_payload, window_dashboard_payload
-from deskpulse.analysis.leaderboard import COLUMNS, FEW_CSAT_RESPONSES, Leaderboard, leaderboard
+from deskpulse.analysis.leaderboard import (
+    COLUMNS,
+    FEW_CSAT_RESPONSES,
+    Leaderboard,
+    column_label,
+    leaderboard,
+)
 from deskpulse.analysis.leaderboard import leaderboard_csv as board_csv
 from deskpulse.analysis.load_balancing import QUADRANTS, LoadBalance, load_balance
 from deskpulse.analysis.one_on_one import one_on_one
@@ -296,7 +302,7 @@ def _sort_headers(board: Leaderboard, state: PageState) -> list[dict[str, Any]]:
         headers.append(
             {
                 "key": column.key,
-                "label": column.label,
+                "label": column_label(column, board.time),
                 "numeric": column.key != "agent",
                 "aria_sort": ("descending" if board.descending else "ascending")
                 if active
