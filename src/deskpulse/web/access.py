@@ -100,6 +100,22 @@ def owner_required(view: View) -> View:
     return cast(View, wrapped)
 
 
+def admin_required(view: View) -> View:
+    """Owners and admins (the whole-team roles). Agents and people without a role get 404,
+    like `owner_required`; anonymous people go to the sign-in page."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        profile = profile_of(request.user)
+        if profile is None or not profile.sees_whole_team:
+            raise Http404("no such page")
+        return view(request, *args, **kwargs)
+
+    return cast(View, wrapped)
+
+
 def viewer_of(request: HttpRequest) -> Viewer:
     viewer: Viewer = request.viewer  # type: ignore[attr-defined]
     return viewer

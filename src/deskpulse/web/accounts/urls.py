@@ -1,4 +1,4 @@
-"""Sign-in, sign-out and the owners' settings pages (users, teams, API tokens).
+"""Sign-in, sign-out and the owners' settings pages (users, teams, API tokens, business hours).
 
 Included at the site root, so the paths here are the full paths.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from deskpulse.web.accounts import views
+from deskpulse.web.accounts import business_hours_views, views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/login/", views.SignInView.as_view(), name="login"),
@@ -19,4 +19,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("settings/teams/", views.teams_page, name="settings_teams"),
     path("settings/tokens/", views.tokens_page, name="settings_tokens"),
     path("settings/tokens/<int:pk>/revoke/", views.token_revoke, name="settings_token_revoke"),
+    path(
+        "settings/business-hours/",
+        business_hours_views.business_hours_page,
+        name="settings_business_hours",
+    ),
 ]
