@@ -44,6 +44,8 @@ class Stub(BaseHTTPRequestHandler):
                 200,
                 fixture(name if (FIXTURES / name).exists() else "api_conversations_page_2.json"),
             )
+        if parts.path == "/api/v1/accounts/1/inboxes":
+            return self._send(200, fixture("api_inboxes.json"))
         for display in ("7", "8"):
             if parts.path == f"/api/v1/accounts/1/conversations/{display}/messages":
                 answer = fixture(f"api_messages_{display}.json")

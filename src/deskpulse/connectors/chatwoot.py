@@ -17,11 +17,13 @@ store each fact once.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 logger = logging.getLogger("deskpulse.connectors.chatwoot")
 
@@ -680,3 +682,89 @@ def map_api_conversation(
     for index, message in enumerate(messages):
         events += map_message(message, ref, options, prefix=f"payload.{index}.")
     return _unique(events)
+
+
+# -- inbox working hours -----------------------------------------------------------------
+
+# WorkingHour#day_of_week is Ruby's Date#wday: 0 = Sunday … 6 = Saturday.
+_WORKING_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_WEEK_ORDER = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _whole(value: Any, path: str, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
+        raise MappingError(path, f"{value!r} is not an integer from 0 to {high}")
+    return value
+
+
+def map_inbox_working_hours(
+    inbox: Mapping[str, Any], *, account_id: int, at: datetime
+) -> list[dict[str, Any]]:
+    """One `business_hours.set` from an inbox of `GET /api/v1/accounts/{id}/inboxes`.
+
+    Chatwoot's inbox partial (`api/v1/models/_inbox.json.jbuilder`) carries
+    `working_hours_enabled`, `timezone` and `working_hours` = `weekly_schedule`
+    (OutOfOffisable): one object per day with `day_of_week` (0 = Sunday), `closed_all_day`,
+    `open_all_day`, `open_hour`/`open_minutes`, `close_hour`/`close_minutes`. Nothing when
+    working hours are off: the inbox then keeps the default schedule (or calendar time).
+    `open_all_day` is 00:00-24:00 (Chatwoot stores it as 00:00-23:59). A missing day is
+    closed. The id hashes the schedule, so a rerun stores nothing new and a changed
+    schedule is a new event, dated `at` (the backfill), which then wins.
+    """
+    if not isinstance(inbox, Mapping):
+        raise MappingError("inbox", "must be an object")
+    inbox_id = _ident(inbox.get("id"), "id")
+    if inbox.get("working_hours_enabled") is not True:
+        return []
+    zone = inbox.get("timezone")
+    if not isinstance(zone, str) or not zone:
+        raise MappingError("timezone", "is required when working hours are enabled")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise MappingError("timezone", f"{zone!r} is not an IANA time zone") from None
+    hours = inbox.get("working_hours")
+    if not isinstance(hours, list):
+        raise MappingError("working_hours", "must be a list")
+    intervals: dict[str, dict[str, str]] = {}
+    seen: set[str] = set()
+    for index, raw in enumerate(hours):
+        path = f"working_hours.{index}"
+        hour = _object(raw, path)
+        day = _WORKING_DAYS[_whole(hour.get("day_of_week"), f"{path}.day_of_week", 6)]
+        if day in seen:
+            raise MappingError(f"{path}.day_of_week", f"{day} appears twice")
+        seen.add(day)
+        if hour.get("closed_all_day") is True:
+            continue
+        if hour.get("open_all_day") is True:
+            start, end = "00:00", "24:00"
+        else:
+            opens = (
+                _whole(hour.get("open_hour"), f"{path}.open_hour", 23),
+                _whole(hour.get("open_minutes"), f"{path}.open_minutes", 59),
+            )
+            closes = (
+                _whole(hour.get("close_hour"), f"{path}.close_hour", 23),
+                _whole(hour.get("close_minutes"), f"{path}.close_minutes", 59),
+            )
+            if closes <= opens:
+                raise MappingError(f"{path}.close_hour", "must be after the opening time")
+            start = f"{opens[0]:02d}:{opens[1]:02d}"
+            end = f"{closes[0]:02d}:{closes[1]:02d}"
+        intervals[day] = {"day": day, "start": start, "end": end}
+    if not intervals:
+        raise MappingError("working_hours", "no open day: a schedule needs one interval")
+    ordered = [intervals[day] for day in _WEEK_ORDER if day in intervals]
+    content = json.dumps({"timezone": zone, "intervals": ordered}, sort_keys=True)
+    return [
+        {
+            "id": f"chatwoot:{account_id}:inbox:{inbox_id}:hours:{_digest(content)}",
+            "type": "business_hours.set",
+            "occurred_at": _iso(at),
+            "inbox_id": f"chatwoot:{account_id}:inbox:{inbox_id}",
+            "timezone": zone,
+            "intervals": ordered,
+            "holidays": [],
+        }
+    ]

@@ -4,12 +4,16 @@
         -> {"data": {"meta": {"all_count": …}, "payload": [conversation, …]}}
     GET {url}/api/v1/accounts/{account_id}/conversations/{display_id}/messages?after=ID
         -> {"meta": {…}, "payload": [message, …]}   (ascending, up to 100 with id > ID)
+    GET {url}/api/v1/accounts/{account_id}/inboxes
+        -> {"payload": [inbox, …]}   (api/v1/models/_inbox: working_hours_enabled, timezone,
+                                      working_hours)
 
 Shapes: Chatwoot's `conversations/index.json.jbuilder` and
 `conversations/messages/index.json.jbuilder` (MessageFinder#messages_after). Without
 `status=all` the list holds open conversations only. Records go through the same mapping
 as the webhooks (`map_api_conversation`), so a backfill after webhooks, or twice, stores
-each fact once. Standard library HTTP: no new dependency for a handful of GETs.
+each fact once. Each inbox with working hours enabled gives a `business_hours.set`
+(`map_inbox_working_hours`). Standard library HTTP: no new dependency for a handful of GETs.
 """
 
 from __future__ import annotations
@@ -20,9 +24,15 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from deskpulse.connectors.chatwoot import ChatwootOptions, MappingError, map_api_conversation
+from deskpulse.connectors.chatwoot import (
+    ChatwootOptions,
+    MappingError,
+    map_api_conversation,
+    map_inbox_working_hours,
+)
 
 
 class BackfillError(RuntimeError):
@@ -33,10 +43,12 @@ class BackfillError(RuntimeError):
 class BackfillResult:
     conversations: int = 0
     messages: int = 0
+    inboxes: int = 0
+    schedules: int = 0  # business_hours.set events mapped from inbox working hours
     accepted: int = 0
     duplicates: int = 0
     rejected: int = 0
-    # (conversation display id, field, reason) of conversations that could not be mapped.
+    # (conversation display id, or "inbox <id>", field, reason) of what could not be mapped.
     problems: list[tuple[str, str, str]] = field(default_factory=list)
 
 
@@ -84,6 +96,14 @@ class ChatwootClient:
             yield (count if isinstance(count, int) else None), list(data["payload"])
             page += 1
 
+    def inboxes(self) -> list[dict[str, Any]]:
+        """The account's inboxes (one unpaged list)."""
+        answer = self.get("inboxes", {})
+        payload = answer.get("payload") if isinstance(answer, dict) else None
+        if not isinstance(payload, list):
+            raise BackfillError("inboxes: no payload list")
+        return [inbox for inbox in payload if isinstance(inbox, dict)]
+
     def messages(self, display_id: str) -> list[dict[str, Any]]:
         """Every message of a conversation, oldest first, paging with `after`."""
         found: list[dict[str, Any]] = []
@@ -108,8 +128,10 @@ def backfill(
     options: ChatwootOptions | None = None,
     progress: bool = True,
     batch_events: int = 5_000,
+    now: datetime | None = None,
 ) -> BackfillResult:
-    """Read every conversation and message of the account and store them as events."""
+    """Read every conversation and message of the account, and the working hours of its
+    inboxes, and store them as events. `now` dates the schedules (default: the clock)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from deskpulse.events.ingest import ingest_objects
@@ -127,6 +149,24 @@ def backfill(
         result.duplicates += stored.duplicates
         result.rejected += len(stored.rejected)
         pending.clear()
+
+    at = now or datetime.now(UTC)
+    for inbox in client.inboxes():
+        result.inboxes += 1
+        try:
+            schedules = map_inbox_working_hours(inbox, account_id=client.account_id, at=at)
+        except MappingError as error:
+            name = f"inbox {inbox.get('id')}"
+            result.problems.append((name, error.field, error.message))
+            ingest_objects(
+                store,
+                [{"inbox": inbox}],
+                "chatwoot:backfill",
+                refused={0: f"{name}: {error.field}: {error.message}"},
+            )
+            continue
+        result.schedules += len(schedules)
+        pending += schedules
 
     with Progress(
         TextColumn("chatwoot conversations"),

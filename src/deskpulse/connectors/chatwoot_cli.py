@@ -103,11 +103,13 @@ def backfill_command(
     finally:
         store.close()
     console.print(
-        f"{result.conversations:,} conversations, {result.messages:,} messages: "
+        f"{result.conversations:,} conversations, {result.messages:,} messages, "
+        f"{result.schedules:,} inbox working-hours schedules: "
         f"{result.accepted:,} events stored, {result.duplicates:,} already there, "
         f"{result.rejected:,} rejected."
     )
     for display, field, reason in result.problems[:20]:
-        console.print(f"  conversation {display}: {field}: {reason}")
+        what = display if display.startswith("inbox ") else f"conversation {display}"
+        console.print(f"  {what}: {field}: {reason}")
     if result.problems or result.rejected:
         console.print("every rejected record, with its reason: [bold]deskpulse rejected[/]")
