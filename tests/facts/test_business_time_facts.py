@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from deskpulse.events.store import Store
 from tests.factories import Events, Row, ingest, ingest_and_build, refresh, row_of
 
@@ -116,3 +118,21 @@ def test_schedule_arriving_later_changes_twins_on_incremental_refresh(store: Sto
     ingest(store, f.events[stored:])
     assert refresh(store).mode == "full"
     assert_calendar(store)
+
+
+def test_facts_from_an_older_version_are_rebuilt(store: Store) -> None:
+    # An install upgraded from before the business-time twins has fact tables without
+    # them: they must count as missing, so the next refresh rebuilds them in full.
+    from deskpulse.facts.build import facts_exist, refresh_facts
+
+    f = Events()
+    f.conversation("c1", at=0).customer(at=0).reply("alice", at=5)
+    ingest_and_build(store, f.events)
+    store.execute("ALTER TABLE conversation_facts DROP COLUMN first_response_business_seconds")
+    store.facts_ready = False
+    assert not facts_exist(store)
+    assert refresh_facts(store).mode == "full"
+    assert facts_exist(store)
+    assert row_of(store, "conversation_facts", conversation_id="c1")[
+        "first_response_business_seconds"
+    ] == pytest.approx(300.0)

@@ -73,8 +73,15 @@ def facts_exist(store: Store) -> bool:
     if store.facts_ready:
         return True
     existing = set(store.con.list_tables())
-    store.facts_ready = all(name in existing for name in FACT_TABLES)
-    return store.facts_ready
+    if not all(name in existing for name in FACT_TABLES):
+        return False
+    # Facts built by an older version lack the columns added since (the business-time
+    # twins, say): they count as missing, so the next refresh rebuilds them in full.
+    for name, columns in FACT_TABLES.items():
+        if not set(columns) <= set(store.con.table(name).columns):
+            return False
+    store.facts_ready = True
+    return True
 
 
 def refresh_facts(
