@@ -36,9 +36,18 @@ def stored_schedules(store: Store) -> list[tuple[Any, ...]]:
     ("role", "status"), [("owner", 200), ("admin", 200), ("agent", 404), ("outsider", 404)]
 )
 def test_access_per_role(
-    client: Client, request: pytest.FixtureRequest, api_store: Store, role: str, status: int
+    client: Client,
+    owner: User,
+    admin: User,
+    agent: User,
+    outsider: User,
+    api_store: Store,
+    role: str,
+    status: int,
 ) -> None:
-    user: User = request.getfixturevalue(role)
+    # The role fixtures are requested up front (not with getfixturevalue in the test
+    # body), so the database is set up before the test runs, as everywhere else.
+    user = {"owner": owner, "admin": admin, "agent": agent, "outsider": outsider}[role]
     client.force_login(user)
     assert client.get(URL).status_code == status
     assert client.post(URL, nine_to_five()).status_code == (302 if status == 200 else 404)
