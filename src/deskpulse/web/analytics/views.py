@@ -34,12 +34,13 @@ from deskpulse.analysis.leaderboard import (
 )
 from deskpulse.analysis.leaderboard import leaderboard_csv as board_csv
 from deskpulse.analysis.load_balancing import QUADRANTS, LoadBalance, load_balance
+from deskpulse.analysis.one_on_one import Comparison as OneOnOneComparison
 from deskpulse.analysis.one_on_one import one_on_one
 from deskpulse.analysis.timeline import ConversationDetail, conversation_detail
 from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
 from deskpulse.metrics.dashboard import TILE_METRICS, TimeBasis, read_time
-from deskpulse.metrics.format import EMPTY, format_duration, format_value
+from deskpulse.metrics.format import EMPTY, format_value
 from deskpulse.metrics.query import Filters, NotVisibleError, QueryError, QueryTimeoutError, Viewer
 from deskpulse.metrics.registry import REGISTRY
 from deskpulse.web.access import member_required, viewer_of
@@ -520,19 +521,13 @@ def one_on_one_page(request: HttpRequest, agent_id: str) -> HttpResponse:
     )
 
 
-def _comparison(comparison: Any) -> dict[str, Any]:
-    metric_format = comparison.format
+def _comparison(comparison: OneOnOneComparison) -> dict[str, Any]:
+    # The comparison's key is its registry metric: the one formatter reads it as shown
+    # everywhere else.
+    metric = REGISTRY[comparison.key]
 
     def text(value: float | int | None) -> str:
-        if value is None:
-            return EMPTY
-        if metric_format == "duration":
-            return format_duration(float(value))
-        if metric_format == "percent":
-            return f"{100 * float(value):.1f}%"
-        if metric_format == "score":
-            return f"{float(value):.2f}"
-        return f"{int(value):,}"
+        return format_value(metric, value, install_settings().currency)
 
     wording = {
         "better": "better",
