@@ -33,6 +33,7 @@ from rich.progress import (
 from rich.table import Table
 
 from deskpulse.connectors.cli import connect_app
+from deskpulse.models.cli import register as register_model_commands
 from deskpulse.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -51,6 +52,9 @@ app.add_typer(user_app, name="user")
 
 # Helpdesk connectors: `deskpulse connect chatwoot …`, `deskpulse connect zendesk …`.
 app.add_typer(connect_app, name="connect")
+
+# Trained models: `deskpulse train`, `deskpulse score`, `deskpulse topics …`.
+register_model_commands(app)
 
 console = Console()
 errors = Console(stderr=True)
@@ -899,6 +903,7 @@ def demo_command(
             console.print(f"generated {summary.events:,} events")
             imported = _import(settings, [str(path)])
             _print_import(imported)
+    _demo_models(settings)
     settings = settings.for_server()
     _django(settings)
     secret = _demo_token(settings)
@@ -920,12 +925,51 @@ def demo_command(
             print(f"  {source:<13} {url}analytics/?period=90d&as_of={last_day}", flush=True)
     for line in logins:
         print(f"  {line}", flush=True)
+    print(f"  performance   {url}performance/  (agent pages, coaching plans)", flush=True)
+    print(f"  models        {url}models/", flush=True)
     print(f"  API docs      {url}api/v1/docs", flush=True)
     print(f"  API token     {secret}", flush=True)
     print(f"  team report   curl -H 'Authorization: Bearer {secret}' {url}api/v1/report")
     print(f"  CLI           deskpulse --data {settings.data_dir} report --period 30d", flush=True)
     if serve:
         _serve(settings, host, port)
+
+
+def _demo_models(settings: Settings) -> None:
+    """Train the prediction models once, so the performance pages show predictions.
+
+    A folder that already has a model version keeps it (the weekly job retrains).
+    """
+    from deskpulse.models.training import TrainingError, train
+    from deskpulse.models.versions import current_version
+
+    if current_version(settings) is not None:
+        return
+    with opened_store(settings) as store, _bar() as bar:
+        task = bar.add_task("training models", total=None)
+        try:
+            report = train(
+                store,
+                settings,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                on_step=lambda step: bar.update(task, description=step),
+            )
+        except TrainingError as error:
+            # Real samples may carry no outcome to learn from: the pages then show
+            # measured rates and say so, which is the documented fallback.
+            console.print(f"models not trained ({error.message}); showing measured rates")
+            return
+    # Each outcome falls back on its own, so name what each channel predicts.
+    predicting = [
+        f"{card.channel} ({' and '.join(card.predicted)})"
+        for card in report.cards.channels
+        if card.predicted
+    ]
+    console.print(
+        f"trained model version {report.version} in {report.seconds:.1f} s; "
+        f"predicting: {', '.join(predicting) or 'nothing (measured rates shown)'}",
+        highlight=False,
+    )
 
 
 def _latest_days(settings: Settings) -> dict[str, str]:
@@ -1028,6 +1072,88 @@ def _demo_token(settings: Settings) -> str:
     saved.write_text(secret + "\n")
     saved.chmod(0o600)
     return secret
+
+
+# -- scheduled jobs ---------------------------------------------------------------------------
+
+jobs_app = typer.Typer(
+    help="Scheduled jobs (coaching-plan refresh, model retraining): list them, run them from cron.",
+    no_args_is_help=True,
+)
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("list")
+def jobs_list(ctx: typer.Context) -> None:
+    """Each job with its interval, its last run and when it runs next."""
+    _django(settings_of(ctx))
+    from django.utils import timezone
+
+    from deskpulse.web.jobs import ensure_states, registered
+
+    states = ensure_states(timezone.now())
+    table = Table(title="Scheduled jobs")
+    for column in ("job", "every", "last run (UTC)", "status", "next run (UTC)", "what it does"):
+        table.add_column(column)
+    for job in registered():
+        state = states[job.name]
+        last = "-" if state.last_started_at is None else str(state.last_started_at)[:19]
+        status = state.last_status or "-"
+        if state.lease_until is not None and state.lease_until > timezone.now():
+            status = "running"
+        if state.last_message and status not in {"-", "running"}:
+            status = f"{status}: {state.last_message}"
+        table.add_row(
+            job.name, job.every_text, last, status, str(state.next_run_at)[:19], job.description
+        )
+    console.print(table)
+
+
+@jobs_app.command("run")
+def jobs_run(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None, typer.Argument(help="Run this job now, due or not (see `jobs list`).")
+    ] = None,
+    run_all: Annotated[bool, typer.Option("--all", help="Run every job now, due or not.")] = False,
+) -> None:
+    """Run the jobs that are due (for cron), one job by name, or --all.
+
+    A job already running elsewhere (the server, another cron run) is left alone. Set
+    DESKPULSE_SCHEDULER=off for the server when cron runs the jobs instead.
+    """
+    settings = settings_of(ctx)
+    _django(settings)
+    from django.utils import timezone
+
+    from deskpulse.web.jobs import JobContext, job_named, registered, run_job
+
+    if name is not None and run_all:
+        raise fail("give a job name or --all, not both")
+    try:
+        chosen = [job_named(name)] if name is not None else registered()
+    except KeyError as error:
+        raise fail(str(error.args[0])) from error
+    force = name is not None or run_all
+    failed = False
+    with opened_store(settings) as store, _bar() as bar:
+        for job in chosen:
+            task = bar.add_task(job.name, total=None)
+            steps = {"total": 1}
+
+            def progress(done: int, total: int, task: Any = task, steps: Any = steps) -> None:
+                steps["total"] = max(total, 1)
+                bar.update(task, completed=done, total=total)
+
+            context = JobContext(settings, timezone.now(), lambda: store, progress)
+            result = run_job(job, context, force=force)
+            bar.update(task, completed=steps["total"], total=steps["total"])
+            colour = {"ok": "green", "failed": "red", "skipped": "yellow"}.get(result.outcome)
+            label = f"[{colour}]{result.outcome}[/]" if colour else result.outcome
+            bar.console.print(f"{job.name}: {label} - {result.message}", highlight=False)
+            failed = failed or result.outcome == "failed"
+    if failed:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -439,3 +439,17 @@ def test_csv_keeps_fractions_and_defuses_formulas() -> None:
     assert lines[1][15:19] == ["false", "true", "2", "0"]
     assert lines[2][0] == "c2"
     assert conversations_csv([]).count("\n") == 1
+
+
+@pytest.mark.parametrize("metric", ["effectiveness_score", "predicted_satisfaction"])
+def test_effectiveness_metrics_list_nothing_before_the_first_scoring_run(
+    store_with_week: Store, metric: str
+) -> None:
+    # No deskpulse train/score yet: the metric reads n = 0 and its list must agree
+    # instead of failing on the missing table.
+    page = list_conversations(
+        store_with_week, WEEK, TEAM, ConversationFilters(metric=metric), limit=50
+    )
+    assert page.rows == []
+    assert page.total == 0
+    assert query_n(store_with_week, metric, None) == 0

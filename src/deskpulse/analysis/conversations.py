@@ -25,10 +25,19 @@ from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
 from deskpulse.facts.build import facts_exist
 from deskpulse.metrics.periods import Period
-from deskpulse.metrics.query import NotVisibleError, Query, QueryError, Viewer, resolve_period
+from deskpulse.metrics.query import (
+    NotVisibleError,
+    Query,
+    QueryError,
+    Viewer,
+    effectiveness_scored,
+    resolve_period,
+)
 from deskpulse.metrics.registry import (
     AGENT_CONVERSATIONS,
+    AGENT_ROW_TABLES,
     CONVERSATIONS,
+    EFFECTIVENESS,
     REGISTRY,
     RESOLUTIONS,
     Metric,
@@ -53,6 +62,7 @@ _SOURCE_FILTER_COLUMNS = {
 _ROW_KEYS: dict[str, tuple[str, ...]] = {
     CONVERSATIONS: ("conversation_id",),
     AGENT_CONVERSATIONS: ("conversation_id", "agent_id"),
+    EFFECTIVENESS: ("conversation_id", "agent_id"),
     RESOLUTIONS: ("conversation_id", "resolved_at"),
 }
 
@@ -148,6 +158,9 @@ def list_conversations(
         if not facts_exist(store):
             # A fresh install: nothing behind any number yet.
             return page
+        if source.table == EFFECTIVENESS and not effectiveness_scored(store):
+            # No scoring run yet: the effectiveness metrics read n = 0, so list nothing.
+            return page
         listed = _listing(store, metric, source, period, filters)
         total = int(listed.count().to_pyarrow().as_py())
         ordered = listed.order_by([ibis.desc("listed_at"), ibis.asc("conversation_id")])
@@ -225,7 +238,7 @@ def _listing(
         if value is not None:
             t = t.filter(t[column] == value)
     if filters.agent is not None:
-        if source.table == AGENT_CONVERSATIONS:
+        if source.table in AGENT_ROW_TABLES:
             t = t.filter(t.agent_id == filters.agent)
         else:
             # Same rule as query(): an agent's slice is the conversations they handled.

@@ -114,6 +114,44 @@ RESOLUTION_FACTS: dict[str, str] = {
     "assignee_id": "string",
 }
 
+# One row per (conversation, agent) the agent handled, with the conversation's inquiry
+# (from the events, or from the inquiry classifier when the events carry none) and the
+# two predictions the Agent Effectiveness Score needs. Written by deskpulse.models.scoring
+# after each training or scoring run, not by the facts build: predictions come from
+# trained models, and a fresh install has none.
+#
+# `predicted_satisfaction` is P(CSAT >= 4) and `predicted_resolution` is P(FCR), each
+# from the channel's model for that outcome when that model is good enough
+# (`satisfaction_source` / `resolution_source` = "model"). When it is not (too few
+# labels, or held-out AUC < 0.6), the column holds the measured outcome instead: 1.0 / 0.0
+# for satisfied (CSAT 4-5) / not, null without a survey answer, and likewise FCR (null
+# while unresolved), with its source "measured"; a mean over rows is then the measured
+# rate, which is the fallback DESIGN.md asks for. The fallback is per outcome: a channel
+# may predict satisfaction and measure resolution. `prediction_source` sums a row up:
+# "model" (both predicted), "measured" (both measured) or "mixed".
+EFFECTIVENESS_FACTS: dict[str, str] = {
+    "conversation_id": "string",
+    "agent_id": "string",
+    "created_at": "timestamp",
+    "channel": "string",
+    "inbox_id": "string",
+    "inquiry": "string",
+    "inquiry_source": "string",  # event | classifier | topic | null (no inquiry at all)
+    "customer_tier": "string",
+    "language": "string",
+    "team_id": "string",
+    "handle_seconds": "float64",  # the agent's own handle time on the conversation
+    "handle_time_estimated": "boolean",
+    "csat_score": "int64",
+    "fcr": "boolean",
+    "predicted_satisfaction": "float64",
+    "predicted_resolution": "float64",
+    "satisfaction_source": "string",  # model | measured: what predicted_satisfaction holds
+    "resolution_source": "string",  # model | measured: what predicted_resolution holds
+    "prediction_source": "string",  # model (both) | measured (neither) | mixed
+    "model_version": "string",  # null when both are measured
+}
+
 # The latest agent.upserted per agent.
 AGENTS: dict[str, str] = {
     "agent_id": "string",

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,7 +36,9 @@ from deskpulse.metrics.periods import (
 )
 from deskpulse.metrics.registry import (
     AGENT_CONVERSATIONS,
+    AGENT_ROW_TABLES,
     CONVERSATIONS,
+    EFFECTIVENESS,
     REGISTRY,
     Metric,
     Source,
@@ -96,6 +100,9 @@ class Filters(BaseModel):
     # agent.upserted count as human); conversation rows with a public reply by one.
     # Lets a person be compared with the people on the team, not with the bots too.
     agent_kind: Literal["human", "ai"] | None = None
+    # Rows of any of these agents (a team's members, as the agent directory lists them):
+    # the agents' pooled reading, not one per agent. An empty list matches nothing.
+    agents: tuple[str, ...] | None = None
 
 
 class Query(BaseModel):
@@ -215,6 +222,10 @@ def _scope(q: Query, viewer: Viewer) -> Query:
     wanted = q.filters.agent
     if wanted is not None and wanted != viewer.agent_id:
         raise NotVisibleError("no such agent")
+    # A list naming anyone else would read another agent's rows (a "team" of one).
+    listed = q.filters.agents
+    if listed is not None and any(agent != viewer.agent_id for agent in listed):
+        raise NotVisibleError("no such agent")
     if "agent" in q.group_by and wanted is None:
         filters = q.filters.model_copy(update={"agent": viewer.agent_id})
         return q.model_copy(update={"filters": filters})
@@ -289,8 +300,11 @@ def _bind(store: Store, sql: str, period: Period, previous: Period | None, filte
             sql = sql.replace(_literal_sql(store, sentinel), _literal_sql(store, values[name]))
     for name in Filters.model_fields:
         value = getattr(filters, name)
-        if value is not None:
+        if value is not None and name != "agents":
             sql = sql.replace(_literal_sql(store, _sentinel_text(name)), _literal_sql(store, value))
+    for index, agent in enumerate(filters.agents or ()):
+        placeholder = _literal_sql(store, _sentinel_text(f"agents-{index}"))
+        sql = sql.replace(placeholder, _literal_sql(store, agent))
     return sql
 
 
@@ -303,7 +317,7 @@ def _filtered(store: Store, table: str, filters: Filters) -> ir.Table:
             t = t.filter(t[column] == _sentinel_text(name))
     if filters.agent_kind is not None:
         kind = ibis.literal(_sentinel_text("agent_kind"))
-        if table == AGENT_CONVERSATIONS:
+        if table in AGENT_ROW_TABLES:
             agents = con.table("agents")
             ai_ids = agents.filter(agents.kind == "ai").agent_id
             is_ai = t.agent_id.isin(ai_ids)
@@ -315,14 +329,45 @@ def _filtered(store: Store, table: str, filters: Filters) -> ir.Table:
         else:
             raise QueryError("filters.agent_kind", f"{table} cannot be split by agent kind")
     if filters.agent is not None:
-        if table == AGENT_CONVERSATIONS:
+        if table in AGENT_ROW_TABLES:
             t = t.filter(t.agent_id == _sentinel_text("agent"))
         else:
             # An agent's slice of conversation-level metrics: the conversations they handled.
             handled = con.table(AGENT_CONVERSATIONS)
             mine = handled.filter((handled.agent_id == _sentinel_text("agent")) & handled.handled)
             t = t.filter(t.conversation_id.isin(mine.conversation_id))
+    if filters.agents is not None:
+        listed = [_sentinel_text(f"agents-{index}") for index in range(len(filters.agents))]
+        if not listed:
+            t = t.filter(ibis.literal(False))
+        elif table in AGENT_ROW_TABLES:
+            t = t.filter(t.agent_id.isin(listed))
+        else:
+            handled = con.table(AGENT_CONVERSATIONS)
+            theirs = handled.filter(handled.agent_id.isin(listed) & handled.handled)
+            t = t.filter(t.conversation_id.isin(theirs.conversation_id))
     return t
+
+
+# A page asks a dozen queries of effectiveness_facts and listing tables costs up to a
+# tenth of a second on Spark, so a yes is remembered for a few seconds (scoring replaces
+# the table in one swap; it is never dropped for good once written).
+_SCORED_FOR_SECONDS = 10.0
+_SCORED: weakref.WeakKeyDictionary[Store, float] = weakref.WeakKeyDictionary()
+
+
+def effectiveness_scored(store: Store) -> bool:
+    """Whether deskpulse.models.scoring has written effectiveness_facts yet."""
+    seen = _SCORED.get(store)
+    if seen is not None and time.monotonic() - seen < _SCORED_FOR_SECONDS:
+        return True
+    with store.lock:
+        found = EFFECTIVENESS in set(store.con.list_tables())
+    if found:
+        _SCORED[store] = time.monotonic()
+    else:
+        _SCORED.pop(store, None)
+    return found
 
 
 def query(
@@ -346,9 +391,12 @@ def query(
     scans: dict[tuple[str, str], list[Metric]] = {}
     for metric in metrics:
         source = _source_of(metric, by_agent)
-        if "agent" in q.group_by and source.table != AGENT_CONVERSATIONS:
+        if "agent" in q.group_by and source.table not in AGENT_ROW_TABLES:
             raise QueryError("group_by", f"{metric.name} has no per-agent reading")
         scans.setdefault((source.table, source.time_column), []).append(metric)
+    if any(table == EFFECTIVENESS for table, _ in scans) and not effectiveness_scored(store):
+        # Predictions not written yet (no scoring run): empty samples, like a fresh install.
+        scans = {key: found for key, found in scans.items() if key[0] != EFFECTIVENESS}
 
     changes = offset_changes(store.settings.tz, period.start, period.end)
     rows: dict[tuple[Any, ...], ResultRow] = {}
@@ -368,8 +416,11 @@ def query(
                         by_agent=by_agent,
                         group_by=tuple(q.group_by),
                         filters=tuple(
-                            name for name in Filters.model_fields if getattr(q.filters, name)
+                            name
+                            for name in Filters.model_fields
+                            if name != "agents" and getattr(q.filters, name)
                         ),
+                        listed_agents=None if q.filters.agents is None else len(q.filters.agents),
                         compare=previous is not None,
                         offsets=changes if time_group else (),
                     ),
@@ -406,6 +457,48 @@ def query(
     return QueryResult(query=q, period=period, previous_period=previous, rows=result_rows)
 
 
+def measure_rows(
+    store: Store,
+    table: str,
+    narrow: Callable[[ir.Table], ir.Table],
+    metrics: list[str],
+    *,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+) -> dict[str, MetricValue]:
+    """Registry metrics over a selection of rows that no period describes.
+
+    `narrow` picks rows of facts table `table` (a coaching plan's 20 most recent
+    interactions, say); each metric's own aggregates (its per-agent reading on a table of
+    agent rows) then run over exactly those rows, so the number is the same definition
+    query() uses, only over another set of rows. The caller decides who may see them.
+    """
+    found: list[Metric] = []
+    for name in metrics:
+        metric = REGISTRY.get(name)
+        if metric is None:
+            raise QueryError("metrics", str(UnknownMetricError(name)))
+        source = metric.agent_source if table in AGENT_ROW_TABLES else metric.source
+        if source is None or source.table != table or metric.needs_bucket_end:
+            raise QueryError("metrics", f"{name} cannot be measured over rows of {table}")
+        found.append(metric)
+    sources = [
+        (metric, metric.agent_source if table in AGENT_ROW_TABLES else metric.source)
+        for metric in found
+    ]
+    everything = ibis.literal(True)
+    with store.lock:
+        rows = narrow(store.con.table(table))
+        aggregates: dict[str, ir.Scalar] = {}
+        for metric, source in sources:
+            assert source is not None  # checked above
+            aggregates[f"{metric.name}__value"] = source.value(rows, everything)
+            aggregates[f"{metric.name}__n"] = source.sample(rows, everything)
+        sql = str(store.con.compile(rows.aggregate(**aggregates)))
+        records = _execute(store, sql, timeout)
+    record = records[0] if records else {}
+    return {metric.name: _metric_value(metric, record) for metric in found}
+
+
 @dataclass(frozen=True)
 class _ScanShape:
     """Everything that decides a scan's SQL text; values live in the parameters table."""
@@ -418,6 +511,7 @@ class _ScanShape:
     filters: tuple[str, ...]
     compare: bool
     offsets: tuple[tuple[datetime, int], ...]
+    listed_agents: int | None = None  # how many agents the `agents` filter lists
 
 
 _COMPILED: dict[tuple[str, _ScanShape], tuple[str, list[str]]] = {}
@@ -447,6 +541,8 @@ def _scan(store: Store, shape: _ScanShape) -> tuple[ir.Table, list[str]]:
     """One aggregate over one facts table, for the metrics bucketed by one time column."""
     # Placeholders only: the real values are bound into the compiled SQL by _bind.
     placeholders: dict[str, Any] = dict.fromkeys(shape.filters, "?")
+    if shape.listed_agents is not None:
+        placeholders["agents"] = ("?",) * shape.listed_agents
     filters = Filters.model_construct(**placeholders)
     t = _filtered(store, shape.table, filters)
     bounds = _Bounds.sentinels()
@@ -639,5 +735,7 @@ __all__ = [
     "QueryTimeoutError",
     "ResultRow",
     "Viewer",
+    "effectiveness_scored",
+    "measure_rows",
     "query",
 ]

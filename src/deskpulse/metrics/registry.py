@@ -28,6 +28,11 @@ Aggregate = Callable[[ir.Table, ir.BooleanValue], ir.Scalar]
 CONVERSATIONS = "conversation_facts"
 AGENT_CONVERSATIONS = "agent_conversation_facts"
 RESOLUTIONS = "resolution_facts"
+# Written by deskpulse.models.scoring, not by the facts build (facts/tables.py).
+EFFECTIVENESS = "effectiveness_facts"
+# Tables with one row per (conversation, agent): their metrics read per agent as they are,
+# and the agent filter keeps the agent's own rows.
+AGENT_ROW_TABLES = frozenset({AGENT_CONVERSATIONS, EFFECTIVENESS})
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ class Metric:
         """The per-agent reading, if the metric has one."""
         if self.per_agent is not None:
             return self.per_agent
-        return self.source if self.source.table == AGENT_CONVERSATIONS else None
+        return self.source if self.source.table in AGENT_ROW_TABLES else None
 
 
 def _count(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
@@ -211,6 +216,23 @@ def _nps(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
     promoter = (t.nps_score >= 9).ifelse(100.0, 0.0)
     detractor = (t.nps_score <= 6).ifelse(100.0, 0.0)
     return (promoter - detractor).mean(where=inside & t.nps_score.notnull())
+
+
+def _effectiveness(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
+    """Handling seconds per satisfied, resolved contact: mean handle time divided by the
+    product of the mean predicted satisfaction and the mean predicted resolution. Null
+    when a factor has no sample or is zero (no satisfied, resolved contact to divide by)."""
+    handle = t.handle_seconds.mean(where=inside)
+    satisfaction = t.predicted_satisfaction.mean(where=inside)
+    resolution = t.predicted_resolution.mean(where=inside)
+    usable = (satisfaction > 0) & (resolution > 0)
+    return usable.ifelse(handle / (satisfaction * resolution), ibis.null("float64"))
+
+
+def _e(value: Aggregate, sample: Aggregate) -> Source:
+    # Bucketed by conversation creation, like aht_mean's team reading: an interaction's
+    # predictions describe the conversation as a whole.
+    return Source(table=EFFECTIVENESS, time_column="created_at", value=value, sample=sample)
 
 
 def _cost_total(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
@@ -597,7 +619,75 @@ _METRICS: tuple[Metric, ...] = (
     ),
 )
 
-REGISTRY: dict[str, Metric] = {metric.name: metric for metric in _METRICS}
+# -- agent effectiveness (seed 002; DESIGN.md "Agent Effectiveness Score") -------------------
+# Over effectiveness_facts: one row per (conversation, agent) the agent handled, with the
+# agent's own handle time and the conversation's predicted (or, where the channel's model is
+# not good enough, measured) satisfaction and resolution.
+EFFECTIVENESS_METRIC_NAMES: tuple[str, ...] = (
+    "effectiveness_score",
+    "aes_handle_time",
+    "predicted_satisfaction",
+    "predicted_resolution",
+    "aes_interactions",
+)
+_EFFECTIVENESS_METRICS: tuple[Metric, ...] = (
+    Metric(
+        "effectiveness_score",
+        "Agent Effectiveness Score",
+        "Handling seconds per satisfied, resolved contact: average handle time divided by "
+        "(average predicted satisfaction x average predicted resolution). Lower is better. "
+        "Empty when either average is missing or zero.",
+        "seconds",
+        "lower",
+        "duration",
+        _e(_effectiveness, _present("handle_seconds")),
+    ),
+    Metric(
+        "aes_handle_time",
+        "Average handle time",
+        "Mean of the agent's own handle seconds on the interactions behind the Agent "
+        "Effectiveness Score (logged work, else the estimate from their replies).",
+        "seconds",
+        "lower",
+        "duration",
+        _e(_mean("handle_seconds"), _present("handle_seconds")),
+    ),
+    Metric(
+        "predicted_satisfaction",
+        "Average predicted satisfaction",
+        "Mean predicted probability that the customer scores CSAT 4 or 5; where the "
+        "channel's model is not good enough, the measured share of satisfied answers.",
+        "ratio",
+        "higher",
+        "percent",
+        _e(_mean("predicted_satisfaction"), _present("predicted_satisfaction")),
+    ),
+    Metric(
+        "predicted_resolution",
+        "Average predicted resolution",
+        "Mean predicted probability of first-contact resolution; where the channel's model "
+        "is not good enough, the measured FCR rate of the resolved interactions.",
+        "ratio",
+        "higher",
+        "percent",
+        _e(_mean("predicted_resolution"), _present("predicted_resolution")),
+    ),
+    Metric(
+        "aes_interactions",
+        "Interactions",
+        "Interactions (conversations an agent handled) behind the Agent Effectiveness "
+        "Score; per agent, the agent's own.",
+        "count",
+        "neutral",
+        "count",
+        _e(_count, _count),
+    ),
+)
+assert tuple(m.name for m in _EFFECTIVENESS_METRICS) == EFFECTIVENESS_METRIC_NAMES
+
+REGISTRY: dict[str, Metric] = {
+    metric.name: metric for metric in (*_METRICS, *_EFFECTIVENESS_METRICS)
+}
 
 
 class UnknownMetricError(ValueError):
@@ -625,6 +715,8 @@ TEAM_METRICS: tuple[str, ...] = tuple(
     if name not in ("mentions", "ai_assist_as_is_rate", "ai_assist_edited_rate")
     and name != "ai_assist_scratch_rate"
     and name not in BUSINESS_TWINS.values()  # the report reads calendar time
+    # Predictions exist only once deskpulse.models.scoring has run; the report reads facts.
+    and name not in EFFECTIVENESS_METRIC_NAMES
 )
 LEADERBOARD_METRICS: tuple[str, ...] = (
     "handled",

@@ -28,7 +28,9 @@ from deskpulse.metrics.report import build_report
 from deskpulse.web import bodies
 from deskpulse.web.analytics.params import ParameterError, moment
 from deskpulse.web.api_analytics import router as analytics_router
+from deskpulse.web.api_coaching import router as coaching_router
 from deskpulse.web.api_connectors import router as connectors_router
+from deskpulse.web.api_performance import router as performance_router
 from deskpulse.web.auth import TokenAuth, token_of, viewer_for
 from deskpulse.web.errors import ApiError, handle_exception
 from deskpulse.web.runtime import get_store, install_settings, store_with_facts
@@ -291,3 +293,6 @@ def get_report(request: HttpRequest, params: NinjaQuery[ReportParams]) -> dict[s
 
 api.add_router("/", analytics_router)
 api.add_router("/", connectors_router)
+api.add_router("/", performance_router)
+api.add_router("/", coaching_router)
+api.add_router("/", "deskpulse.web.api_models.router")

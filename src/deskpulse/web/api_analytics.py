@@ -60,7 +60,7 @@ def signed_in(request: HttpRequest) -> Any:
 router = Router(auth=[signed_in, TokenAuth("read")], tags=["analytics"])
 
 
-def _viewer(request: HttpRequest) -> Viewer:
+def request_viewer(request: HttpRequest) -> Viewer:
     auth = getattr(request, "auth", None)
     if isinstance(auth, ApiToken):
         return viewer_for(auth)
@@ -71,7 +71,7 @@ def _viewer(request: HttpRequest) -> Viewer:
 
 
 @contextmanager
-def _answers() -> Iterator[None]:
+def api_answers() -> Iterator[None]:
     """The analysis layer's typed errors as API errors (one error shape)."""
     try:
         yield
@@ -179,8 +179,8 @@ def _board(params: BoardParams, viewer: Viewer) -> Any:
 
 @router.get("/dashboard", summary="The /analytics page: tiles, charts, cards, load, leaderboard")
 def get_dashboard(request: HttpRequest, params: NinjaQuery[BoardParams]) -> dict[str, Any]:
-    viewer = _viewer(request)
-    with _answers():
+    viewer = request_viewer(request)
+    with api_answers():
         window = params.window()
         payload = _payload(window, viewer, Filters(), params.time)
         board = _board(params, viewer)
@@ -193,15 +193,15 @@ def get_dashboard(request: HttpRequest, params: NinjaQuery[BoardParams]) -> dict
 
 @router.get("/leaderboard", summary="The agent leaderboard (agents: their own row only)")
 def get_leaderboard(request: HttpRequest, params: NinjaQuery[BoardParams]) -> dict[str, Any]:
-    viewer = _viewer(request)
-    with _answers():
+    viewer = request_viewer(request)
+    with api_answers():
         return jsonable(_board(params, viewer))  # type: ignore[no-any-return]
 
 
 @router.get("/leaderboard.csv", summary="The leaderboard as CSV, exactly as the page shows it")
 def get_leaderboard_csv(request: HttpRequest, params: NinjaQuery[BoardParams]) -> HttpResponse:
-    viewer = _viewer(request)
-    with _answers():
+    viewer = request_viewer(request)
+    with api_answers():
         board = _board(params, viewer)
     response = HttpResponse(leaderboard_csv(board), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="leaderboard.csv"'
@@ -210,8 +210,8 @@ def get_leaderboard_csv(request: HttpRequest, params: NinjaQuery[BoardParams]) -
 
 @router.get("/load-balancing", summary="Handled vs median first response, with quadrants")
 def get_load_balancing(request: HttpRequest, params: NinjaQuery[BoardParams]) -> dict[str, Any]:
-    viewer = _viewer(request)
-    with _answers():
+    viewer = request_viewer(request)
+    with api_answers():
         balance = load_balance(store_with_facts(), params.window(), viewer, team=params.team)
         return {**jsonable(balance), "quadrants": jsonable(QUADRANTS)}
 
@@ -220,8 +220,8 @@ def get_load_balancing(request: HttpRequest, params: NinjaQuery[BoardParams]) ->
 def get_agent(
     request: HttpRequest, agent_id: str, params: NinjaQuery[PeriodParams]
 ) -> dict[str, Any]:
-    viewer = _viewer(request)
-    with _answers():
+    viewer = request_viewer(request)
+    with api_answers():
         store = store_with_facts()
         agent = find_agent(store, agent_id, viewer)
         window = params.window()
@@ -236,8 +236,8 @@ def get_agent(
 
 @router.get("/agents/{agent_id}/one-on-one", summary="The 30-day one-on-one view")
 def get_one_on_one(request: HttpRequest, agent_id: str, as_of: str | None = None) -> dict[str, Any]:
-    viewer = _viewer(request)
-    with _answers():
+    viewer = request_viewer(request)
+    with api_answers():
         store = store_with_facts()
         find_agent(store, agent_id, viewer)
         end = read_window({"as_of": as_of}, install_settings().tz).as_of
@@ -248,8 +248,8 @@ def get_one_on_one(request: HttpRequest, agent_id: str, as_of: str | None = None
 def get_conversations(
     request: HttpRequest, params: NinjaQuery[ConversationParams]
 ) -> dict[str, Any]:
-    viewer = _viewer(request)
-    with _answers():
+    viewer = request_viewer(request)
+    with api_answers():
         if params.agent:
             find_agent(store_with_facts(), params.agent, viewer)
         listing = list_conversations(
@@ -267,9 +267,9 @@ def get_conversations(
 def get_conversations_csv(
     request: HttpRequest, params: NinjaQuery[ConversationParams]
 ) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = request_viewer(request)
     rows: list[Any] = []
-    with _answers():
+    with api_answers():
         if params.agent:
             find_agent(store_with_facts(), params.agent, viewer)
         offset = 0
@@ -296,6 +296,6 @@ def get_conversations_csv(
     summary="One conversation: its events, and which events started and stopped each clock",
 )
 def get_conversation(request: HttpRequest, conversation_id: str) -> dict[str, Any]:
-    viewer = _viewer(request)
-    with _answers():
+    viewer = request_viewer(request)
+    with api_answers():
         return jsonable(conversation_detail(store_with_facts(), conversation_id, viewer))  # type: ignore[no-any-return]

@@ -135,6 +135,7 @@ def build_django_settings(
             "ninja",
             "deskpulse.web.accounts",
             "deskpulse.web.connectors",
+            "deskpulse.web.coaching",
         ],
         "MIDDLEWARE": [
             # Outermost, so it also reshapes errors produced by the middleware below it.

@@ -34,11 +34,23 @@ class DeskpulseServer(BaseApplication):  # type: ignore[misc]
         return get_wsgi_application()
 
 
+def _start_jobs(worker: Any) -> None:
+    # The scheduled jobs run in the worker, where the store is opened (DuckDB allows one
+    # process); with several workers each has a scheduler and the job claims in the app
+    # database keep any job from running twice.
+    from deskpulse.web.jobs import start_scheduler
+    from deskpulse.web.runtime import install_settings
+
+    start_scheduler(install_settings())
+
+
 def _close_store_on_exit(arbiter: Any, worker: Any) -> None:
     # Closing checkpoints DuckDB's write-ahead log into the database file, so the next
-    # start does not have to replay it.
+    # start does not have to replay it. Jobs stop first: they may be using the store.
+    from deskpulse.web.jobs import stop_scheduler
     from deskpulse.web.runtime import close_store
 
+    stop_scheduler()
     close_store()
 
 
@@ -102,6 +114,7 @@ def server_options(
         "graceful_timeout": 30,
         "keepalive": 5,
         "proc_name": "deskpulse",
+        "post_worker_init": _start_jobs,
         "worker_exit": _close_store_on_exit,
         "accesslog": None,
         "errorlog": "-",

@@ -24,6 +24,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("", include("deskpulse.web.accounts.urls")),
     path("", include("deskpulse.web.analytics.urls")),
+    path("", include("deskpulse.web.performance.urls")),
+    path("", include("deskpulse.web.coaching.urls")),
+    path("", include("deskpulse.web.models_pages.urls")),
     # Browsers ask for /favicon.ico whatever the page says.
     path("favicon.ico", serve, {"document_root": str(OUR_STATIC), "path": "favicon.svg"}),
     re_path(r"^static/ninja/(?P<path>.+)$", serve, {"document_root": str(NINJA_STATIC)}),

@@ -2,7 +2,7 @@
 the conversations behind a number and a conversation's timeline.
 
 Views only arrange what the analysis layer returns. Every view that loads an object goes
-through one helper per object (`_agent_for`, `_conversation_for`), which answers 404 for
+through one helper per object (`agent_for`, `_conversation_for`), which answers 404 for
 anything the viewer may not see.
 """
 
@@ -109,7 +109,7 @@ def _period_context(request: HttpRequest, window: Window, path: str) -> dict[str
     }
 
 
-def _errors_as_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def errors_as_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The metrics layer's typed errors as pages a person can act on."""
 
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -140,7 +140,7 @@ def _errors_as_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
 # -- object helpers: the one way each view loads what it shows -------------------------
 
 
-def _agent_for(store: Store, viewer: Viewer, agent_id: str) -> Agent:
+def agent_for(store: Store, viewer: Viewer, agent_id: str) -> Agent:
     try:
         return find_agent(store, agent_id, viewer)
     except NotVisibleError:
@@ -363,7 +363,7 @@ def _load_context(balance: LoadBalance, state: PageState) -> dict[str, Any]:
 
 
 @member_required
-@_errors_as_page
+@errors_as_page
 def analytics(request: HttpRequest) -> HttpResponse:
     """/analytics: tiles, charts, CSAT/NPS cards, load balancing, then the leaderboard."""
     viewer = viewer_of(request)
@@ -408,7 +408,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
 
 
 @member_required
-@_errors_as_page
+@errors_as_page
 def leaderboard_export(request: HttpRequest) -> HttpResponse:
     """The leaderboard exactly as the page shows it (same period, team and order), as CSV."""
     viewer = viewer_of(request)
@@ -432,12 +432,12 @@ def leaderboard_export(request: HttpRequest) -> HttpResponse:
 
 
 @member_required
-@_errors_as_page
+@errors_as_page
 def agent_page(request: HttpRequest, agent_id: str) -> HttpResponse:
     """One agent's drill-down: the team page's tiles and charts, scoped to their work."""
     viewer = viewer_of(request)
     store = store_with_facts()
-    agent = _agent_for(store, viewer, agent_id)
+    agent = agent_for(store, viewer, agent_id)
     window = _window(request)
     path = f"/analytics/agents/{agent_id}/"
     context = _period_context(request, window, path)
@@ -480,12 +480,12 @@ def agent_page(request: HttpRequest, agent_id: str) -> HttpResponse:
 
 
 @member_required
-@_errors_as_page
+@errors_as_page
 def one_on_one_page(request: HttpRequest, agent_id: str) -> HttpResponse:
     """Seed 000's 15-minute one-on-one, over 30 days against the prior 30 and the team."""
     viewer = viewer_of(request)
     store = store_with_facts()
-    agent = _agent_for(store, viewer, agent_id)
+    agent = agent_for(store, viewer, agent_id)
     as_of = read_window({"as_of": request.GET.get("as_of")}, install_settings().tz).as_of
     meeting = one_on_one(store, agent_id, viewer, as_of=as_of)
     keep = {"as_of": request.GET.get("as_of") or None}
@@ -590,14 +590,14 @@ def _conversation_filters(request: HttpRequest) -> ConversationFilters:
 
 
 @member_required
-@_errors_as_page
+@errors_as_page
 def conversations_page(request: HttpRequest) -> HttpResponse:
     """The conversations behind a number: same period, same filters, same definition."""
     viewer = viewer_of(request)
     store = store_with_facts()
     window = _window(request)
     filters = _conversation_filters(request)
-    agent = None if filters.agent is None else _agent_for(store, viewer, filters.agent)
+    agent = None if filters.agent is None else agent_for(store, viewer, filters.agent)
     try:
         page_number = max(1, int(request.GET.get("page") or 1))
     except ValueError:
@@ -669,14 +669,14 @@ def conversations_page(request: HttpRequest) -> HttpResponse:
 
 
 @member_required
-@_errors_as_page
+@errors_as_page
 def conversations_export(request: HttpRequest) -> HttpResponse:
     viewer = viewer_of(request)
     store = store_with_facts()
     window = read_window(request.GET, install_settings().tz)
     filters = _conversation_filters(request)
     if filters.agent is not None:
-        _agent_for(store, viewer, filters.agent)
+        agent_for(store, viewer, filters.agent)
     rows = []
     offset = 0
     while True:
@@ -691,7 +691,7 @@ def conversations_export(request: HttpRequest) -> HttpResponse:
 
 
 @member_required
-@_errors_as_page
+@errors_as_page
 def conversation_page(request: HttpRequest, conversation_id: str) -> HttpResponse:
     """One conversation's events, each computed duration, and what started and stopped it."""
     viewer = viewer_of(request)

@@ -1,0 +1,1 @@
+"""The model page (/models/) and topic review (/models/topics/)."""

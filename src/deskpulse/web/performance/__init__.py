@@ -1,0 +1,1 @@
+"""The agent performance pages (/performance/…): the Agent Effectiveness Score by inquiry."""

@@ -1,0 +1,139 @@
+"""Quartile bands: the edges, ties at the edges, the N threshold and the 4-agent minimum.
+
+Edges are numpy's linear percentiles: with k sorted values, percentile q sits at position
+q x (k - 1). For 100, 200, 300, 400, 500: q25 at position 1 = 200, q75 at position 3 = 400.
+For 10, 20, 30, 40: q25 at 0.75 = 10 + .75 x 10 = 17.5, q75 at 2.25 = 30 + .25 x 10 = 32.5.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from deskpulse.analysis.bands import (
+    BAND_LABELS,
+    MIN_AGENTS,
+    Band,
+    Quartiles,
+    band,
+    eligible_values,
+    quartiles,
+)
+
+FIVE = [300.0, 100.0, 500.0, 200.0, 400.0]
+
+
+def edges(values: list[float], direction: str) -> Quartiles:
+    found = quartiles(values, direction)  # type: ignore[arg-type]
+    assert found is not None
+    return found
+
+
+def test_edges_interpolate_linearly() -> None:
+    five = edges(FIVE, "lower")
+    assert (five.q25, five.q75, five.best, five.agents) == (200.0, 400.0, 100.0, 5)
+    four = edges([40.0, 10.0, 30.0, 20.0], "higher")
+    assert (four.q25, four.q75, four.best) == (17.5, 32.5, 40.0)
+    assert four.top_edge == 32.5
+    assert four.bottom_edge == 17.5
+    assert five.top_edge == 200.0
+    assert five.bottom_edge == 400.0
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (100.0, "great"),
+        (200.0, "great"),  # on the q25 edge: the better band
+        (200.000000001, "good"),
+        (300.0, "good"),
+        (399.999999999, "good"),
+        (400.0, "needs_work"),  # on the q75 edge: already the bottom quartile's edge
+        (500.0, "needs_work"),
+    ],
+)
+def test_lower_is_better_bands_at_the_edges(value: float, expected: Band) -> None:
+    assert band(value, 10, edges(FIVE, "lower"), min_interactions=10) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (500.0, "great"),
+        (400.0, "great"),  # on the q75 edge: the better band
+        (399.0, "good"),
+        (201.0, "good"),
+        (200.0, "needs_work"),  # on the q25 edge
+        (100.0, "needs_work"),
+    ],
+)
+def test_higher_is_better_bands_at_the_edges(value: float, expected: Band) -> None:
+    assert band(value, 10, edges(FIVE, "higher"), min_interactions=10) == expected
+
+
+def test_ties_at_an_edge_get_the_better_band() -> None:
+    # .5, .8, .8, .8: q25 = .5 + .75 x .3 = .725, q75 = .8. Three agents share the top value
+    # and the edge: all three are great, none is pushed down to good.
+    tied = edges([0.5, 0.8, 0.8, 0.8], "higher")
+    assert (tied.q25, tied.q75) == (0.725, 0.8)
+    assert [band(v, 10, tied, min_interactions=10) for v in (0.5, 0.8, 0.8, 0.8)] == [
+        "needs_work",
+        "great",
+        "great",
+        "great",
+    ]
+    # Lower is better: 60, 60, 60, 90 -> q25 at position .75 = 60, q75 at 2.25 =
+    # 60 + .25 x 30 = 67.5; the three at 60 are all great.
+    low = edges([60.0, 60.0, 60.0, 90.0], "lower")
+    assert (low.q25, low.q75) == (60.0, 67.5)
+    assert [band(v, 10, low, min_interactions=10) for v in (60.0, 90.0)] == [
+        "great",
+        "needs_work",
+    ]
+
+
+@pytest.mark.parametrize("direction", ["higher", "lower"])
+def test_all_equal_values_are_great_for_everyone(direction: str) -> None:
+    same = edges([0.7] * 6, direction)
+    assert (same.q25, same.q75, same.best) == (0.7, 0.7, 0.7)
+    assert band(0.7, 10, same, min_interactions=10) == "great"
+
+
+def test_the_interaction_threshold() -> None:
+    readings: list[tuple[float | None, int]] = [
+        (100.0, 10),  # exactly N: eligible
+        (200.0, 9),  # one short: left out of the quartiles
+        (300.0, 50),
+        (None, 40),  # no value (a factor missing): left out
+        (400.0, 12),
+        (500.0, 11),
+    ]
+    assert eligible_values(readings, 10) == [100.0, 300.0, 400.0, 500.0]
+    four = edges(eligible_values(readings, 10), "lower")
+    # The agent with 9 interactions gets no band, whatever their value.
+    assert band(200.0, 9, four, min_interactions=10) == "not_enough_data"
+    assert band(100.0, 10, four, min_interactions=10) == "great"
+    assert band(None, 10, four, min_interactions=10) == "not_enough_data"
+
+
+def test_fewer_than_four_eligible_agents_give_no_quartiles() -> None:
+    assert MIN_AGENTS == 4
+    assert quartiles([100.0, 200.0, 300.0], "lower") is None
+    assert band(100.0, 50, None, min_interactions=10) == "not_enough_data"
+    assert quartiles([100.0, 200.0, 300.0, 400.0], "lower") is not None
+
+
+def test_edges_are_rounded_like_query_values() -> None:
+    # 1/3-ish values: the edges come back at 9 decimals, so an agent whose (9-decimal)
+    # value equals an edge compares equal.
+    third = edges([1 / 3, 2 / 3, 1.0, 4 / 3], "higher")
+    assert third.q75 == round(1.0 + 0.25 * (1 / 3), 9)
+    assert band(third.q75, 10, third, min_interactions=10) == "great"
+
+
+def test_labels() -> None:
+    assert BAND_LABELS == {
+        "great": "Great",
+        "good": "Good",
+        "needs_work": "Needs work",
+        "not_enough_data": "Not enough data",
+    }
