@@ -144,6 +144,7 @@ def _generate(
     seed: int,
     end: datetime | None,
     stream: Any = None,
+    planted: bool = True,
 ) -> Any:
     from deskpulse.generator import generate
 
@@ -156,6 +157,7 @@ def _generate(
             days=days,
             end=end,
             progress=lambda n: progress.advance(task, n),
+            planted=planted,
         )
     return summary
 
@@ -174,6 +176,14 @@ def generate_command(
         datetime | None,
         typer.Option(help="End of the simulated window (UTC). Default: now, to the hour."),
     ] = None,
+    planted: Annotated[
+        bool,
+        typer.Option(
+            "--planted/--no-planted",
+            help="Plant the stories (degrading queues, incident, experiment, AI regression, "
+            "volume trend, staff turnover); --no-planted gives a stable data set.",
+        ),
+    ] = True,
 ) -> None:
     """Write a realistic synthetic support organisation's events as JSON Lines."""
     settings = settings_of(ctx)
@@ -186,11 +196,14 @@ def generate_command(
             seed=seed,
             end=end_at,
             stream=sys.stdout.buffer,
+            planted=planted,
         )
         return
     target = out or settings.data_dir / "generated.jsonl"
     target.parent.mkdir(parents=True, exist_ok=True)
-    summary = _generate(target, conversations=conversations, days=days, seed=seed, end=end_at)
+    summary = _generate(
+        target, conversations=conversations, days=days, seed=seed, end=end_at, planted=planted
+    )
     console.print(
         f"wrote [bold]{summary.events:,}[/] events for {summary.conversations:,} conversations "
         f"and {summary.agents} agents to {target}"
@@ -579,6 +592,82 @@ def _print_report(report: dict[str, Any]) -> None:
         )
         board.add_row(label, *cells)
     console.print(board)
+
+
+# -- signals --------------------------------------------------------------------------------
+
+
+@app.command("signals")
+def signals_command(
+    ctx: typer.Context,
+    period: Annotated[
+        str, typer.Option(help="7d, 14d, 30d, 90d, or custom (with --from and --to).")
+    ] = "30d",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="End of the period (default: now).")
+    ] = None,
+    start: Annotated[str | None, typer.Option("--from", help="Custom period start.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Custom period end (exclusive).")] = None,
+    team: Annotated[str | None, typer.Option(help="Only this team's conversations.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the strongest N.")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="table or json.")] = (
+        OutputFormat.table
+    ),
+) -> None:
+    """Friction signals: where, by queue, inquiry and channel, the numbers moved beyond chance."""
+    from deskpulse.analysis.signals import compute_signals
+    from deskpulse.analysis.window import PERIOD_NAMES, Window
+    from deskpulse.metrics.query import Filters, QueryError
+
+    if period not in PERIOD_NAMES:
+        raise fail(f"--period: {period!r} is not one of 7d, 14d, 30d, 90d, custom")
+    first, last = _parse_time(start, "--from"), _parse_time(end, "--to")
+    if period == "custom" and (first is None or last is None or first >= last):
+        raise fail("a custom period needs --from before --to")
+    window = Window(period=period, as_of=_parse_time(as_of, "--as-of"), start=first, end=last)
+    with opened_store(settings_of(ctx)) as store:
+        from deskpulse.facts.build import facts_exist
+
+        if not facts_exist(store):
+            raise fail("no facts yet: import events first (deskpulse import FILE)")
+        try:
+            with errors.status("testing every queue, inquiry and channel"):
+                report = compute_signals(store, window, filters=Filters(team=team))
+        except QueryError as error:
+            raise fail(str(error)) from error
+    if output is OutputFormat.json:
+        link = {"period": period, "as_of": as_of, "from": start, "to": end}
+        body = report.as_json({k: v for k, v in link.items() if v}, limit)
+        sys.stdout.write(json.dumps(body, indent=2, default=str) + "\n")
+        return
+    _print_signals(report, limit)
+
+
+def _print_signals(report: Any, limit: int | None) -> None:
+    span, before = report.period, report.previous_period
+    console.print(
+        f"[bold]friction signals[/]  {span.start:%Y-%m-%d} → {span.end:%Y-%m-%d}, against "
+        f"{before.start:%Y-%m-%d} → {before.end:%Y-%m-%d}"
+    )
+    shown = report.signals if limit is None else report.shown(limit)
+    colour = {"worse": "red", "mixed": "yellow", "better": "green"}
+    for signal in shown:
+        also = f" (also {', '.join(s.label for s in signal.also)})" if signal.also else ""
+        console.print(
+            f"\n[bold {colour[signal.verdict]}]{signal.title}[/] · {signal.segment.label}{also}"
+        )
+        console.print(signal.sentence, highlight=False)
+        console.print(f"[dim]where to look:[/] {signal.coaching}", highlight=False)
+    if not report.signals:
+        console.print("\nNothing is creaking: no queue, inquiry or channel moved significantly.")
+    elif len(shown) < len(report.signals):
+        console.print(f"\n… and {len(report.signals) - len(shown)} more (drop --limit)")
+    note = f"\n[dim]{report.tests} comparisons, Holm-corrected at {report.alpha:g}"
+    if report.too_small:
+        note += f"; {report.too_small} with fewer than {report.min_sample} a side not tested"
+    if not report.volume_compared:
+        note += "; volume not compared (history does not reach back over the previous period)"
+    console.print(note + "[/]")
 
 
 # -- rejected -------------------------------------------------------------------------------

@@ -35,6 +35,12 @@ What is in the data, so that people building on it know what to look for:
 * **Surveys.** CSAT on ~25% of resolved conversations (skewed positive; driven by agent
   quality, wait, difficulty, reopens, escalation), a few answered twice, NPS ~8%, CES ~6%,
   arriving minutes to days after resolution (a few after 14 days).
+
+With `planted=False` (`deskpulse generate --no-planted`) none of the planted stories
+happen: no degrading queues, no incident, no experiment, no AI regression, no volume
+trend and no staff turnover. Everything else (channels, AI agents, people, surveys,
+business hours) is the same, so it is a stable baseline: friction signals and alerts
+should stay quiet on it.
 """
 
 from __future__ import annotations
@@ -226,8 +232,10 @@ class Simulator:
         start: int,
         end: int,
         conversations: int,
+        planted: bool = True,
     ) -> None:
         self.org = org
+        self.planted = planted
         self.rng = rng
         self.start = start
         self.end = end
@@ -256,10 +264,10 @@ class Simulator:
                     ]
                 )
             )
-        self.incident = incident_window(start, end)
+        self.incident = incident_window(start, end) if planted else None
 
         self.inbox_ids = [ib.inbox_id for ib in INBOXES]
-        self.degrading = {INBOX_INDEX[name] for name in DEGRADING_INBOXES}
+        self.degrading = {INBOX_INDEX[name] for name in DEGRADING_INBOXES} if planted else set()
         self.business_inbox = INBOX_INDEX[BUSINESS_HOURS_INBOX]
         self.holidays = pick_holidays(start, end)
         self.hours = BusinessHours(BUSINESS_TIMEZONE, BUSINESS_SHIFTS, self.holidays, start, end)
@@ -272,6 +280,9 @@ class Simulator:
         self.regressing_ai = ais[1] if len(ais) > 1 else -1
         self.experiment_from = end - EXPERIMENT_DAYS * DAY
         self.regression_from = end - AI_REGRESSION_DAYS * DAY
+        if not planted:
+            # Both start after the window ends: they never happen.
+            self.experiment_from = self.regression_from = end + DAY
         self.ai_first: dict[tuple[int, int], tuple[str, ...]] = {
             (a, q): self.text.ai_first(q, org.agents[a].name.removesuffix(" (AI)"))
             for a in ais

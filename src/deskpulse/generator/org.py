@@ -230,8 +230,18 @@ def _clamp(value: float, low: float, high: float) -> float:
     return low if value < low else high if value > high else value
 
 
-def build_org(rng: Random, *, agents: int, ai_agents: int, teams: int, start: int, end: int) -> Org:
-    """Draw the organisation. `start`/`end` (epoch seconds) bound the simulated window."""
+def build_org(
+    rng: Random,
+    *,
+    agents: int,
+    ai_agents: int,
+    teams: int,
+    start: int,
+    end: int,
+    turnover: bool = True,
+) -> Org:
+    """Draw the organisation. `start`/`end` (epoch seconds) bound the simulated window;
+    without `turnover` nobody leaves or joins during it."""
     humans = agents - ai_agents
     team_defs = list(TEAM_DEFS[:teams])
     team_ids = [t.team_id for t in team_defs]
@@ -300,11 +310,13 @@ def build_org(rng: Random, *, agents: int, ai_agents: int, teams: int, start: in
     # active: false), and on bigger desks two new hires start half-way and ramp up.
     big_teams = [t for t in range(teams) if len(humans_by_team[t]) >= 3]
     leavers = 2 if humans >= 30 else 1 if humans >= 6 else 0
+    if not turnover:
+        leavers = 0
     for k in range(min(leavers, len(big_teams))):
         team = big_teams[(k * 2 + 1) % len(big_teams)]
         who = humans_by_team[team][-1 - k]
         people[who].active_until = start + int(span * (0.72 + 0.1 * k))
-    if humans >= 20:
+    if humans >= 20 and turnover:
         for k in range(min(2, len(big_teams))):
             team = big_teams[(k * 2) % len(big_teams)]
             who = humans_by_team[team][0]

@@ -56,6 +56,7 @@ def creation_times(
     start: int,
     end: int,
     bursts: list[tuple[int, int, float]],
+    trend: float = TREND,
 ) -> list[int]:
     """`n` sorted arrival times in [start, end) following the seasonality above.
 
@@ -71,7 +72,7 @@ def creation_times(
     while t < end:
         stop = min(end, (t // HOUR + 1) * HOUR)
         weight = HOURLY_VOLUME[(t // HOUR) % 24] * WEEKDAY_VOLUME[weekday(t)]
-        weight *= 1.0 + TREND * (t - start) / span
+        weight *= 1.0 + trend * (t - start) / span
         for b_from, b_to, factor in bursts:
             if b_from <= t < b_to:
                 weight *= factor

@@ -28,7 +28,7 @@ from deskpulse.generator.conversations import (
     Simulator,
 )
 from deskpulse.generator.org import MAX_TEAMS, Org, build_org
-from deskpulse.generator.timeline import DAY, TimestampFormatter, creation_times
+from deskpulse.generator.timeline import DAY, TREND, TimestampFormatter, creation_times
 
 PROGRESS_EVERY = 1_000
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
@@ -61,10 +61,13 @@ def generate(
     ai_agents: int = 2,
     teams: int = 4,
     progress: Callable[[int], None] | None = None,
+    planted: bool = True,
 ) -> GenerationSummary:
     """Write a realistic synthetic event stream as JSON Lines to a path or binary stream.
 
     The simulated window is [end - days, end); no event is at or after `end`.
+    `planted=False` leaves out the planted stories (degrading queues, incident,
+    experiment, AI regression, volume trend, staff turnover): a stable data set.
     `progress(n)` is called with the number of conversations completed since the last
     call, every 1,000 conversations and once at the end.
     """
@@ -94,10 +97,21 @@ def generate(
         path = Path(out)
         with path.open("wb", buffering=1 << 20) as stream:
             summary = _run(
-                stream, seed, conversations, start_s, end_s, agents, ai_agents, teams, progress
+                stream,
+                seed,
+                conversations,
+                start_s,
+                end_s,
+                agents,
+                ai_agents,
+                teams,
+                progress,
+                planted,
             )
         return replace(summary, path=path)
-    return _run(out, seed, conversations, start_s, end_s, agents, ai_agents, teams, progress)
+    return _run(
+        out, seed, conversations, start_s, end_s, agents, ai_agents, teams, progress, planted
+    )
 
 
 def _run(
@@ -110,13 +124,24 @@ def _run(
     ai_agents: int,
     teams: int,
     progress: Callable[[int], None] | None,
+    planted: bool = True,
 ) -> GenerationSummary:
     rng = Random(seed)
-    org = build_org(rng, agents=agents, ai_agents=ai_agents, teams=teams, start=start, end=end)
-    sim = Simulator(org, rng, start=start, end=end, conversations=conversations)
+    org = build_org(
+        rng,
+        agents=agents,
+        ai_agents=ai_agents,
+        teams=teams,
+        start=start,
+        end=end,
+        turnover=planted,
+    )
+    sim = Simulator(org, rng, start=start, end=end, conversations=conversations, planted=planted)
     incident = sim.incident
     bursts = [(incident[0], incident[1], INCIDENT_VOLUME)] if incident is not None else []
-    arrivals = creation_times(rng, conversations, start, end, bursts)
+    arrivals = creation_times(
+        rng, conversations, start, end, bursts, trend=TREND if planted else 0.0
+    )
     fmt = TimestampFormatter(start, end)
     dumps = orjson.dumps
     prefix = f"ev-{seed}-"

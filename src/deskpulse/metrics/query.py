@@ -46,12 +46,16 @@ from deskpulse.metrics.registry import (
 )
 
 PeriodName = Literal["7d", "14d", "30d", "90d", "custom"]
-GroupBy = Literal["agent", "team", "channel", "inquiry", "csat_score", "nps_score", "day", "week"]
+GroupBy = Literal[
+    "agent", "team", "channel", "inbox", "inquiry", "csat_score", "nps_score", "day", "week"
+]
 TIME_GROUPS = ("day", "week")
 _GROUP_COLUMNS = {
     "agent": "agent_id",
     "team": "team_id",
     "channel": "channel",
+    # Every facts table carries inbox_id: the queue is where friction shows first.
+    "inbox": "inbox_id",
     "inquiry": "inquiry",
     # The CSAT and NPS cards show how the answers spread, not only their mean.
     "csat_score": "csat_score",

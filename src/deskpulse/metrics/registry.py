@@ -685,8 +685,66 @@ _EFFECTIVENESS_METRICS: tuple[Metric, ...] = (
 )
 assert tuple(m.name for m in _EFFECTIVENESS_METRICS) == EFFECTIVENESS_METRIC_NAMES
 
+# -- spread (friction signals, deskpulse.analysis.signals) ----------------------------------
+# Welch's t-test compares two means from their count, mean and standard deviation; these
+# give the spread (sample standard deviation, n - 1) the means above lack. Not in the
+# team report: they back a test, not a tile.
+SPREAD_METRIC_NAMES: tuple[str, ...] = (
+    "first_response_mean",
+    "first_response_sd",
+    "aht_sd",
+    "csat_sd",
+)
+
+
+def _sd(column: str) -> Aggregate:
+    return lambda t, inside: t[column].std(where=inside)
+
+
+_SPREAD_METRICS: tuple[Metric, ...] = (
+    Metric(
+        "first_response_mean",
+        "Mean first response",
+        "Mean of first response time (see first_response_median); bucketed by reply time.",
+        "seconds",
+        "lower",
+        "duration",
+        _c(
+            "first_response_at", _mean("first_response_seconds"), _present("first_response_seconds")
+        ),
+    ),
+    Metric(
+        "first_response_sd",
+        "First response, standard deviation",
+        "Sample standard deviation of first response time; bucketed by reply time.",
+        "seconds",
+        "neutral",
+        "duration",
+        _c("first_response_at", _sd("first_response_seconds"), _present("first_response_seconds")),
+    ),
+    Metric(
+        "aht_sd",
+        "Handle time, standard deviation",
+        "Sample standard deviation of the handling seconds behind aht_mean.",
+        "seconds",
+        "neutral",
+        "duration",
+        _c("created_at", _sd("handle_seconds"), _present("handle_seconds")),
+    ),
+    Metric(
+        "csat_sd",
+        "CSAT, standard deviation",
+        "Sample standard deviation of the CSAT scores behind csat_mean.",
+        "score",
+        "neutral",
+        "score",
+        _c("csat_at", _sd("csat_score"), _present("csat_score")),
+    ),
+)
+assert tuple(m.name for m in _SPREAD_METRICS) == SPREAD_METRIC_NAMES
+
 REGISTRY: dict[str, Metric] = {
-    metric.name: metric for metric in (*_METRICS, *_EFFECTIVENESS_METRICS)
+    metric.name: metric for metric in (*_METRICS, *_EFFECTIVENESS_METRICS, *_SPREAD_METRICS)
 }
 
 
@@ -717,6 +775,7 @@ TEAM_METRICS: tuple[str, ...] = tuple(
     and name not in BUSINESS_TWINS.values()  # the report reads calendar time
     # Predictions exist only once deskpulse.models.scoring has run; the report reads facts.
     and name not in EFFECTIVENESS_METRIC_NAMES
+    and name not in SPREAD_METRIC_NAMES
 )
 LEADERBOARD_METRICS: tuple[str, ...] = (
     "handled",

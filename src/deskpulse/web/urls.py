@@ -24,6 +24,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("", include("deskpulse.web.accounts.urls")),
     path("", include("deskpulse.web.analytics.urls")),
+    path("", include("deskpulse.web.analytics.signals_views")),
     path("", include("deskpulse.web.performance.urls")),
     path("", include("deskpulse.web.coaching.urls")),
     path("", include("deskpulse.web.models_pages.urls")),

@@ -55,6 +55,7 @@ from deskpulse.web.analytics.present import (
     score_text,
     tiles,
 )
+from deskpulse.web.analytics.signals_present import panel_context
 from deskpulse.web.runtime import install_settings, store_with_facts
 
 logger = logging.getLogger("deskpulse.web")
@@ -389,6 +390,9 @@ def analytics(request: HttpRequest) -> HttpResponse:
     balance = load_balance(store, window, viewer, team=team, viewer_board=board)
     names = team_names()
     context["figures"]["chart-load"] = _load_context(balance, state)["figure"]
+    # Friction signals only when already cached: otherwise the panel loads after the page
+    # from /analytics/signals/panel/, so the statistics never slow the dashboard down.
+    context["signals"] = panel_context(store, window, viewer, state, compute=False)
     context.update(
         {
             "nav": "analytics",
