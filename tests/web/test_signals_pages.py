@@ -183,9 +183,12 @@ def test_api_refuses_a_bad_period_in_the_one_error_shape(
 
 @pytest.mark.parametrize("who", ["owner", "admin", "agent"])
 def test_members_see_the_same_team_level_signals(
-    client: Client, request: pytest.FixtureRequest, who: str, friction: Store
+    client: Client, owner: User, admin: User, agent: User, who: str, friction: Store
 ) -> None:
-    user: User = request.getfixturevalue(who)
+    # The users are set up before the test body (not by getfixturevalue): after the
+    # browser tests an event loop may be running in this thread, and Django refuses
+    # database set-up inside a test body then.
+    user = {"owner": owner, "admin": admin, "agent": agent}[who]
     for url in (
         f"/analytics/signals/?{PERIOD}",
         f"/analytics/signals/panel/?{PERIOD}",
