@@ -32,6 +32,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from deskpulse.ai_report_cli import register as register_ai_report_command
 from deskpulse.connectors.cli import connect_app
 from deskpulse.models.cli import register as register_model_commands
 from deskpulse.settings import Settings, load_settings
@@ -55,6 +56,9 @@ app.add_typer(connect_app, name="connect")
 
 # Trained models: `deskpulse train`, `deskpulse score`, `deskpulse topics …`.
 register_model_commands(app)
+
+# AI agents and their quality report: `deskpulse ai-report`.
+register_ai_report_command(app)
 
 console = Console()
 errors = Console(stderr=True)

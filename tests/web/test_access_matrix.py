@@ -133,6 +133,15 @@ PAGES: list[tuple[str, int, int, int, int]] = [
     ("/analytics/conversations/?agent=nobody",                    404,   404,   404,   404),
     ("/analytics/conversations.csv?agent=nobody",                 404,   404,   404,   404),
     ("/analytics/conversations/no-such-conversation/",            404,   404,   404,   404),
+    # AI agents are not colleagues: every role sees them; a human id is not an AI agent.
+    ("/ai-agents/",                                               200,   200,   200,   200),
+    ("/ai-agents/helperbot/",                                     200,   200,   200,   200),
+    ("/ai-agents/alice/",                                         404,   404,   404,   404),
+    ("/ai-agents/nobody/",                                        404,   404,   404,   404),
+    ("/ai-agents/quality/",                                       200,   200,   200,   200),
+    ("/ai-agents/quality/?agent=helperbot",                       200,   200,   200,   200),
+    ("/ai-agents/quality/?agent=bob",                             404,   404,   404,   404),
+    ("/ai-agents/quality.csv",                                    200,   200,   200,   200),
 ]
 # fmt: on
 
@@ -160,6 +169,13 @@ API: list[tuple[str, int, int, int, int]] = [
     ("/api/v1/conversations?agent=nobody",                        404,   404,   404,   404),
     ("/api/v1/conversations.csv?agent=nobody",                    404,   404,   404,   404),
     ("/api/v1/conversations/no-such-conversation",                404,   404,   404,   404),
+    ("/api/v1/ai-agents",                                         200,   200,   200,   200),
+    ("/api/v1/ai-agents/helperbot",                               200,   200,   200,   200),
+    ("/api/v1/ai-agents/alice",                                   404,   404,   404,   404),
+    ("/api/v1/ai-agents/nobody",                                  404,   404,   404,   404),
+    ("/api/v1/ai-agents/quality",                                 200,   200,   200,   200),
+    ("/api/v1/ai-agents/quality?agent=bob",                       404,   404,   404,   404),
+    ("/api/v1/ai-agents/quality.csv",                             200,   200,   200,   200),
 ]
 # fmt: on
 

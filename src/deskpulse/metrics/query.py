@@ -47,7 +47,21 @@ from deskpulse.metrics.registry import (
 
 PeriodName = Literal["7d", "14d", "30d", "90d", "custom"]
 GroupBy = Literal[
-    "agent", "team", "channel", "inbox", "inquiry", "csat_score", "nps_score", "day", "week"
+    "agent",
+    "team",
+    "channel",
+    "inbox",
+    "inquiry",
+    "csat_score",
+    "nps_score",
+    "day",
+    "week",
+    # AI agent analytics (seed 003): per AI agent, why they escalate, for whom, when.
+    "ai_agent",
+    "escalation_reason",
+    "customer_tier",
+    "language",
+    "hour",  # hour of day (00-23) of the metric's time column, in the reporting time zone
 ]
 TIME_GROUPS = ("day", "week")
 _GROUP_COLUMNS = {
@@ -60,6 +74,11 @@ _GROUP_COLUMNS = {
     # The CSAT and NPS cards show how the answers spread, not only their mean.
     "csat_score": "csat_score",
     "nps_score": "nps_score",
+    # Columns of conversation_facts only: a metric over another table cannot use them.
+    "ai_agent": "ai_agent_id",
+    "escalation_reason": "escalation_reason",
+    "customer_tier": "customer_tier",
+    "language": "language",
 }
 _FILTER_COLUMNS = {
     "team": "team_id",
@@ -70,6 +89,10 @@ _FILTER_COLUMNS = {
     "language": "language",
 }
 DEFAULT_TIMEOUT_SECONDS = 30.0
+# Half-life of recency-weighted metrics (csat_recency_weighted), in days.
+DEFAULT_HALF_LIFE_DAYS = 7.0
+# Filters that change the shape of a scan's SQL instead of being bound as string values.
+_SHAPE_FILTERS = ("agents", "ai_involved")
 
 
 class QueryError(ValueError):
@@ -107,6 +130,10 @@ class Filters(BaseModel):
     # Rows of any of these agents (a team's members, as the agent directory lists them):
     # the agents' pooled reading, not one per agent. An empty list matches nothing.
     agents: tuple[str, ...] | None = None
+    # The conversations of one AI agent (the first AI agent that replied publicly), and
+    # conversations an AI agent did (True) or did not (False) reply to publicly.
+    ai_agent: str | None = None
+    ai_involved: bool | None = None
 
 
 class Query(BaseModel):
@@ -122,6 +149,8 @@ class Query(BaseModel):
     filters: Filters = Field(default_factory=Filters)
     group_by: list[GroupBy] = Field(default_factory=list)
     compare: bool = False
+    # Recency-weighted metrics weigh a row 0.5 ** (its age at the period end / this).
+    half_life_days: float = Field(default=DEFAULT_HALF_LIFE_DAYS, gt=0, le=3650)
 
     @field_validator("metrics")
     @classmethod
@@ -304,7 +333,7 @@ def _bind(store: Store, sql: str, period: Period, previous: Period | None, filte
             sql = sql.replace(_literal_sql(store, sentinel), _literal_sql(store, values[name]))
     for name in Filters.model_fields:
         value = getattr(filters, name)
-        if value is not None and name != "agents":
+        if value is not None and name not in _SHAPE_FILTERS:
             sql = sql.replace(_literal_sql(store, _sentinel_text(name)), _literal_sql(store, value))
     for index, agent in enumerate(filters.agents or ()):
         placeholder = _literal_sql(store, _sentinel_text(f"agents-{index}"))
@@ -340,6 +369,21 @@ def _filtered(store: Store, table: str, filters: Filters) -> ir.Table:
             handled = con.table(AGENT_CONVERSATIONS)
             mine = handled.filter((handled.agent_id == _sentinel_text("agent")) & handled.handled)
             t = t.filter(t.conversation_id.isin(mine.conversation_id))
+    if filters.ai_agent is not None:
+        if table == CONVERSATIONS:
+            t = t.filter(t.ai_agent_id == _sentinel_text("ai_agent"))
+        else:
+            conversations = con.table(CONVERSATIONS)
+            theirs = conversations.filter(conversations.ai_agent_id == _sentinel_text("ai_agent"))
+            t = t.filter(t.conversation_id.isin(theirs.conversation_id))
+    if filters.ai_involved is not None:
+        if table == CONVERSATIONS:
+            involved = t.ai_involved
+        else:
+            conversations = con.table(CONVERSATIONS)
+            with_ai = conversations.filter(conversations.ai_involved).conversation_id
+            involved = t.conversation_id.isin(with_ai)
+        t = t.filter(involved if filters.ai_involved else ~involved)
     if filters.agents is not None:
         listed = [_sentinel_text(f"agents-{index}") for index in range(len(filters.agents))]
         if not listed:
@@ -422,11 +466,15 @@ def query(
                         filters=tuple(
                             name
                             for name in Filters.model_fields
-                            if name != "agents" and getattr(q.filters, name)
+                            if name not in _SHAPE_FILTERS and getattr(q.filters, name)
                         ),
                         listed_agents=None if q.filters.agents is None else len(q.filters.agents),
                         compare=previous is not None,
-                        offsets=changes if time_group else (),
+                        offsets=changes if time_group or "hour" in q.group_by else (),
+                        ai_involved=q.filters.ai_involved,
+                        half_life_days=q.half_life_days
+                        if any(m.recency_weighted for m in scan_metrics)
+                        else DEFAULT_HALF_LIFE_DAYS,
                     ),
                     timeout,
                     lambda sql: _bind(store, sql, period, previous, q.filters),
@@ -436,7 +484,7 @@ def query(
         ]
     for scan_metrics, (group_names, frame) in scanned:
         for record in frame:
-            group = {name: _group_value(record[name]) for name in group_names}
+            group = {name: _group_value(record[name], name) for name in group_names}
             row = rows.setdefault(
                 tuple(group[name] for name in group_names), ResultRow(group=group)
             )
@@ -482,7 +530,8 @@ def measure_rows(
         if metric is None:
             raise QueryError("metrics", str(UnknownMetricError(name)))
         source = metric.agent_source if table in AGENT_ROW_TABLES else metric.source
-        if source is None or source.table != table or metric.needs_bucket_end:
+        weighted = metric.recency_weighted is not None  # needs a period end
+        if source is None or source.table != table or metric.needs_bucket_end or weighted:
             raise QueryError("metrics", f"{name} cannot be measured over rows of {table}")
         found.append(metric)
     sources = [
@@ -516,6 +565,8 @@ class _ScanShape:
     compare: bool
     offsets: tuple[tuple[datetime, int], ...]
     listed_agents: int | None = None  # how many agents the `agents` filter lists
+    ai_involved: bool | None = None  # the ai_involved filter, compiled into the SQL
+    half_life_days: float = DEFAULT_HALF_LIFE_DAYS  # of recency-weighted metrics
 
 
 _COMPILED: dict[tuple[str, _ScanShape], tuple[str, list[str]]] = {}
@@ -547,6 +598,8 @@ def _scan(store: Store, shape: _ScanShape) -> tuple[ir.Table, list[str]]:
     placeholders: dict[str, Any] = dict.fromkeys(shape.filters, "?")
     if shape.listed_agents is not None:
         placeholders["agents"] = ("?",) * shape.listed_agents
+    if shape.ai_involved is not None:
+        placeholders["ai_involved"] = shape.ai_involved
     filters = Filters.model_construct(**placeholders)
     t = _filtered(store, shape.table, filters)
     bounds = _Bounds.sentinels()
@@ -561,7 +614,13 @@ def _scan(store: Store, shape: _ScanShape) -> tuple[ir.Table, list[str]]:
     keys: dict[str, ir.Value] = {}
     for group in shape.group_by:
         if group in _GROUP_COLUMNS:
+            if _GROUP_COLUMNS[group] not in t.columns:
+                raise QueryError(
+                    "group_by", f"{', '.join(shape.metrics)} cannot be grouped by {group}"
+                )
             keys[group] = t[_GROUP_COLUMNS[group]]
+        elif group == "hour":
+            keys[group] = to_local(when, shape.offsets).hour()
     bucket_start: ir.TimestampValue | None = None
     if time_group is not None:
         bucket_start = to_local(when, shape.offsets).truncate("D" if time_group == "day" else "W")
@@ -578,7 +637,11 @@ def _scan(store: Store, shape: _ScanShape) -> tuple[ir.Table, list[str]]:
         inside = everything
         if metric.needs_bucket_end:
             inside = _still_resolved(t, span_end, time_group, bucket_start, shape)
-        aggregates[f"{metric.name}__value"] = source.value(t, inside)
+        if metric.recency_weighted is not None:
+            value = metric.recency_weighted(t, inside, span_end, shape.half_life_days)
+        else:
+            value = source.value(t, inside)
+        aggregates[f"{metric.name}__value"] = value
         aggregates[f"{metric.name}__n"] = source.sample(t, inside)
     group_names = [name for name in keys if name != _SPAN]
     if keys:
@@ -717,9 +780,11 @@ def _metric_value(metric: Metric, record: dict[str, Any]) -> MetricValue:
     return MetricValue(value=value, n=n)
 
 
-def _group_value(value: Any) -> str | None:
+def _group_value(value: Any, name: str = "") -> str | None:
     if value is None:
         return None
+    if name == "hour":
+        return f"{int(value):02d}"  # "09" sorts before "10"
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):

@@ -24,6 +24,9 @@ Unit = Literal["count", "seconds", "ratio", "score", "currency"]
 Direction = Literal["higher", "lower", "neutral"]
 Format = Literal["count", "duration", "percent", "score", "nps", "currency"]
 Aggregate = Callable[[ir.Table, ir.BooleanValue], ir.Scalar]
+# (rows, inside, the end of the row's period, half-life in days): for metrics whose value
+# weighs each row by its age at the end of the period (see csat_recency_weighted).
+WeightedAggregate = Callable[[ir.Table, ir.BooleanValue, ir.Value, float], ir.Scalar]
 
 CONVERSATIONS = "conversation_facts"
 AGENT_CONVERSATIONS = "agent_conversation_facts"
@@ -57,6 +60,9 @@ class Metric:
     per_agent: Source | None = None
     # "resolved" depends on where the bucket ends, not only on the row's own time.
     needs_bucket_end: bool = False
+    # When set, the query layer computes the value with this instead of source.value,
+    # passing the period end and the query's half_life_days (source.sample stays n).
+    recency_weighted: WeightedAggregate | None = None
 
     @property
     def agent_source(self) -> Source | None:
@@ -110,6 +116,30 @@ def _handled(aggregate: Aggregate) -> Aggregate:
 
 def _satisfied(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
     return (t.csat_score >= 4).ifelse(1.0, 0.0).mean(where=inside & t.csat_score.notnull())
+
+
+def _detractor(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
+    # Seed 003 computed `100 - pct(scores <= 2)`, the share of responses that are NOT
+    # detractors; the detractor share is the share that scored 1 or 2.
+    return (t.csat_score <= 2).ifelse(1.0, 0.0).mean(where=inside & t.csat_score.notnull())
+
+
+def _recency_weighted_mean(column: str, at: str) -> WeightedAggregate:
+    """Mean of `column`, each row weighted 0.5 ** (age / half-life), where age is the
+    time from the row's `at` to the end of its period, in days (seed 003: weigh recent
+    responses more). Null on an empty bucket."""
+
+    def value(
+        t: ir.Table, inside: ir.BooleanValue, end: ir.Value, half_life_days: float
+    ) -> ir.Scalar:
+        age_days = end.delta(t[at], unit="microsecond").cast("float64") / 86_400_000_000
+        weight = ibis.literal(0.5, type="float64") ** (age_days / float(half_life_days))
+        answered = inside & t[column].notnull()
+        total = weight.sum(where=answered)
+        weighted = (weight * t[column].cast("float64")).sum(where=answered)
+        return (total > 0).ifelse(weighted / total, ibis.null("float64"))
+
+    return value
 
 
 def _estimated(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
@@ -347,6 +377,24 @@ _METRICS: tuple[Metric, ...] = (
         reduce=_median,
     ),
     *_durations(
+        "first_resolution_mean",
+        "Mean first resolution",
+        "Mean time from creation to the first `resolved`, over the conversations first "
+        "resolved in the period; bucketed by that resolution.",
+        at="first_resolved_at",
+        column="first_resolution_seconds",
+        reduce=_mean,
+    ),
+    *_durations(
+        "first_resolution_p95",
+        "First resolution, 95th percentile",
+        "95th percentile of the time from creation to the first `resolved`; bucketed by "
+        "that resolution.",
+        at="first_resolved_at",
+        column="first_resolution_seconds",
+        reduce=_p95,
+    ),
+    *_durations(
         "full_resolution_median",
         "Median full resolution",
         "Median time from creation to the last `resolved` not followed by a reopen.",
@@ -408,6 +456,17 @@ _METRICS: tuple[Metric, ...] = (
         "lower",
         "percent",
         _c("created_at", _share(lambda t: t.escalated), _count),
+    ),
+    Metric(
+        "escalations",
+        "Escalations",
+        "Conversations created in the period that were escalated (grouped by "
+        "escalation_reason: how many gave each reason, from the first escalation); n is "
+        "the conversations created, so no escalation reads 0, not a dash.",
+        "count",
+        "lower",
+        "count",
+        _c("created_at", _count_where(lambda t: t.escalated), _count),
     ),
     Metric(
         "ai_handled_rate",
@@ -511,6 +570,28 @@ _METRICS: tuple[Metric, ...] = (
         "percent",
         _c("csat_at", _satisfied, _present("csat_score")),
         per_agent=_a("csat_at", _handled(_satisfied), _handled(_present("csat_score"))),
+    ),
+    Metric(
+        "csat_detractor_rate",
+        "CSAT detractors",
+        "Share of CSAT responses scoring 1 or 2.",
+        "ratio",
+        "lower",
+        "percent",
+        _c("csat_at", _detractor, _present("csat_score")),
+        per_agent=_a("csat_at", _handled(_detractor), _handled(_present("csat_score"))),
+    ),
+    Metric(
+        "csat_recency_weighted",
+        "CSAT, recent answers weighted",
+        "Mean CSAT with each response weighted by its age at the end of the period: "
+        "0.5 ** (age in days / half-life), half-life 7 days unless the query says "
+        "otherwise (half_life_days). n is the number of responses.",
+        "score",
+        "higher",
+        "score",
+        _c("csat_at", _mean("csat_score"), _present("csat_score")),
+        recency_weighted=_recency_weighted_mean("csat_score", "csat_at"),
     ),
     Metric(
         "csat_responses",

@@ -136,6 +136,7 @@ def build_django_settings(
             "deskpulse.web.accounts",
             "deskpulse.web.connectors",
             "deskpulse.web.coaching",
+            "deskpulse.web.ai_agents",
         ],
         "MIDDLEWARE": [
             # Outermost, so it also reshapes errors produced by the middleware below it.
