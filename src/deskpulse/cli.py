@@ -34,6 +34,8 @@ from rich.table import Table
 
 from deskpulse.ai_report_cli import register as register_ai_report_command
 from deskpulse.connectors.cli import connect_app
+from deskpulse.experiments_cli import define_demo as define_demo_experiment
+from deskpulse.experiments_cli import register as register_experiment_commands
 from deskpulse.models.cli import register as register_model_commands
 from deskpulse.settings import Settings, load_settings
 
@@ -59,6 +61,9 @@ register_model_commands(app)
 
 # AI agents and their quality report: `deskpulse ai-report`.
 register_ai_report_command(app)
+
+# A/B experiments: `deskpulse experiments list|show|define`.
+register_experiment_commands(app)
 
 console = Console()
 errors = Console(stderr=True)
@@ -999,6 +1004,7 @@ def demo_command(
     _demo_models(settings)
     settings = settings.for_server()
     _django(settings)
+    define_demo_experiment(settings)
     secret = _demo_token(settings)
     url = f"http://{host}:{port}/"
     logins = _demo_logins(settings, url)
@@ -1020,6 +1026,9 @@ def demo_command(
         print(f"  {line}", flush=True)
     print(f"  performance   {url}performance/  (agent pages, coaching plans)", flush=True)
     print(f"  models        {url}models/", flush=True)
+    print(f"  signals       {url}analytics/signals/  (where the system is creaking)", flush=True)
+    print(f"  AI agents     {url}ai-agents/  (quality report: {url}ai-agents/quality/)", flush=True)
+    print(f"  experiments   {url}experiments/", flush=True)
     print(f"  API docs      {url}api/v1/docs", flush=True)
     print(f"  API token     {secret}", flush=True)
     print(f"  team report   curl -H 'Authorization: Bearer {secret}' {url}api/v1/report")

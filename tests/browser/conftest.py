@@ -18,8 +18,10 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -101,27 +103,22 @@ class Site:
     agent_name: str
     other_agent_id: str
     password: str
+    # A read-scope API token of the owner's, for comparing pages with the API.
+    owner_token: str = ""
+
+    def api(self, path: str) -> Any:
+        """GET /api/v1/<path> as the owner and return the decoded JSON."""
+        request = urllib.request.Request(
+            f"{self.url}/api/v1/{path.lstrip('/')}",
+            headers={"Authorization": f"Bearer {self.owner_token}"},
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.load(response)
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """A generated organisation (3,000 conversations over 120 days to now), an owner and
-    an agent login, served by `deskpulse serve` on a free port."""
-    folder = tmp_path_factory.mktemp("browser-site")
-    data = folder / "data"
-    events = folder / "events.jsonl"
-    _run(data, "generate", "-o", str(events), "--conversations", "3000", "--days", "120",
-         "--seed", "5")  # fmt: skip
-    _run(data, "import", str(events))
-    report = json.loads(_run(data, "report", "--format", "json"))
-    humans = [a for a in report["agents"] if a["kind"] == "human"]
-    assert len(humans) >= 2, report["agents"]
-    agent, other = humans[0], humans[1]
-    agent_email = f"{agent['agent_id']}@browser.test"
-    _run(data, "user", "add", "--email", OWNER_EMAIL, "--role", "owner", "--password", PASSWORD)
-    _run(data, "user", "add", "--email", agent_email, "--role", "agent",
-         "--agent-id", agent["agent_id"], "--password", PASSWORD)  # fmt: skip
-
+@contextmanager
+def _serving(folder: Path, data: Path) -> Iterator[str]:
+    """`deskpulse serve` on a free port until the block ends; yields its URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = folder / "serve.log"
@@ -134,6 +131,55 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         )
     try:
         _wait_for_health(url, server, log)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+def _generated(folder: Path, conversations: int, days: int) -> tuple[Path, list[dict[str, Any]]]:
+    """Generate (seed 5) and import an organisation; its data folder and human agents,
+    busiest in the last 30 days first."""
+    data = folder / "data"
+    events = folder / "events.jsonl"
+    _run(data, "generate", "-o", str(events), "--conversations", str(conversations),
+         "--days", str(days), "--seed", "5")  # fmt: skip
+    _run(data, "import", str(events))
+    report = json.loads(_run(data, "report", "--format", "json"))
+    humans = [a for a in report["agents"] if a["kind"] == "human"]
+    assert len(humans) >= 2, report["agents"]
+    return data, humans
+
+
+def _add_agent(data: Path, agent_id: str) -> str:
+    email = f"{agent_id}@browser.test"
+    _run(data, "user", "add", "--email", email, "--role", "agent",
+         "--agent-id", agent_id, "--password", PASSWORD)  # fmt: skip
+    return email
+
+
+def _add_owner(data: Path) -> str:
+    """The owner's login, and a read-scope API token of theirs."""
+    _run(data, "user", "add", "--email", OWNER_EMAIL, "--role", "owner", "--password", PASSWORD)
+    created = _run(data, "token", "create", "--name", "browser tests", "--scope", "read",
+                   "--user", OWNER_EMAIL)  # fmt: skip
+    return created.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A generated organisation (3,000 conversations over 120 days to now), an owner and
+    an agent login, served by `deskpulse serve` on a free port."""
+    folder = tmp_path_factory.mktemp("browser-site")
+    data, humans = _generated(folder, 3000, 120)
+    agent, other = humans[0], humans[1]
+    agent_email = _add_agent(data, agent["agent_id"])
+    token = _add_owner(data)
+    with _serving(folder, data) as url:
         yield Site(
             url=url,
             owner_email=OWNER_EMAIL,
@@ -142,14 +188,42 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             agent_name=agent["name"],
             other_agent_id=other["agent_id"],
             password=PASSWORD,
+            owner_token=token,
         )
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def busy_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A busier organisation: 30,000 conversations over 100 days. The shared `site`
+    gives no agent the 10 contacts on one inquiry that "Inquiries to work on" asks for,
+    and too little traffic for signals and the generated experiment to read anything.
+    At 30,000 the planted degrading queue (inbox-app-chat) is found on every seed tried
+    (1, 2, 3, 5); at 15,000 it sometimes is not, depending on the hour of generation.
+
+    The agent is the busiest one whose page lists an inquiry to work on: which agents
+    reach 10 interactions on an inquiry inside the 3-month window depends on the hour the
+    data was generated, so the server is asked rather than the busiest agent assumed.
+    """
+    folder = tmp_path_factory.mktemp("busy-site")
+    data, humans = _generated(folder, 30_000, 100)
+    token = _add_owner(data)
+    with _serving(folder, data) as url:
+        probe = Site(url, OWNER_EMAIL, "", "", "", "", PASSWORD, token)
+        agent = next(
+            (a for a in humans if probe.api(f"performance/agents/{a['agent_id']}")["to_work_on"]),
+            None,
+        )
+        assert agent is not None, "no generated agent has an inquiry to work on"
+        yield Site(
+            url=url,
+            owner_email=OWNER_EMAIL,
+            agent_email=_add_agent(data, agent["agent_id"]),
+            agent_id=agent["agent_id"],
+            agent_name=agent["name"],
+            other_agent_id="",
+            password=PASSWORD,
+            owner_token=token,
+        )
 
 
 @pytest.fixture(scope="session")

@@ -6,16 +6,14 @@ the 5-50% check on the way), commits, finds the plan in progress and ticks an ac
 off. Then an owner (a coach) signs in and finds the plan, with the help asked of them,
 on the team's coaching page. Every request stays on the server (no CDN).
 
-The shared `site` (3,000 conversations among 60 agents) gives no agent the 10 contacts
-on one inquiry that "Inquiries to work on" asks for, so this module serves its own,
-busier organisation the same way: 15,000 conversations over 100 days.
+It runs on `busy_site` (conftest.py): 30,000 conversations over 100 days, because the
+shared `site` gives no agent the 10 contacts on one inquiry that "Inquiries to work on"
+asks for.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
@@ -24,64 +22,14 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request
 
 from tests.browser.conftest import (
-    OWNER_EMAIL,
-    PASSWORD,
     Shot,
     Site,
-    _deskpulse,
-    _free_port,
-    _run,
-    _wait_for_health,
 )
 
 pytestmark = pytest.mark.slow
 
 ACTIONS = ("Use the saved reply for refunds", "Check the order history before answering")
 OWN_HELP = "Listen to two of my chats with me on Fridays"
-
-
-@pytest.fixture(scope="module")
-def busy_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    folder = tmp_path_factory.mktemp("coaching-site")
-    data = folder / "data"
-    events = folder / "events.jsonl"
-    _run(data, "generate", "-o", str(events), "--conversations", "15000", "--days", "100",
-         "--seed", "5")  # fmt: skip
-    _run(data, "import", str(events))
-    report = json.loads(_run(data, "report", "--format", "json"))
-    agent = next(a for a in report["agents"] if a["kind"] == "human")
-    agent_email = f"{agent['agent_id']}@browser.test"
-    _run(data, "user", "add", "--email", OWNER_EMAIL, "--role", "owner", "--password", PASSWORD)
-    _run(data, "user", "add", "--email", agent_email, "--role", "agent",
-         "--agent-id", agent["agent_id"], "--password", PASSWORD)  # fmt: skip
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = folder / "serve.log"
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [*_deskpulse(), "--data", str(data), "serve", "--port", str(port)],
-            cwd=folder,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_for_health(url, server, log)
-        yield Site(
-            url=url,
-            owner_email=OWNER_EMAIL,
-            agent_email=agent_email,
-            agent_id=agent["agent_id"],
-            agent_name=agent["name"],
-            other_agent_id="",
-            password=PASSWORD,
-        )
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
 
 
 def new_page(browser: Browser) -> tuple[BrowserContext, Page]:

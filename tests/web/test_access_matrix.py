@@ -142,6 +142,9 @@ PAGES: list[tuple[str, int, int, int, int]] = [
     ("/ai-agents/quality/?agent=helperbot",                       200,   200,   200,   200),
     ("/ai-agents/quality/?agent=bob",                             404,   404,   404,   404),
     ("/ai-agents/quality.csv",                                    200,   200,   200,   200),
+    # Experiments are per variant, never per person: every role reads them.
+    ("/experiments/",                                             200,   200,   200,   200),
+    ("/experiments/no-such-experiment/",                          404,   404,   404,   404),
 ]
 # fmt: on
 
@@ -176,6 +179,8 @@ API: list[tuple[str, int, int, int, int]] = [
     ("/api/v1/ai-agents/quality",                                 200,   200,   200,   200),
     ("/api/v1/ai-agents/quality?agent=bob",                       404,   404,   404,   404),
     ("/api/v1/ai-agents/quality.csv",                             200,   200,   200,   200),
+    ("/api/v1/experiments",                                       200,   200,   200,   200),
+    ("/api/v1/experiments/no-such-experiment",                    404,   404,   404,   404),
 ]
 # fmt: on
 

@@ -137,6 +137,7 @@ def build_django_settings(
             "deskpulse.web.connectors",
             "deskpulse.web.coaching",
             "deskpulse.web.ai_agents",
+            "deskpulse.web.experiments",
         ],
         "MIDDLEWARE": [
             # Outermost, so it also reshapes errors produced by the middleware below it.
