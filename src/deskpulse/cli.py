@@ -33,6 +33,8 @@ from rich.progress import (
 from rich.table import Table
 
 from deskpulse.ai_report_cli import register as register_ai_report_command
+from deskpulse.alerts_cli import define_demo as define_demo_alerts
+from deskpulse.alerts_cli import register as register_alert_commands
 from deskpulse.connectors.cli import connect_app
 from deskpulse.experiments_cli import define_demo as define_demo_experiment
 from deskpulse.experiments_cli import register as register_experiment_commands
@@ -64,6 +66,9 @@ register_ai_report_command(app)
 
 # A/B experiments: `deskpulse experiments list|show|define`.
 register_experiment_commands(app)
+
+# Regression alerts: `deskpulse alerts list|add|check|history`.
+register_alert_commands(app)
 
 console = Console()
 errors = Console(stderr=True)
@@ -1005,6 +1010,7 @@ def demo_command(
     settings = settings.for_server()
     _django(settings)
     define_demo_experiment(settings)
+    define_demo_alerts(settings)
     secret = _demo_token(settings)
     url = f"http://{host}:{port}/"
     logins = _demo_logins(settings, url)
@@ -1029,6 +1035,7 @@ def demo_command(
     print(f"  signals       {url}analytics/signals/  (where the system is creaking)", flush=True)
     print(f"  AI agents     {url}ai-agents/  (quality report: {url}ai-agents/quality/)", flush=True)
     print(f"  experiments   {url}experiments/", flush=True)
+    print(f"  alerts        {url}alerts/", flush=True)
     print(f"  API docs      {url}api/v1/docs", flush=True)
     print(f"  API token     {secret}", flush=True)
     print(f"  team report   curl -H 'Authorization: Bearer {secret}' {url}api/v1/report")

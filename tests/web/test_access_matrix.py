@@ -145,6 +145,14 @@ PAGES: list[tuple[str, int, int, int, int]] = [
     # Experiments are per variant, never per person: every role reads them.
     ("/experiments/",                                             200,   200,   200,   200),
     ("/experiments/no-such-experiment/",                          404,   404,   404,   404),
+    # Alerts watch the whole team: owners and admins only; an agent gets 403 even for a
+    # rule that does not exist (the role is refused before anything is looked up).
+    ("/alerts/",                                                  200,   200,   403,   403),
+    ("/alerts/new/",                                              200,   200,   403,   403),
+    ("/alerts/history/",                                          200,   200,   403,   403),
+    ("/alerts/999/",                                              404,   404,   403,   403),
+    ("/alerts/999/edit/",                                         404,   404,   403,   403),
+    ("/settings/notifications/",                                  200,   200,   403,   403),
 ]
 # fmt: on
 
@@ -181,6 +189,9 @@ API: list[tuple[str, int, int, int, int]] = [
     ("/api/v1/ai-agents/quality.csv",                             200,   200,   200,   200),
     ("/api/v1/experiments",                                       200,   200,   200,   200),
     ("/api/v1/experiments/no-such-experiment",                    404,   404,   404,   404),
+    ("/api/v1/alerts/rules",                                      200,   200,   403,   403),
+    ("/api/v1/alerts/rules/999",                                  404,   404,   403,   403),
+    ("/api/v1/alerts/history",                                    200,   200,   403,   403),
 ]
 # fmt: on
 
@@ -218,6 +229,10 @@ EXPECTED_CODES = {
     ("anonymous", 401): "missing_token",
     ("ingest token", 403): "insufficient_scope",
     ("outsider", 403): "no_profile",
+    # Only the alerts endpoints refuse an agent outright.
+    ("alice", 403): "admins_only",
+    ("bob", 403): "admins_only",
+    ("alice's read token", 403): "admins_only",
 }
 
 

@@ -138,6 +138,7 @@ def build_django_settings(
             "deskpulse.web.coaching",
             "deskpulse.web.ai_agents",
             "deskpulse.web.experiments",
+            "deskpulse.web.monitoring",
         ],
         "MIDDLEWARE": [
             # Outermost, so it also reshapes errors produced by the middleware below it.

@@ -324,6 +324,32 @@ register(
         first_run_after=timedelta(minutes=1),
     )
 )
+
+
+def _check_alert_rules(context: JobContext) -> str:
+    from deskpulse.facts.build import facts_exist
+    from deskpulse.web.monitoring.models import AlertRule
+    from deskpulse.web.monitoring.service import check_rules
+
+    if not AlertRule.objects.filter(enabled=True).exists():
+        return "no alert rules enabled"
+    store = context.store()
+    if not facts_exist(store):
+        raise JobSkipped("the store has no facts yet: import events first")
+    return check_rules(store, context.now, progress=context.progress).describe()
+
+
+register(
+    Job(
+        name="check-alert-rules",
+        every=timedelta(hours=1),
+        run=_check_alert_rules,
+        description="Check every enabled alert rule and send its notifications.",
+        # Soon after the first start, so a new install's rules get a state quickly.
+        first_run_after=timedelta(minutes=2),
+        lease=timedelta(minutes=30),
+    )
+)
 register(
     Job(
         name="retrain-models",

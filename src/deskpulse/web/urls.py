@@ -30,6 +30,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("deskpulse.web.models_pages.urls")),
     path("", include("deskpulse.web.ai_agents.urls")),
     path("", include("deskpulse.web.experiments.urls")),
+    path("", include("deskpulse.web.monitoring.urls")),
     # Browsers ask for /favicon.ico whatever the page says.
     path("favicon.ico", serve, {"document_root": str(OUR_STATIC), "path": "favicon.svg"}),
     re_path(r"^static/ninja/(?P<path>.+)$", serve, {"document_root": str(NINJA_STATIC)}),

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from django import forms
 
 from deskpulse.web.ai_agents.models import AiTargets
+from deskpulse.web.form_errors import ReadableErrors
 
 # (field, lowest, highest) a value may take.
 _RANGES: dict[str, tuple[float, float]] = {
@@ -21,7 +22,9 @@ _RANGES: dict[str, tuple[float, float]] = {
 }
 
 
-class AiTargetsForm(forms.ModelForm):  # type: ignore[type-arg]
+class AiTargetsForm(ReadableErrors, forms.ModelForm):  # type: ignore[type-arg]
+    errors_about = "Targets"
+
     class Meta:
         model = AiTargets
         fields: ClassVar[list[str]] = list(_RANGES)
@@ -54,11 +57,3 @@ class AiTargetsForm(forms.ModelForm):  # type: ignore[type-arg]
         if half_life is not None and half_life <= 0:
             self.add_error("half_life_days", "must be more than 0")
         return data
-
-    def error_lines(self) -> list[str]:
-        """ "Field label: message" for every error, for the page's error list."""
-        lines = []
-        for name, messages in self.errors.items():
-            label = self.fields[name].label if name in self.fields else "Targets"
-            lines.extend(f"{label}: {message}" for message in messages)
-        return lines

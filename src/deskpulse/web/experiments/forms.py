@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from deskpulse.analysis.experiments import EXPERIMENT_METRICS, KEY_PATTERN, metric_choices
 from deskpulse.web.experiments.models import Experiment
+from deskpulse.web.form_errors import ReadableErrors
 
 # Paths a key would shadow: /experiments/new/ and /api/v1/experiments/metrics.
 RESERVED_KEYS = frozenset({"new", "metrics"})
@@ -24,7 +25,8 @@ _RANGES: dict[str, tuple[float, float]] = {
 }
 
 
-class ExperimentForm(forms.Form):
+class ExperimentForm(ReadableErrors, forms.Form):
+    errors_about = "Experiment"
     key = forms.CharField(
         label="Key",
         max_length=100,
@@ -133,20 +135,6 @@ class ExperimentForm(forms.Form):
         if start is not None and end is not None and end < start:
             self.add_error("end_date", "must not be before the start date")
         return data
-
-    def error_lines(self) -> list[str]:
-        """ "Field label: message" for every error, for the page's error list."""
-        lines: list[str] = []
-        for name, messages in self.errors.items():
-            label = self.fields[name].label if name in self.fields else "Experiment"
-            lines.extend(f"{label}: {message}" for message in messages)
-        return lines
-
-    def first_error(self) -> tuple[str, str]:
-        """(field, "field: message") of the first error, for the API's one error shape."""
-        name, messages = next(iter(self.errors.items()))
-        field = None if name == "__all__" else name
-        return field or "body", f"{field or 'body'}: {messages[0]}"
 
     def save(self, user: AbstractBaseUser | None) -> Experiment:
         data = self.cleaned_data

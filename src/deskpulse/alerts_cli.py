@@ -1,0 +1,248 @@
+"""`deskpulse alerts`: list, add and check regression alert rules, and read their history.
+
+Registered on the main command by `register(app)` in deskpulse/cli.py. The shared
+helpers (settings, store, progress, one-line errors) are deskpulse.cli's, imported when
+a command runs: that module imports this one. Rules live in the app database, like the
+web app's, and are validated by the same form; checks run the same service as the
+hourly job, so a check from here notifies (once) exactly as one from the server would.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from deskpulse.settings import Settings
+
+alerts_app = typer.Typer(
+    help="Regression alerts: list rules, add one, run the checks, read the history.",
+    no_args_is_help=True,
+)
+
+# Form field -> the option a CLI user typed, so errors name what to fix.
+_OPTIONS = {
+    "name": "--name",
+    "metric": "METRIC",
+    "segment_dimension": "--segment",
+    "segment_value": "--segment",
+    "baseline_kind": "--fixed/--trailing-days",
+    "baseline_value": "--fixed",
+    "baseline_days": "--trailing-days",
+    "current_days": "--current-days",
+    "warning_percent": "--warning",
+    "critical_percent": "--critical",
+    "min_sample": "--min-sample",
+    "pending_for": "--pending-for",
+}
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(alerts_app, name="alerts")
+
+
+def _main() -> Any:
+    from deskpulse import cli
+
+    return cli
+
+
+@alerts_app.command("list")
+def list_command(ctx: typer.Context) -> None:
+    """Every rule with its state, latest value and baseline (with n)."""
+    from rich.table import Table
+
+    cli = _main()
+    cli._django(cli.settings_of(ctx))
+    from deskpulse.web.monitoring import present
+    from deskpulse.web.monitoring.models import AlertRule
+
+    table = Table(title="Alert rules")
+    for column in ("id", "name", "metric", "segment", "state", "latest", "baseline", "change"):
+        table.add_column(column)
+    for rule in AlertRule.objects.prefetch_related("states"):
+        row = present.rule_row(rule)
+        state = row["state_text"] + (f" ({row['severity']})" if row["severity"] != "none" else "")
+        change = row["change"] + (" (better)" if row["improvement"] else "")
+        table.add_row(
+            str(rule.pk),
+            rule.name,
+            rule.metric,
+            row["segment"],
+            state,
+            row["current"],
+            row["baseline"],
+            change,
+        )
+    if not table.row_count:
+        cli.console.print("no alert rules yet: deskpulse alerts add METRIC --name …")
+        return
+    cli.console.print(table)
+
+
+@alerts_app.command("add")
+def add_command(
+    ctx: typer.Context,
+    metric: Annotated[str, typer.Argument(help="A metric key, e.g. csat_mean.")],
+    name: Annotated[str, typer.Option(help="What the rule is called.")],
+    segment: Annotated[
+        str | None, typer.Option(help="DIMENSION=VALUE, e.g. inbox=inbox-app-chat.")
+    ] = None,
+    fixed: Annotated[
+        float | None, typer.Option(help="A fixed baseline value (default: trailing).")
+    ] = None,
+    trailing_days: Annotated[int, typer.Option(help="Trailing baseline days.")] = 28,
+    current_days: Annotated[int, typer.Option(help="Current window days.")] = 7,
+    warning: Annotated[float, typer.Option(help="Warning at this % the bad way.")] = 10.0,
+    critical: Annotated[float, typer.Option(help="Critical at this % the bad way.")] = 25.0,
+    min_sample: Annotated[int, typer.Option(help="Samples needed in each window.")] = 30,
+    pending_for: Annotated[int, typer.Option(help="Checks held pending before firing.")] = 1,
+) -> None:
+    """Define an alert rule (validated like the /alerts/new/ form)."""
+    cli = _main()
+    settings = cli.settings_of(ctx)
+    cli._django(settings)
+    from deskpulse.web.monitoring.forms import RULE_DEFAULTS, AlertRuleForm
+
+    dimension, value = "", ""
+    if segment is not None:
+        dimension, _, value = segment.partition("=")
+        if not value:
+            raise cli.fail(f"--segment: {segment!r} is not DIMENSION=VALUE")
+    data: dict[str, Any] = {
+        **RULE_DEFAULTS,
+        "name": name,
+        "metric": metric,
+        "segment_dimension": dimension.strip(),
+        "segment_value": value.strip(),
+        "baseline_kind": "fixed" if fixed is not None else "trailing",
+        "baseline_value": fixed,
+        "baseline_days": trailing_days,
+        "current_days": current_days,
+        "warning_percent": warning,
+        "critical_percent": critical,
+        "min_sample": min_sample,
+        "pending_for": pending_for,
+    }
+    form = AlertRuleForm(data={k: v for k, v in data.items() if v is not None})
+    if not form.is_valid():
+        field, message = form.first_error()
+        option = _OPTIONS.get(field, field)
+        raise cli.fail(f"{option}: {message.removeprefix(field + ': ')}")
+    rule = form.save(None)
+    cli.console.print(
+        f"alert rule {rule.pk} defined: {rule.name} ({rule.metric}, {rule.segment_label})",
+        highlight=False,
+    )
+
+
+def _check(settings: Settings, as_of: Any) -> Any:
+    from datetime import UTC, datetime
+
+    cli = _main()
+    from deskpulse.facts.build import facts_exist
+    from deskpulse.web.monitoring.service import check_rules
+
+    now = as_of or datetime.now(UTC)
+    with cli.opened_store(settings) as store:
+        if not facts_exist(store):
+            raise cli.fail("no facts yet: import events first (deskpulse import FILE)")
+        with cli._bar() as bar:
+            task = bar.add_task("checking alert rules", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            return check_rules(store, now, progress=progress)
+
+
+@alerts_app.command("check")
+def check_command(
+    ctx: typer.Context,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Check as of this moment (default: now).")
+    ] = None,
+) -> None:
+    """Run every enabled rule now (or --as-of), store the states and notify once."""
+    cli = _main()
+    settings = cli.settings_of(ctx)
+    moment = cli._parse_time(as_of, "--as-of")
+    cli._django(settings)
+    summary = _check(settings, moment)
+    for change in summary.changes:
+        cli.console.print(
+            f"{change.rule_name}: {change.previous} -> {change.state} "
+            f"({change.severity}): {change.reason}",
+            highlight=False,
+        )
+    cli.console.print(summary.describe(), highlight=False)
+    if summary.errors:
+        raise typer.Exit(1)
+
+
+@alerts_app.command("history")
+def history_command(
+    ctx: typer.Context,
+    rule: Annotated[int | None, typer.Option(help="One rule's events (its id).")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many events, newest first.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """Alert events, newest first, with each notification's delivery outcome."""
+    from rich.table import Table
+
+    cli = _main()
+    cli._django(cli.settings_of(ctx))
+    from deskpulse.web.monitoring import present
+    from deskpulse.web.monitoring.models import AlertEvent
+
+    events = AlertEvent.objects.all()
+    if rule is not None:
+        events = events.filter(rule_id=rule)
+    chosen = list(events[:limit])
+    if as_json:
+        sys.stdout.write(json.dumps([present.event_json(e) for e in chosen], indent=2) + "\n")
+        return
+    table = Table(title="Alert history")
+    for column in ("when", "rule", "event", "value", "baseline", "change", "webhook", "e-mail"):
+        table.add_column(column)
+    for event in chosen:
+        row = present.event_row(event)
+        kind = row["kind_text"] + (f" ({event.severity})" if event.severity != "none" else "")
+        table.add_row(
+            f"{event.at:%Y-%m-%d %H:%M}",
+            event.rule_name,
+            kind,
+            row["current"],
+            row["baseline"],
+            row["change"],
+            row["webhook"]["label"],
+            row["email"]["label"],
+        )
+    if not table.row_count:
+        cli.console.print("no alert events yet")
+        return
+    cli.console.print(table)
+
+
+def define_demo(settings: Settings) -> None:
+    """`deskpulse demo`: the demo's alert rules and a month of replayed checks (once)."""
+    cli = _main()
+    from deskpulse.web.monitoring.demo import define_demo_alerts
+
+    with cli.opened_store(settings) as store, cli._bar() as bar:
+        task = bar.add_task("replaying a month of alert checks", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        found = define_demo_alerts(store, progress=progress)
+    if found.created:
+        firing = ", ".join(found.firing) or "none"
+        cli.console.print(
+            f"{len(found.created)} alert rules defined, {found.checks} daily checks replayed; "
+            f"fired: {firing}: /alerts/",
+            highlight=False,
+        )

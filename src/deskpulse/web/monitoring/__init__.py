@@ -1,0 +1,1 @@
+"""Regression monitoring in the web app: alert rules, their state, history and delivery."""
