@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from deskpulse.cli_options import AsOfOption, FromOption, PeriodOption, ToOption
+
 if TYPE_CHECKING:
     from deskpulse.analysis.ai_agents import AiAgentsReport
     from deskpulse.analysis.ai_quality import QualityReport
@@ -38,14 +40,10 @@ def _main() -> Any:
 
 def ai_report_command(
     ctx: typer.Context,
-    period: Annotated[
-        str, typer.Option(help="7d, 14d, 30d, 90d, or custom (with --from and --to).")
-    ] = "30d",
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="End of the period (default: now).")
-    ] = None,
-    start: Annotated[str | None, typer.Option("--from", help="Custom period start.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Custom period end (exclusive).")] = None,
+    period: PeriodOption = "30d",
+    as_of: AsOfOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
     agent: Annotated[
         str | None, typer.Option("--agent", help="One AI agent (its agent id).")
     ] = None,
@@ -57,17 +55,11 @@ def ai_report_command(
     its sample size, and the quality report against the install's targets."""
     from deskpulse.analysis.ai_agents import ai_agents_report
     from deskpulse.analysis.ai_quality import build_quality_report, quality_csv
-    from deskpulse.analysis.window import PERIOD_NAMES, Window
     from deskpulse.facts.build import facts_exist
     from deskpulse.metrics.query import NotVisibleError, QueryError, QueryTimeoutError
 
     cli = _main()
-    if period not in PERIOD_NAMES:
-        raise cli.fail(f"--period: {period!r} is not one of 7d, 14d, 30d, 90d, custom")
-    first, last = cli._parse_time(start, "--from"), cli._parse_time(end, "--to")
-    if period == "custom" and (first is None or last is None or first >= last):
-        raise cli.fail("a custom period needs --from before --to")
-    window = Window(period=period, as_of=cli._parse_time(as_of, "--as-of"), start=first, end=last)
+    window = cli._window(period, as_of, start, end)
     settings = cli.settings_of(ctx)
     with cli._steps() as progress:
         step = progress.add_task("reading the targets", total=None)

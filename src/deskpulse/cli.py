@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -35,11 +35,15 @@ from rich.table import Table
 from deskpulse.ai_report_cli import register as register_ai_report_command
 from deskpulse.alerts_cli import define_demo as define_demo_alerts
 from deskpulse.alerts_cli import register as register_alert_commands
+from deskpulse.cli_options import AsOfOption, FromOption, PeriodOption, ToOption
 from deskpulse.connectors.cli import connect_app
 from deskpulse.experiments_cli import define_demo as define_demo_experiment
 from deskpulse.experiments_cli import register as register_experiment_commands
 from deskpulse.models.cli import register as register_model_commands
 from deskpulse.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from deskpulse.analysis.window import Window
 
 app = typer.Typer(
     name="deskpulse",
@@ -504,17 +508,25 @@ def _parse_time(value: str | None, option: str) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _window(period: str, as_of: str | None, start: str | None, end: str | None) -> Window:
+    """The period options as a Window, or a clear error naming the option at fault."""
+    from deskpulse.analysis.window import PERIOD_NAMES, Window
+
+    if period not in PERIOD_NAMES:
+        raise fail(f"--period: {period!r} is not one of 7d, 14d, 30d, 90d, custom")
+    first, last = _parse_time(start, "--from"), _parse_time(end, "--to")
+    if period == "custom" and (first is None or last is None or first >= last):
+        raise fail("a custom period needs --from before --to")
+    return Window(period=period, as_of=_parse_time(as_of, "--as-of"), start=first, end=last)
+
+
 @app.command("report")
 def report_command(
     ctx: typer.Context,
-    period: Annotated[
-        str, typer.Option(help="7d, 14d, 30d, 90d, or custom (with --from and --to).")
-    ] = "30d",
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="End of the period (default: now).")
-    ] = None,
-    start: Annotated[str | None, typer.Option("--from", help="Custom period start.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Custom period end (exclusive).")] = None,
+    period: PeriodOption = "30d",
+    as_of: AsOfOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
     team: Annotated[str | None, typer.Option(help="Only this team.")] = None,
     channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
     inquiry: Annotated[str | None, typer.Option(help="Only this inquiry.")] = None,
@@ -614,14 +626,10 @@ def _print_report(report: dict[str, Any]) -> None:
 @app.command("signals")
 def signals_command(
     ctx: typer.Context,
-    period: Annotated[
-        str, typer.Option(help="7d, 14d, 30d, 90d, or custom (with --from and --to).")
-    ] = "30d",
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="End of the period (default: now).")
-    ] = None,
-    start: Annotated[str | None, typer.Option("--from", help="Custom period start.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Custom period end (exclusive).")] = None,
+    period: PeriodOption = "30d",
+    as_of: AsOfOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
     team: Annotated[str | None, typer.Option(help="Only this team's conversations.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the strongest N.")] = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="table or json.")] = (
@@ -630,15 +638,9 @@ def signals_command(
 ) -> None:
     """Friction signals: where, by queue, inquiry and channel, the numbers moved beyond chance."""
     from deskpulse.analysis.signals import compute_signals
-    from deskpulse.analysis.window import PERIOD_NAMES, Window
     from deskpulse.metrics.query import Filters, QueryError
 
-    if period not in PERIOD_NAMES:
-        raise fail(f"--period: {period!r} is not one of 7d, 14d, 30d, 90d, custom")
-    first, last = _parse_time(start, "--from"), _parse_time(end, "--to")
-    if period == "custom" and (first is None or last is None or first >= last):
-        raise fail("a custom period needs --from before --to")
-    window = Window(period=period, as_of=_parse_time(as_of, "--as-of"), start=first, end=last)
+    window = _window(period, as_of, start, end)
     with opened_store(settings_of(ctx)) as store:
         from deskpulse.facts.build import facts_exist
 
@@ -728,6 +730,7 @@ def _django(settings: Settings) -> None:
 class Scope(StrEnum):
     ingest = "ingest"
     read = "read"
+    write = "write"
 
 
 @token_app.command("create")
@@ -735,7 +738,7 @@ def token_create(
     ctx: typer.Context,
     name: Annotated[str, typer.Option(help="What the token is for, e.g. 'zendesk sync'.")],
     scope: Annotated[
-        list[Scope], typer.Option("--scope", help="ingest and/or read (repeatable).")
+        list[Scope], typer.Option("--scope", help="ingest, read and/or write (repeatable).")
     ] = [Scope.ingest],  # noqa: B006 - typer reads the default, it is never mutated
     user: Annotated[
         str | None, typer.Option(help="Owner's e-mail (default: service user).")

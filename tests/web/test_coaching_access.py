@@ -158,7 +158,7 @@ Call = Callable[..., Any]
 def test_api_agent_token_reads_and_changes_own_plans_only(
     client: Client, agent: User, make_token: MakeToken, plans: dict[str, Plan]
 ) -> None:
-    token = make_token(agent, ("read",))
+    token = make_token(agent, ("read", "write"))
     mine, theirs = plans["alice"], plans["bob"]
     listing = client.get("/api/v1/coaching/plans", headers=bearer(token)).json()
     assert [p["id"] for p in listing["plans"]] == [mine.pk]
@@ -207,7 +207,7 @@ def test_api_agent_token_reads_and_changes_own_plans_only(
 def test_api_agent_cannot_create_a_plan_for_another_agent(
     client: Client, agent: User, make_token: MakeToken, history: Scenario
 ) -> None:
-    token = make_token(agent, ("read",))
+    token = make_token(agent, ("read", "write"))
     response = client.post(
         f"/api/v1/coaching/plans?as_of={BEGAN_PARAM.replace('+', '%2B')}",
         {
@@ -236,7 +236,7 @@ def test_api_agent_cannot_create_a_plan_for_another_agent(
 def test_api_coach_token_sees_every_plan_with_names(
     client: Client, admin: User, make_token: MakeToken, plans: dict[str, Plan]
 ) -> None:
-    token = make_token(admin, ("read",))
+    token = make_token(admin, ("read", "write"))
     listing = client.get("/api/v1/coaching/plans", headers=bearer(token)).json()
     assert sorted(p["agent_id"] for p in listing["plans"]) == ["alice", "bob"]
     assert {p["agent_name"] for p in listing["plans"]} == {"Alice", "Bob"}
@@ -257,5 +257,16 @@ def test_api_without_credentials_or_with_an_ingest_token(
     assert response.json()["error"]["code"] == "missing_token"
     ingest = make_token(owner, ("ingest",))
     response = client.get("/api/v1/coaching/plans", headers=bearer(ingest))
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "insufficient_scope"
+
+
+def test_api_read_token_reads_a_plan_but_cannot_change_it(
+    client: Client, agent: User, make_token: MakeToken, plans: dict[str, Plan]
+) -> None:
+    read = make_token(agent, ("read",))
+    mine = plans["alice"]
+    assert client.get(f"/api/v1/coaching/plans/{mine.pk}", headers=bearer(read)).status_code == 200
+    response = client.post(f"/api/v1/coaching/plans/{mine.pk}/refresh", headers=bearer(read))
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "insufficient_scope"

@@ -38,7 +38,7 @@ def scenario(api_store: Store) -> Scenario:
 
 @pytest.fixture
 def token(agent: User, make_token: MakeToken) -> str:
-    return make_token(agent, ("read",))
+    return make_token(agent, ("read", "write"))
 
 
 def headers(token: str) -> dict[str, str]:

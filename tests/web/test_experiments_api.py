@@ -126,7 +126,7 @@ def test_metrics_list(client: Client, agent: User) -> None:
 
 
 def test_owner_token_creates(client: Client, owner: User, make_token: MakeToken) -> None:
-    response = post(client, body(), make_token(owner, ("read",)))
+    response = post(client, body(), make_token(owner, ("read", "write")))
     assert response.status_code == 201, response.content
     created = response.json()["experiment"]
     assert created["variants"] == ["control", "friendly"]
@@ -156,7 +156,7 @@ def test_create_errors_name_the_field(
     field: str,
     words: str,
 ) -> None:
-    response = post(client, body(**changes), make_token(admin, ("read",)))
+    response = post(client, body(**changes), make_token(admin, ("read", "write")))
     error = assert_error(response, 422, "invalid_request", field)
     assert words in error["message"]
     assert not Experiment.objects.exists()
@@ -165,19 +165,21 @@ def test_create_errors_name_the_field(
 def test_agents_may_not_write(
     client: Client, agent: User, make_token: MakeToken, small: Experiment
 ) -> None:
-    token = make_token(agent, ("read",))
+    token = make_token(agent, ("read", "write"))
     assert_error(post(client, body(), token), 403, "admins_only")
     assert_error(patch(client, {"name": "hijacked"}, token), 403, "admins_only")
     small.refresh_from_db()
     assert small.name == "Shorter AI replies"
 
 
-def test_writes_need_a_role_and_a_read_token(
+def test_writes_need_a_role_and_a_write_token(
     client: Client, owner: User, outsider: User, make_token: MakeToken
 ) -> None:
     assert_error(post(client, body()), 401, "missing_token")
     assert_error(post(client, body(), make_token(owner, ("ingest",))), 403, "insufficient_scope")
-    assert_error(post(client, body(), make_token(outsider, ("read",))), 403, "no_profile")
+    # A read token reads; it never changes anything, whoever owns it.
+    assert_error(post(client, body(), make_token(owner, ("read",))), 403, "insufficient_scope")
+    assert_error(post(client, body(), make_token(outsider, ("read", "write"))), 403, "no_profile")
 
 
 def test_session_writes_need_the_csrf_token(owner: User) -> None:
@@ -195,7 +197,7 @@ def test_session_writes_need_the_csrf_token(owner: User) -> None:
 def test_patch_changes_only_what_is_sent(
     client: Client, admin: User, make_token: MakeToken, small: Experiment
 ) -> None:
-    token = make_token(admin, ("read",))
+    token = make_token(admin, ("read", "write"))
     response = patch(client, {"sequential": True, "end_date": None}, token)
     assert response.status_code == 200, response.content
     changed = response.json()["experiment"]

@@ -361,7 +361,7 @@ def test_api_decisions(
     assert_error(_decide(client, 1, {"action": "name", "name": ""}), 422, "invalid_request", "name")
     assert_error(_decide(client, 1, {"action": "rename"}), 422, "invalid_request", "action")
     client.logout()
-    token = make_token(owner, ("ingest",))
+    token = make_token(owner, ("write",))
     ignored = _decide(client, 3, {"action": "ignore"}, Authorization=f"Bearer {token}")
     assert ignored.status_code == 200
     assert ignored.json()["topics"][2]["status"] == "ignored"
@@ -380,7 +380,7 @@ def test_api_agents_and_read_tokens_cannot_decide(
         403,
         "insufficient_scope",
     )
-    agent_token = make_token(agent, ("ingest",))
+    agent_token = make_token(agent, ("write",))
     assert_error(
         _decide(client, 1, {"action": "ignore"}, Authorization=f"Bearer {agent_token}"),
         403,

@@ -53,7 +53,7 @@ def body(**changes: Any) -> dict[str, Any]:
 
 
 def test_create_list_get_update_delete(client: Client, owner: User, make_token: MakeToken) -> None:
-    token = make_token(owner, ("read",))
+    token = make_token(owner, ("read", "write"))
     created = send(client, "post", RULES, body(), token)
     assert created.status_code == 201, created.content
     rule = created.json()["rule"]
@@ -103,7 +103,7 @@ def test_errors_name_the_field(
     field: str,
     words: str,
 ) -> None:
-    response = send(client, "post", RULES, body(**changes), make_token(admin, ("read",)))
+    response = send(client, "post", RULES, body(**changes), make_token(admin, ("read", "write")))
     error = assert_error(response, 422, "invalid_request", field)
     assert error["message"].startswith(f"{field}: ")
     assert words in error["message"]
@@ -132,7 +132,7 @@ def test_rule_with_state_and_history(client: Client, owner: User, month_store: S
 
 def test_run_checks(client: Client, owner: User, make_token: MakeToken) -> None:
     rule = csat_rule()
-    token = make_token(owner, ("read",))
+    token = make_token(owner, ("read", "write"))
     url = "/api/v1/alerts/check?as_of=2026-03-14T09:00:00%2B00:00"
     first = client.post(url, headers=bearer(token))
     assert first.status_code == 200, first.content
@@ -143,11 +143,11 @@ def test_run_checks(client: Client, owner: User, make_token: MakeToken) -> None:
     assert AlertEvent.objects.filter(rule=rule).count() == 1
 
 
-def test_agents_and_outsiders_are_refused(
-    client: Client, agent: User, outsider: User, make_token: MakeToken
+def test_agents_outsiders_and_read_tokens_are_refused(
+    client: Client, owner: User, agent: User, outsider: User, make_token: MakeToken
 ) -> None:
     rule = csat_rule()
-    token = make_token(agent, ("read",))
+    token = make_token(agent, ("read", "write"))
     for method, url in (
         ("get", RULES),
         ("get", f"{RULES}/{rule.pk}"),
@@ -157,7 +157,11 @@ def test_agents_and_outsiders_are_refused(
     ):
         assert_error(getattr(client, method)(url, headers=bearer(token)), 403, "admins_only")
     assert_error(send(client, "post", RULES, body(), token), 403, "admins_only")
-    outsiders = make_token(outsider, ("read",))
+    # An owner's read token reads the rules but cannot change them.
+    owners_read = make_token(owner, ("read",))
+    assert client.get(RULES, headers=bearer(owners_read)).status_code == 200
+    assert_error(send(client, "post", RULES, body(), owners_read), 403, "insufficient_scope")
+    outsiders = make_token(outsider, ("read", "write"))
     assert_error(client.get(RULES, headers=bearer(outsiders)), 403, "no_profile")
     assert_error(Client().get(RULES), 401, "missing_token")
     assert AlertRule.objects.count() == 1

@@ -360,6 +360,17 @@ def test_only_owners_may_create_ingest_tokens(
     assert not ApiToken.objects.exists()
 
 
+@pytest.mark.parametrize("who", ["admin", "agent"])
+def test_members_create_write_tokens(
+    client: Client, people: dict[str, User | None], who: str
+) -> None:
+    # A write token acts as its user does on the pages (an agent's: their own plans).
+    as_(client, people[who])
+    assert 'value="write"' in text(client.get(TOKENS))
+    response = client.post(TOKENS, {"name": "plans", "scopes": ["read", "write"]})
+    assert authenticate_token(created_plaintext(response)).scopes == ["read", "write"]
+
+
 def test_owner_creates_an_ingest_token(client: Client, owner: User) -> None:
     response = as_(client, owner).post(TOKENS, {"name": "zendesk", "scopes": ["ingest", "read"]})
     assert authenticate_token(created_plaintext(response)).scopes == ["ingest", "read"]

@@ -68,7 +68,11 @@ def test_unknown_email_is_refused(db: None) -> None:
 
 @pytest.mark.parametrize(
     ("scopes", "message"),
-    [([], "at least one scope"), (["write"], "unknown scope write"), (["read", "admin"], "admin")],
+    [
+        ([], "at least one scope"),
+        (["delete"], "unknown scope delete"),
+        (["read", "admin"], "admin"),
+    ],
 )
 def test_scopes_are_checked(scopes: list[str], message: str) -> None:
     with pytest.raises(TokenError, match=message):

@@ -4,11 +4,12 @@ The pages and these endpoints call the same service functions, so a plan made th
 the API is validated exactly like one made in the wizard, and reads the same.
 
 Authentication follows the rest of the API: a signed-in session or a bearer token with
-the `read` scope. A token acts for its user, so it only ever touches the plans that user
-may see. Requests that change something (POST, PATCH) from a session must carry the
-CSRF token (the `csrftoken` cookie's value in an X-CSRFToken header), as Django's forms
-do; token requests need none. Agents see and change their own plans only; another
-agent's plan answers 404, like one that does not exist.
+the `read` scope to read and the `write` scope to change. A token acts for its user, so
+it only ever touches the plans that user may see. Requests that change something (POST,
+PATCH) from a session must carry the CSRF token (the `csrftoken` cookie's value in an
+X-CSRFToken header), as Django's forms do; token requests need none. Agents see and
+change their own plans only; another agent's plan answers 404, like one that does not
+exist.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def signed_in_with_csrf(request: HttpRequest) -> Any:
 
 
 READ = [signed_in, TokenAuth("read")]
-WRITE = [signed_in_with_csrf, TokenAuth("read")]
+WRITE = [signed_in_with_csrf, TokenAuth("write")]
 
 router = Router(tags=["coaching"])
 

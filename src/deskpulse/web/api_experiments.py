@@ -5,10 +5,11 @@ validation, the same field-named messages) and the same result (`service.result_
 so the API and a page cannot disagree.
 
 Authentication follows the rest of the API: a signed-in session or a bearer token with
-the `read` scope. Every role reads every experiment (results are per variant, never per
-person). Only owners and admins define or change one; an agent gets 403 `admins_only`.
-Requests that change something from a session must carry the CSRF token (the
-`csrftoken` cookie's value in an X-CSRFToken header); token requests need none.
+the `read` scope to read and the `write` scope to change. Every role reads every
+experiment (results are per variant, never per person). Only owners and admins define or
+change one; an agent gets 403 `admins_only`. Requests that change something from a
+session must carry the CSRF token (the `csrftoken` cookie's value in an X-CSRFToken
+header); token requests need none.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from deskpulse.web.experiments.models import Experiment
 from deskpulse.web.runtime import install_settings, store_with_facts
 
 READ = [signed_in, TokenAuth("read")]
-WRITE = [signed_in_with_csrf, TokenAuth("read")]
+WRITE = [signed_in_with_csrf, TokenAuth("write")]
 
 router = Router(tags=["experiments"])
 

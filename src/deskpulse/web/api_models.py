@@ -7,8 +7,7 @@
 
 Reads accept a signed-in session or a bearer token with the `read` scope. The POST
 accepts a signed-in session with Django's CSRF token (header X-CSRFToken), or a bearer
-token with the `ingest` scope (the scope that changes data) whose user is an admin or an
-owner.
+token with the `write` scope whose user is an admin or an owner.
 """
 
 from __future__ import annotations
@@ -121,7 +120,7 @@ class TopicDecision(Schema):
 
 @router.post(
     "/models/topics/{topic_id}",
-    auth=[signed_in_with_csrf, TokenAuth("ingest")],
+    auth=[signed_in_with_csrf, TokenAuth("write")],
     summary="Name, merge or ignore a topic (admins and owners)",
 )
 def post_topic(request: HttpRequest, topic_id: int, payload: TopicDecision) -> dict[str, Any]:

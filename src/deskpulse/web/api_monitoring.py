@@ -7,7 +7,7 @@
 
 Owners and admins only, like the pages: an agent gets 403 `admins_only`, an account
 without a role 403 `no_profile`. Reads take a session or a bearer token with the `read`
-scope; changes from a session need the CSRF token (X-CSRFToken). A rule is validated by
+scope, changes the `write` scope; changes from a session need the CSRF token. A rule is validated by
 the page's form, so an error names its field and the value refused. Secrets of the
 notification settings are never part of any answer.
 """
@@ -35,7 +35,7 @@ from deskpulse.web.monitoring.views import ai_agent_ids
 from deskpulse.web.runtime import install_settings, store_with_facts
 
 READ = [signed_in, TokenAuth("read")]
-WRITE = [signed_in_with_csrf, TokenAuth("read")]
+WRITE = [signed_in_with_csrf, TokenAuth("write")]
 
 router = Router(tags=["alerts"])
 

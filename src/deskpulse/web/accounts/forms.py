@@ -110,6 +110,7 @@ class TeamForm(forms.Form):
 
 SCOPE_CHOICES = [
     ("read", "read: numbers and reports"),
+    ("write", "write: coaching plans, experiments, alert rules, topics"),
     ("ingest", "ingest: send events"),
 ]
 

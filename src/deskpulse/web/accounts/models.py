@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-SCOPES: frozenset[str] = frozenset({"ingest", "read"})
+SCOPES: frozenset[str] = frozenset({"ingest", "read", "write"})
 
 
 class Role(models.TextChoices):

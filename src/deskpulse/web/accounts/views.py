@@ -285,7 +285,9 @@ def teams_page(request: HttpRequest) -> HttpResponse:
 
 def _allowed_scopes(request: HttpRequest) -> tuple[str, ...]:
     # Only owners may push events: ingest writes data the whole team's numbers rest on.
-    return ("read", "ingest") if is_owner(request.user) else ("read",)
+    # A write token acts as its owner does on the pages: an agent's changes only their
+    # own coaching plans, so any role may have one.
+    return ("read", "write", "ingest") if is_owner(request.user) else ("read", "write")
 
 
 def _tokens_page(
