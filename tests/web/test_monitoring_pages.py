@@ -199,6 +199,7 @@ def test_settings_never_render_secrets(client: Client, owner: User) -> None:
     saved = client.post(
         "/settings/notifications/",
         {
+            "dashboard_url": "https://deskpulse.example.com/",
             "webhook_url": "https://hooks.example.com/deskpulse",
             "webhook_secret": "very-secret-signing-key",
             "smtp_host": "smtp.example.com",
@@ -214,6 +215,7 @@ def test_settings_never_render_secrets(client: Client, owner: User) -> None:
     stored = NotificationSettings.current()
     assert stored.webhook_secret == "very-secret-signing-key"
     assert stored.recipients == ["lead@example.com", "ops@example.com"]
+    assert stored.dashboard_url == "https://deskpulse.example.com"  # links append /alerts/…
     page = client.get("/settings/notifications/")
     html = page.content.decode()
     assert "very-secret-signing-key" not in html

@@ -4,6 +4,7 @@ local HTTP receiver and a real local SMTP server exactly once per transition."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -151,6 +152,23 @@ def test_ok_pending_firing_resolved_ok_with_one_notification_each(
     assert ok_row.dedup_key == ""
     assert state_of(rule).state == "ok"
     assert SentNotification.objects.filter(status=Delivery.DELIVERED).count() == 4
+
+
+def test_notifications_link_to_the_rule_when_the_address_is_set(
+    month_store: Store, receiver: Receiver, smtp: Server
+) -> None:
+    configure(receiver, smtp)
+    settings = NotificationSettings.current()
+    settings.dashboard_url = "https://deskpulse.example.com"
+    settings.save()
+    rule = csat_rule()
+    check_rules(month_store, day(12), senders=NO_WAIT)
+    check_rules(month_store, day(13), senders=NO_WAIT)
+    link = f"https://deskpulse.example.com/alerts/{rule.pk}/"
+    slack = json.loads(receiver.received[0].body)
+    assert f"<{link}|Open the dashboard>" in slack["blocks"][0]["text"]["text"]
+    _sender, _recipients, message = smtp.handler.messages[0]
+    assert f"Dashboard: {link}" in message.get_content()
 
 
 def test_a_lost_delivery_mark_never_sends_twice(

@@ -230,10 +230,18 @@ def initial_of(rule: AlertRule) -> dict[str, Any]:
 
 
 class NotificationSettingsForm(ReadableErrors, forms.Form):
-    errors_about = "Settings"
     """Secrets are write-only: left empty they keep their current value; the page shows
     only whether one is set. A tick clears one."""
 
+    errors_about = "Settings"
+    dashboard_url = forms.URLField(
+        label="deskpulse address",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text="How people reach this deskpulse (e.g. https://deskpulse.example.com): "
+        "each notification links to its rule's page.",
+    )
     webhook_url = forms.URLField(
         label="Webhook URL",
         required=False,
@@ -272,6 +280,7 @@ class NotificationSettingsForm(ReadableErrors, forms.Form):
     def __init__(self, *args: Any, instance: NotificationSettings, **kwargs: Any) -> None:
         if "initial" not in kwargs:
             kwargs["initial"] = {
+                "dashboard_url": instance.dashboard_url,
                 "webhook_url": instance.webhook_url,
                 "smtp_host": instance.smtp_host,
                 "smtp_port": instance.smtp_port,
@@ -324,6 +333,7 @@ class NotificationSettingsForm(ReadableErrors, forms.Form):
     def save(self, user: AbstractBaseUser | None) -> NotificationSettings:
         data = self.cleaned_data
         found = self.instance
+        found.dashboard_url = (data.get("dashboard_url") or "").rstrip("/")
         found.webhook_url = data.get("webhook_url") or ""
         if data.get("clear_webhook_secret"):
             found.webhook_secret = ""

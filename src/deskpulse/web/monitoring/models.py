@@ -273,6 +273,9 @@ class SentNotification(models.Model):
 class NotificationSettings(models.Model):
     """Where alerts go: one row per install. The secrets are never rendered back."""
 
+    # Where people open deskpulse, for the link in each notification (the server cannot
+    # know the address it is reached by behind a proxy).
+    dashboard_url = models.URLField("deskpulse address", max_length=500, blank=True, default="")
     webhook_url = models.URLField("Webhook URL", max_length=500, blank=True, default="")
     webhook_secret = models.CharField("Signing secret", max_length=500, blank=True, default="")
     smtp_host = models.CharField("SMTP host", max_length=255, blank=True, default="")

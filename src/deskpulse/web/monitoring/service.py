@@ -335,9 +335,10 @@ def _record_event(
     )
     if notification is not None:
         event.dedup_key = notification.dedup_key
-        subject, body = alert_email(core, evaluation, transition)
+        link = f"{settings.dashboard_url}/alerts/{rule.pk}/" if settings.dashboard_url else None
+        subject, body = alert_email(core, evaluation, transition, dashboard_url=link)
         event.message = {
-            "webhook": alert_message(core, evaluation, transition),
+            "webhook": alert_message(core, evaluation, transition, dashboard_url=link),
             "email": {"subject": subject, "body": body},
         }
         event.webhook, event.webhook_detail = _channel_status(rule, "webhook", settings)
