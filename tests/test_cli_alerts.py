@@ -72,6 +72,10 @@ def test_check_list_and_history(data: Path) -> None:
     repeat = deskpulse(data, "alerts", "check", "--as-of", "2026-03-15T09:00:00Z")
     assert "no state changed" in repeat.stdout
     assert "1 skipped" in repeat.stdout
+    # A check dated in the future would silence the rule until then: refused.
+    future = deskpulse(data, "alerts", "check", "--as-of", "2099-01-01T00:00:00Z")
+    assert future.returncode == 1
+    assert "--as-of: 2099-01-01T00:00:00+00:00 is in the future" in future.stderr
 
     listed = deskpulse(data, "alerts", "list")
     assert "Firing (critical)" in listed.stdout

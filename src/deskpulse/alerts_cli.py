@@ -144,9 +144,12 @@ def _check(settings: Settings, as_of: Any) -> Any:
 
     cli = _main()
     from deskpulse.facts.build import facts_exist
-    from deskpulse.web.monitoring.service import check_rules
+    from deskpulse.web.monitoring.service import FUTURE_TOLERANCE, check_rules
 
     now = as_of or datetime.now(UTC)
+    if now > datetime.now(UTC) + FUTURE_TOLERANCE:
+        # Checked here, before the store opens: a future check would silence every rule.
+        raise cli.fail(f"--as-of: {now.isoformat()} is in the future")
     with cli.opened_store(settings) as store:
         if not facts_exist(store):
             raise cli.fail("no facts yet: import events first (deskpulse import FILE)")

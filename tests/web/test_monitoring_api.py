@@ -141,6 +141,10 @@ def test_run_checks(client: Client, owner: User, make_token: MakeToken) -> None:
     again = client.post(url, headers=bearer(token)).json()
     assert again["skipped"] == 1
     assert AlertEvent.objects.filter(rule=rule).count() == 1
+    # Dated in the future, a check would silence every rule until then.
+    future = client.post("/api/v1/alerts/check?as_of=2099-01-01", headers=bearer(token))
+    assert_error(future, 422, "invalid_request", "as_of")
+    assert AlertEvent.objects.filter(rule=rule).count() == 1
 
 
 def test_agents_outsiders_and_read_tokens_are_refused(

@@ -168,5 +168,8 @@ def run_checks(request: HttpRequest, params: NinjaQuery[CheckParams]) -> dict[st
     _manager(request)
     with api_answers():
         now = moment(params.as_of, "as_of", install_settings().tz, day_end=True) or timezone.now()
-        summary = service.check_rules(store_with_facts(), now)
+        try:
+            summary = service.check_rules(store_with_facts(), now)
+        except service.FutureCheckError as error:
+            raise ApiError(422, "invalid_request", str(error), "as_of") from None
     return summary.as_json()

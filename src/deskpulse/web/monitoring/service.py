@@ -28,6 +28,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from deskpulse.analysis.alert_rules import (
     Evaluation,
@@ -65,8 +66,15 @@ MAX_DELIVERY_RUNS = 6
 # A claim still "sending" after this long belongs to a worker that died mid-send. It is
 # not sent again: it may have arrived, and a repeat is what the ledger exists to prevent.
 SENDING_LEASE = timedelta(minutes=15)
+# Clocks of the caller and the server may differ a little; a check later than this is a
+# mistake (a mistyped --as-of), not skew.
+FUTURE_TOLERANCE = timedelta(minutes=5)
 
 Progress = Callable[[int, int], None]
+
+
+class FutureCheckError(ValueError):
+    """A check dated after now (see check_rules)."""
 
 
 class RuleNotFoundError(LookupError):
@@ -510,6 +518,10 @@ def check_rules(
     """
     if now.tzinfo is None:
         raise ValueError("now: must be timezone-aware")
+    if now > timezone.now() + FUTURE_TOLERANCE:
+        # A check stores its moment, and a rule is never checked again at or before it:
+        # one check dated next year would silence every rule until then.
+        raise FutureCheckError(f"as_of: {now.isoformat()} is in the future")
     chosen = rules if rules is not None else list(AlertRule.objects.filter(enabled=True))
     settings = NotificationSettings.current()
     summary = CheckSummary()
