@@ -1,4 +1,5 @@
-"""How a form's errors read on a page and in the API, the same in every app."""
+"""How a form's errors read on a page and in the API, and how its fields lay out, the
+same in every app."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ class ReadableErrors:
     ("Experiment: …")."""
 
     errors_about = "Form"
+    # Fields that span the whole row of the settings grid (deskpulse/_form_grid.html).
+    wide_fields: tuple[str, ...] = ()
     # Provided by the Django form this is mixed into.
     errors: Any
     fields: Any

@@ -27,6 +27,7 @@ _RANGES: dict[str, tuple[float, float]] = {
 
 class ExperimentForm(ReadableErrors, forms.Form):
     errors_about = "Experiment"
+    wide_fields = ("hypothesis", "guardrail_metrics")
     key = forms.CharField(
         label="Key",
         max_length=100,
