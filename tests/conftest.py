@@ -14,8 +14,18 @@ from pathlib import Path
 
 import pytest
 
+from deskpulse import clock
 from deskpulse.events.store import Store, open_store
 from deskpulse.settings import Settings
+
+# Every test runs at one pinned instant (docs/clock.md), so a test that reads a relative
+# period (7d, 30d, "3 months", "today") passes or fails the same way at any hour of any
+# day. The clock guard of scripts/test reruns the time-sensitive tests at other pins
+# (00:30, 12:00 and 23:30 local, a DST-change day, a month end) through
+# DESKPULSE_TEST_NOW. Subprocesses (the browser tests' server, CLI runs) inherit it.
+DEFAULT_TEST_NOW = "2027-01-13T12:00:00+00:00"
+os.environ[clock.ENVIRONMENT_VARIABLE] = os.environ.get("DESKPULSE_TEST_NOW") or DEFAULT_TEST_NOW
+PINNED_NOW = clock.now()
 
 POSTGRES_URL = os.environ.get("DESKPULSE_TEST_POSTGRES_URL")
 BACKENDS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]

@@ -15,6 +15,9 @@ from tests.factories import ingest_and_build
 from tests.monitoring_scenario import month_events
 from tests.test_cli import deskpulse
 
+# Reruns at other pinned instants in the clock guard (docs/clock.md).
+pytestmark = pytest.mark.clock
+
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -15,6 +15,9 @@ from tests.experiments_scenario import KEY, small_experiment
 from tests.factories import ingest_and_build
 from tests.test_cli import deskpulse
 
+# Reruns at other pinned instants in the clock guard (docs/clock.md).
+pytestmark = pytest.mark.clock
+
 AS_OF = "2026-03-20T00:00:00Z"
 
 

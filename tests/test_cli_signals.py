@@ -13,6 +13,9 @@ from tests.factories import ingest_and_build
 from tests.signals_scenario import friction_week
 from tests.test_cli import deskpulse
 
+# Reruns at other pinned instants in the clock guard (docs/clock.md).
+pytestmark = pytest.mark.clock
+
 AS_OF = "2026-03-09T00:00:00Z"  # the scenario's week: Mar 2 - Mar 9 against the week before
 
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from deskpulse import clock
+
 if TYPE_CHECKING:
     from deskpulse.settings import Settings
 
@@ -140,14 +142,13 @@ def add_command(
 
 
 def _check(settings: Settings, as_of: Any) -> Any:
-    from datetime import UTC, datetime
 
     cli = _main()
     from deskpulse.facts.build import facts_exist
     from deskpulse.web.monitoring.service import FUTURE_TOLERANCE, check_rules
 
-    now = as_of or datetime.now(UTC)
-    if now > datetime.now(UTC) + FUTURE_TOLERANCE:
+    now = as_of or clock.now()
+    if now > clock.now() + FUTURE_TOLERANCE:
         # Checked here, before the store opens: a future check would silence every rule.
         raise cli.fail(f"--as-of: {now.isoformat()} is in the future")
     with cli.opened_store(settings) as store:

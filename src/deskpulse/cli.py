@@ -32,6 +32,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from deskpulse import clock
 from deskpulse.ai_report_cli import register as register_ai_report_command
 from deskpulse.alerts_cli import define_demo as define_demo_alerts
 from deskpulse.alerts_cli import register as register_alert_commands
@@ -945,6 +946,15 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     serve(settings, host=host, port=port)
 
 
+def _warn_if_pinned() -> None:
+    pinned = clock.pinned()
+    if pinned is not None:
+        console.print(
+            f"[yellow]the clock is pinned at {pinned.isoformat()} by {clock.ENVIRONMENT_VARIABLE}:"
+            " every relative period ends there (unset it for live data)[/]"
+        )
+
+
 @app.command("serve")
 def serve_command(
     ctx: typer.Context,
@@ -955,6 +965,7 @@ def serve_command(
     settings = settings_of(ctx).for_server()
     _django(settings)
     console.print(f"deskpulse serving {settings.data_dir} at [bold]http://{host}:{port}/[/]")
+    _warn_if_pinned()
     _serve(settings, host, port)
 
 
@@ -1043,6 +1054,7 @@ def demo_command(
     print(f"  API token     {secret}", flush=True)
     print(f"  team report   curl -H 'Authorization: Bearer {secret}' {url}api/v1/report")
     print(f"  CLI           deskpulse --data {settings.data_dir} report --period 30d", flush=True)
+    _warn_if_pinned()
     if serve:
         _serve(settings, host, port)
 
@@ -1199,11 +1211,10 @@ app.add_typer(jobs_app, name="jobs")
 def jobs_list(ctx: typer.Context) -> None:
     """Each job with its interval, its last run and when it runs next."""
     _django(settings_of(ctx))
-    from django.utils import timezone
 
     from deskpulse.web.jobs import ensure_states, registered
 
-    states = ensure_states(timezone.now())
+    states = ensure_states(clock.now())
     table = Table(title="Scheduled jobs")
     for column in ("job", "every", "last run (UTC)", "status", "next run (UTC)", "what it does"):
         table.add_column(column)
@@ -1211,7 +1222,7 @@ def jobs_list(ctx: typer.Context) -> None:
         state = states[job.name]
         last = "-" if state.last_started_at is None else str(state.last_started_at)[:19]
         status = state.last_status or "-"
-        if state.lease_until is not None and state.lease_until > timezone.now():
+        if state.lease_until is not None and state.lease_until > clock.now():
             status = "running"
         if state.last_message and status not in {"-", "running"}:
             status = f"{status}: {state.last_message}"
@@ -1236,7 +1247,6 @@ def jobs_run(
     """
     settings = settings_of(ctx)
     _django(settings)
-    from django.utils import timezone
 
     from deskpulse.web.jobs import JobContext, job_named, registered, run_job
 
@@ -1257,7 +1267,7 @@ def jobs_run(
                 steps["total"] = max(total, 1)
                 bar.update(task, completed=done, total=total)
 
-            context = JobContext(settings, timezone.now(), lambda: store, progress)
+            context = JobContext(settings, clock.now(), lambda: store, progress)
             result = run_job(job, context, force=force)
             bar.update(task, completed=steps["total"], total=steps["total"])
             colour = {"ok": "green", "failed": "red", "skipped": "yellow"}.get(result.outcome)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from deskpulse import clock
+
 DEFAULT_DATA_DIR = "./deskpulse-data"
 # DuckDB buffer pool of a long-running server unless DESKPULSE_DUCKDB_MEMORY says
 # otherwise: the budget is 1.5 GB resident with 10M events loaded.
@@ -64,6 +66,7 @@ def load_settings(data_dir: str | Path | None = None) -> Settings:
         backend = None
     tz = os.environ.get("DESKPULSE_TIMEZONE", "UTC")
     ZoneInfo(tz)  # fail early on a misspelt zone, naming it
+    clock.pinned()  # and on a DESKPULSE_NOW that is not a timestamp
     return Settings(
         data_dir=directory.resolve(),
         backend_url=backend,

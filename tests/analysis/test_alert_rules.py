@@ -35,6 +35,9 @@ from deskpulse.analysis.alert_rules import (
     windows,
 )
 
+# Reruns at other pinned instants in the clock guard (docs/clock.md).
+pytestmark = pytest.mark.clock
+
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 

@@ -57,6 +57,9 @@ from tests.analysis.test_effectiveness import (
 from tests.conftest import BACKENDS, POSTGRES_URL
 from tests.factories import ingest_and_build, scratch_store
 
+# Reruns at other pinned instants in the clock guard (docs/clock.md).
+pytestmark = pytest.mark.clock
+
 BEGAN = datetime(2026, 3, 1, tzinfo=UTC)
 AS_OF = datetime(2026, 3, 20, tzinfo=UTC)
 PLAN: dict[str, Any] = {"channel": "chat", "inquiry": "billing"}

@@ -30,6 +30,9 @@ from tests.experiments_scenario import (
 )
 from tests.factories import ingest_and_build
 
+# Reruns at other pinned instants in the clock guard (docs/clock.md).
+pytestmark = pytest.mark.clock
+
 
 @pytest.fixture
 def small(store: Store) -> Store:

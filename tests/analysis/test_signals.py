@@ -42,6 +42,9 @@ from deskpulse.settings import Settings
 from tests.factories import ingest_and_build
 from tests.signals_scenario import WEEK, friction_week
 
+# Reruns at other pinned instants in the clock guard (docs/clock.md).
+pytestmark = pytest.mark.clock
+
 END = datetime(2026, 3, 1, tzinfo=UTC)
 QUARTER = Window(period="90d", as_of=END)
 MONTH = Window(period="30d", as_of=END)

@@ -41,6 +41,13 @@ CHROMIUM_ARGS = [
 PASSWORD = "browser-test-Passw0rd"
 OWNER_EMAIL = "owner@browser.test"
 STARTUP_SECONDS = 90
+# The reporting time zone of the generated sites: UTC, or the clock guard's zone
+# (docs/clock.md). Pages and API come from the same server, so every comparison a
+# browser test makes holds in any zone.
+SITE_ENVIRONMENT = {
+    **os.environ,
+    "DESKPULSE_TIMEZONE": os.environ.get("DESKPULSE_TEST_TIMEZONE") or "UTC",
+}
 
 
 def _deskpulse() -> list[str]:
@@ -62,6 +69,7 @@ def _run(data: Path, *args: str) -> str:
         text=True,
         timeout=600,
         check=False,
+        env=SITE_ENVIRONMENT,
     )
     if done.returncode != 0:
         raise RuntimeError(
@@ -128,6 +136,7 @@ def _serving(folder: Path, data: Path) -> Iterator[str]:
             cwd=folder,
             stdout=output,
             stderr=subprocess.STDOUT,
+            env=SITE_ENVIRONMENT,
         )
     try:
         _wait_for_health(url, server, log)

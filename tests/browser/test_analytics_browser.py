@@ -18,7 +18,8 @@ from playwright.sync_api import Browser, Page, Request
 
 from tests.browser.conftest import Shot, Site
 
-pytestmark = pytest.mark.slow
+# Generated to the pinned now and read through relative periods (docs/clock.md).
+pytestmark = [pytest.mark.slow, pytest.mark.clock]
 
 EMPTY = "\u2013"  # the en dash the pages show for "no sample"
 

@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request
 
+from deskpulse import clock
 from tests.browser.conftest import (
     Shot,
     Site,
 )
 
-pytestmark = pytest.mark.slow
+# Generated to the pinned now and read through relative periods (docs/clock.md).
+pytestmark = [pytest.mark.slow, pytest.mark.clock]
 
 ACTIONS = ("Use the saved reply for refunds", "Check the order history before answering")
 OWN_HELP = "Listen to two of my chats with me on Fridays"
@@ -126,7 +128,7 @@ def test_agent_builds_a_plan_and_a_coach_sees_it(
 
     # 3. Target date: six weeks from today (inside two weeks to three months).
     step_is(page, "date")
-    target_day = (datetime.now(UTC) + timedelta(days=42)).date()
+    target_day = (clock.now() + timedelta(days=42)).date()
     page.fill("#target_date", target_day.isoformat())
     shot(page, "6-date")
     continue_(page)

@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from deskpulse import clock
 from tests.browser.conftest import Shot, Site
 
-pytestmark = pytest.mark.slow
+# Generated to the pinned now and read through relative periods (docs/clock.md).
+pytestmark = [pytest.mark.slow, pytest.mark.clock]
 
 PLANTED_QUEUE = "inbox-app-chat"
 
@@ -135,7 +137,7 @@ def test_owner_defines_the_experiment_and_reads_its_result(
     page.check("input[name=guardrail_metrics][value=csat_mean]")
     page.check("input[name=guardrail_metrics][value=cost_per_conversation]")
     # The generator exposes web chats of the last 30 days.
-    page.fill("input[name=start_date]", (date.today() - timedelta(days=35)).isoformat())
+    page.fill("input[name=start_date]", (clock.now().date() - timedelta(days=35)).isoformat())
     page.fill("input[name=mde_percent]", "10")
     shot(page, "1-form")
     page.get_by_role("button", name="Save experiment").click()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import orjson
 import pyarrow as pa
 import pytest
 
+from deskpulse import clock
 from deskpulse.events.bulk import (
     FAST_TYPES,
     ImportSummary,
@@ -25,7 +26,7 @@ from deskpulse.events.contract import EVENT_MODELS, _Event, parse_event
 from deskpulse.events.reader import RawBatch, read_batches
 from deskpulse.events.store import Store
 
-NOW = datetime.now(UTC)
+NOW = clock.now()
 WHEN = "2025-06-01T10:00:00.250+02:00"
 
 VALID: dict[str, dict[str, Any]] = {

@@ -8,7 +8,7 @@ the same field, and produce identical rows for accepted events.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,13 +17,14 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from deskpulse import clock
 from deskpulse.events import contract as c
 from deskpulse.events.bulk import validate_batch
 from deskpulse.events.columns import event_to_row, rows_to_table
 from deskpulse.events.ingest import currency_rejection
 from deskpulse.events.reader import RawBatch
 
-NOW = datetime.now(UTC)
+NOW = clock.now()
 CURRENCY = "USD"
 
 # -- values -------------------------------------------------------------------------------

@@ -150,9 +150,11 @@ def test_rejects_bad_arguments() -> None:
         generate(io.BytesIO(), conversations=1, end=END, agents=5, ai_agents=2, teams=4)
 
 
-def test_default_end_is_now_floored_to_the_hour() -> None:
+def test_default_end_is_now_floored_to_the_hour(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DESKPULSE_NOW", "2026-10-25T01:47:12+02:00")
+    assert default_end() == datetime(2026, 10, 24, 23, 0, tzinfo=UTC)
+    monkeypatch.delenv("DESKPULSE_NOW")
     end = default_end()
-    assert end.tzinfo is not None
     assert (end.minute, end.second, end.microsecond) == (0, 0, 0)
     assert timedelta(0) <= datetime.now(UTC) - end < timedelta(hours=1, seconds=5)
 

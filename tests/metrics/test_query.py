@@ -5,6 +5,7 @@ Runs on DuckDB and on PostgreSQL (the `store` fixture), so both backends must ag
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +18,9 @@ from deskpulse.metrics.query import (
     NotVisibleError,
     Query,
     QueryError,
+    QueryTimeoutError,
     Viewer,
+    execute_sql,
     query,
 )
 from deskpulse.metrics.registry import REGISTRY
@@ -248,3 +251,21 @@ def test_a_fresh_install_answers_empty_samples(store: Store) -> None:
     values = query(store, seven_days("conversations", "csat_mean")).single().metrics
     assert values["conversations"].as_json() == {"value": None, "n": 0}
     assert values["csat_mean"].as_json() == {"value": None, "n": 0}
+
+
+# A statement that cannot finish within any time limit, by construction: DuckDB streams
+# a filtered count over 9e18 rows (centuries of work in constant memory); PostgreSQL
+# sleeps. Neither depends on how fast the machine happens to be.
+NEVER_FINISHES = {
+    "duckdb": "SELECT count(*) AS n FROM range(9000000000000000000) AS t(i) WHERE i % 7 = 3",
+    "postgres": "SELECT pg_sleep(3600) AS n",
+}
+
+
+def test_statements_past_the_time_limit_are_cancelled(store: Store) -> None:
+    started = time.monotonic()
+    with pytest.raises(QueryTimeoutError, match=r"longer than 0\.3 s"):
+        execute_sql(store, NEVER_FINISHES[store.backend], timeout=0.3)
+    assert time.monotonic() - started < 60
+    # The limit is lifted afterwards: the next statement runs to its end.
+    assert execute_sql(store, "SELECT 1 AS one", timeout=30) == [{"one": 1}]

@@ -31,6 +31,9 @@ from tests.web.coaching_scenario import (
     team_history,
 )
 
+# Reruns at other pinned instants in the clock guard (docs/clock.md).
+pytestmark = pytest.mark.clock
+
 TARGET_DAY = "2026-07-15"  # 44 days after June 1: inside two weeks to three months
 
 

@@ -24,6 +24,9 @@ from tests.signals_scenario import friction_week
 from tests.web.conftest import MakeToken
 from tests.web.web_helpers import assert_error
 
+# Reruns at other pinned instants in the clock guard (docs/clock.md).
+pytestmark = pytest.mark.clock
+
 PERIOD = "period=7d&as_of=2026-03-08"  # Mar 2 - Mar 9 against Feb 23 - Mar 2
 AGENT_NAMES = ("Ann Rushwood", "Ben Steady", "Rushwood")
 

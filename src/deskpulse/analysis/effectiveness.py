@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 
+from deskpulse import clock
 from deskpulse.analysis.agents import Agent, find_agent
 from deskpulse.analysis.bands import (
     BAND_LABELS,
@@ -141,7 +142,7 @@ def performance_window(
     if named is not None:
         return Window(period=named, as_of=as_of)
     if name == "24h":
-        until = datetime.now(UTC) if as_of is None else _aware(as_of)
+        until = clock.now() if as_of is None else _aware(as_of)
         return Window(period="custom", start=until - timedelta(hours=24), end=until, as_of=as_of)
     if name == "custom":
         if start is None or end is None:

@@ -37,6 +37,7 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 
+from deskpulse import clock
 from deskpulse.analysis import experiment_stats as stats
 from deskpulse.events.store import Store
 from deskpulse.facts.build import facts_exist
@@ -590,7 +591,7 @@ def experiment_result(
     end of `end` (open-ended when there is no end).
     """
     zone = tz or ZoneInfo("UTC")
-    moment = _utc_naive(now) if now is not None else datetime.now(UTC).replace(tzinfo=None)
+    moment = _utc_naive(now) if now is not None else clock.now_naive_utc()
     starts_at = _day_start(definition.start, zone)
     ends_at = (
         None if definition.end is None else _day_start(definition.end + timedelta(days=1), zone)

@@ -24,9 +24,10 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from deskpulse import clock
 from deskpulse.connectors.chatwoot import (
     ChatwootOptions,
     MappingError,
@@ -150,7 +151,7 @@ def backfill(
         result.rejected += len(stored.rejected)
         pending.clear()
 
-    at = now or datetime.now(UTC)
+    at = now or clock.now()
     for inbox in client.inboxes():
         result.inboxes += 1
         try:

@@ -38,6 +38,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from deskpulse import clock
 from deskpulse.events import contract as c
 from deskpulse.events.columns import EVENT_SCHEMA, event_to_row, rows_to_table
 from deskpulse.events.ingest import currency_rejection
@@ -761,7 +762,7 @@ def _import_one(
         summary.seconds["read"] += read_at - began
         if batch is None:
             return None
-        checked = validate_batch(batch, currency=currency, now=datetime.now(UTC), source=name)
+        checked = validate_batch(batch, currency=currency, now=clock.now(), source=name)
         summary.seconds["validate"] += time.perf_counter() - read_at
         return checked
 

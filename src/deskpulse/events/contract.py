@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from deskpulse import clock
+
 CONTRACT_VERSION = "v1"
 
 # How far ahead of the server clock an event may claim to have happened.
@@ -81,7 +83,7 @@ class _Event(BaseModel):
             in_utc = value.astimezone(UTC)
         except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 falls before year 1 in UTC
             raise ValueError("is outside the range of representable times") from None
-        if in_utc - datetime.now(UTC) > MAX_FUTURE:
+        if in_utc - clock.now() > MAX_FUTURE:
             raise ValueError("is more than 24 hours in the future")
         return in_utc
 

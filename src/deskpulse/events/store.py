@@ -14,7 +14,6 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import ibis
@@ -22,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 from ibis.backends import BaseBackend
 
+from deskpulse import clock
 from deskpulse.events.columns import COLUMNS, EVENT_SCHEMA
 from deskpulse.settings import Settings
 
@@ -275,7 +275,7 @@ class Store:
         """Keep refused events, with their reason, where an admin can list them."""
         if not records:
             return
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = clock.now_naive_utc()
         rows = [
             (
                 now,

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from deskpulse import clock
 from deskpulse.generator.conversations import (
     BUSINESS_HOURS_INBOX,
     BUSINESS_SHIFTS,
@@ -47,7 +48,7 @@ class GenerationSummary:
 
 def default_end() -> datetime:
     """Now in UTC, floored to the hour."""
-    return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    return clock.now().replace(minute=0, second=0, microsecond=0)
 
 
 def generate(

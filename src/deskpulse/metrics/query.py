@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ import ibis
 import ibis.expr.types as ir
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from deskpulse import clock
 from deskpulse.events.store import Store
 from deskpulse.facts.build import facts_exist
 from deskpulse.metrics.periods import (
@@ -244,7 +245,7 @@ def resolve_period(q: Query, store: Store) -> Period:
         assert q.start is not None
         assert q.end is not None
         return custom_period(q.start, q.end, tz)
-    as_of = q.as_of or datetime.now(UTC)
+    as_of = q.as_of or clock.now()
     return named_period(q.period, as_of, tz)
 
 
@@ -547,7 +548,7 @@ def measure_rows(
             aggregates[f"{metric.name}__value"] = source.value(rows, everything)
             aggregates[f"{metric.name}__n"] = source.sample(rows, everything)
         sql = str(store.con.compile(rows.aggregate(**aggregates)))
-        records = _execute(store, sql, timeout)
+        records = execute_sql(store, sql, timeout)
     record = records[0] if records else {}
     return {metric.name: _metric_value(metric, record) for metric in found}
 
@@ -668,7 +669,7 @@ def _run_scan(
     store: Store, shape: _ScanShape, timeout: float, bind: Callable[[str], str]
 ) -> tuple[list[str], list[dict[str, Any]]]:
     sql, group_names = _compiled(store, shape)
-    return group_names, _execute(store, bind(sql), timeout)
+    return group_names, execute_sql(store, bind(sql), timeout)
 
 
 @contextmanager
@@ -719,7 +720,8 @@ def _spark_time_limit(store: Store, seconds: float) -> Iterator[None]:
         context.removeJobTag(tag)
 
 
-def _execute(store: Store, sql: str, timeout: float) -> list[dict[str, Any]]:
+def execute_sql(store: Store, sql: str, timeout: float) -> list[dict[str, Any]]:
+    """Rows of `sql` as dicts, or QueryTimeoutError once it runs past `timeout` s."""
     # The driver's rows, not Ibis' Arrow conversion: PostgreSQL returns NUMERIC for
     # averages of integers, which Ibis cannot convert to the float it expects.
     # _number() makes both backends' values the same Python floats.
@@ -805,6 +807,7 @@ __all__ = [
     "ResultRow",
     "Viewer",
     "effectiveness_scored",
+    "execute_sql",
     "measure_rows",
     "query",
 ]

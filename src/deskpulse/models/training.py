@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from deskpulse import clock
 from deskpulse.events.store import Store
 from deskpulse.facts.build import facts_exist, refresh_facts
 from deskpulse.models.cards import (
@@ -123,7 +124,7 @@ def train(
         if progress is not None:
             progress(done, steps)
 
-    trained_at = (now or datetime.now(UTC)).astimezone(UTC)
+    trained_at = (now or clock.now()).astimezone(UTC)
     if not facts_exist(store):
         say("building facts")
         refresh_facts(store)
@@ -272,7 +273,7 @@ def discover_topics(
     """`deskpulse topics discover`: replace the topics with a new discovery."""
     if not facts_exist(store):
         refresh_facts(store)
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    moment = (now or clock.now()).astimezone(UTC)
     model, book = discover_unlabelled(load_conversations(store), k=k, discovered_at=moment)
     save_topics(settings, model, book)
     return book

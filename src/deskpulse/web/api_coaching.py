@@ -20,11 +20,11 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja import Query as NinjaQuery
 from ninja.utils import check_csrf
 
+from deskpulse import clock
 from deskpulse.analysis import coaching as core
 from deskpulse.analysis import effectiveness as eff
 from deskpulse.metrics.query import NotVisibleError, QueryError, QueryTimeoutError, Viewer
@@ -184,7 +184,7 @@ def get_wizard(request: HttpRequest, params: NinjaQuery[WizardParams]) -> dict[s
     viewer = _viewer(request)
     agent_id = _agent_or_self(viewer, params.agent)
     with _answers():
-        as_of = _as_of(params.as_of) or timezone.now()
+        as_of = _as_of(params.as_of) or clock.now()
         store = service.scored_store()
         service.check_agent(store, viewer, agent_id)
         recommended, explanation = service.recommended_metric(
@@ -272,7 +272,7 @@ def get_target(request: HttpRequest, params: NinjaQuery[TargetParams]) -> dict[s
     viewer = _viewer(request)
     agent_id = _agent_or_self(viewer, params.agent)
     with _answers():
-        as_of = _as_of(params.as_of) or timezone.now()
+        as_of = _as_of(params.as_of) or clock.now()
         store = service.scored_store()
         service.check_agent(store, viewer, agent_id)
         service.validate_metric(params.metric)
@@ -327,7 +327,7 @@ def create_plan(
     viewer = _viewer(request)
     agent_id = _agent_or_self(viewer, payload.agent_id)
     with _answers():
-        began_at = _as_of(params.as_of) or timezone.now()
+        began_at = _as_of(params.as_of) or clock.now()
         store = service.scored_store()
         service.check_agent(store, viewer, agent_id)
         metric = payload.metric

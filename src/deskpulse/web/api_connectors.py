@@ -8,12 +8,12 @@ error shape, indistinguishable from a wrong path.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router
 
+from deskpulse import clock
 from deskpulse.connectors.chatwoot import HANDLED_EVENTS, ChatwootOptions, MappingError, map_webhook
 from deskpulse.events.ingest import ingest_objects
 from deskpulse.facts.build import refresh_facts
@@ -56,7 +56,7 @@ def chatwoot_webhook(request: HttpRequest, secret: str) -> dict[str, Any]:
     if isinstance(event, str) and event not in HANDLED_EVENTS:
         return {"ignored": event}
     store = get_store()
-    options = ChatwootOptions(account_id=connector.account_id, received_at=datetime.now(UTC))
+    options = ChatwootOptions(account_id=connector.account_id, received_at=clock.now())
     try:
         events = map_webhook(payload, connector=connector.name, options=options)
     except MappingError as error:

@@ -17,10 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja import Query as NinjaQuery
 
+from deskpulse import clock
 from deskpulse.web.accounts.models import ApiToken
 from deskpulse.web.analytics.params import moment
 from deskpulse.web.api_analytics import api_answers, signed_in
@@ -167,7 +167,7 @@ def get_history(request: HttpRequest, params: NinjaQuery[HistoryParams]) -> dict
 def run_checks(request: HttpRequest, params: NinjaQuery[CheckParams]) -> dict[str, Any]:
     _manager(request)
     with api_answers():
-        now = moment(params.as_of, "as_of", install_settings().tz, day_end=True) or timezone.now()
+        now = moment(params.as_of, "as_of", install_settings().tz, day_end=True) or clock.now()
         try:
             summary = service.check_rules(store_with_facts(), now)
         except service.FutureCheckError as error:

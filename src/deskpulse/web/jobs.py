@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Literal
 
 from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Q
-from django.utils import timezone
 
+from deskpulse import clock
 from deskpulse.settings import Settings
 
 if TYPE_CHECKING:
@@ -190,7 +190,7 @@ def run_job(
     context: JobContext,
     *,
     force: bool = False,
-    clock: Callable[[], datetime] = timezone.now,
+    clock: Callable[[], datetime] = clock.now,
 ) -> JobResult:
     """Claim and run one job; "not_due" or "busy" when it is not ours to run now."""
     if not claim(job, context.now, force=force):
@@ -238,7 +238,7 @@ class Scheduler(threading.Thread):
 
         while not self._stop_event.is_set():
             try:
-                context = JobContext(self.settings, timezone.now(), get_store)
+                context = JobContext(self.settings, clock.now(), get_store)
                 for result in run_due(context):
                     logger.info("job %s: %s (%s)", result.name, result.outcome, result.message)
             except Exception:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from deskpulse import clock
 from deskpulse.events.ingest import ingest_objects
 from deskpulse.events.store import Store
 from deskpulse.facts.build import refresh_facts
@@ -101,7 +102,7 @@ class ScheduleForm:
         return {
             "id": f"settings-business-hours-{uuid.uuid4()}",
             "type": "business_hours.set",
-            "occurred_at": datetime.now(UTC).isoformat(),
+            "occurred_at": clock.now().isoformat(),
             "inbox_id": self.inbox,
             "timezone": self.timezone,
             "intervals": self.intervals,

@@ -6,7 +6,8 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+
+from deskpulse import clock
 
 SCOPES: frozenset[str] = frozenset({"ingest", "read", "write"})
 
@@ -78,7 +79,7 @@ class ApiToken(models.Model):
     # cost to every API request.
     secret_hash = models.CharField(max_length=64)
     scopes = models.JSONField(default=list)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

@@ -11,7 +11,8 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+
+from deskpulse import clock
 
 
 class PlanStatus(models.TextChoices):
@@ -61,7 +62,7 @@ class Plan(models.Model):
         blank=True,
         related_name="coaching_plans_created",
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-began_at", "-id"]
@@ -124,7 +125,7 @@ class PlanProgress(models.Model):
     day = models.DateField()
     value = models.FloatField(null=True, blank=True)
     n = models.PositiveIntegerField(default=0)
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering: ClassVar[list[str]] = ["day"]

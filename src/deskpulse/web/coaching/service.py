@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 
+from deskpulse import clock
 from deskpulse.analysis import coaching as core
 from deskpulse.analysis import effectiveness as eff
 from deskpulse.analysis.agents import find_agent
@@ -359,7 +359,7 @@ def create_plan(
     naming the field for anything else wrong, including an inquiry with no Start value
     (nothing to improve on).
     """
-    began_at = now or timezone.now()
+    began_at = now or clock.now()
     check_agent(store, viewer, request.agent_id)
     valid = validate_plan(request, today_of(began_at))
     start = required_start(
@@ -406,7 +406,7 @@ def refresh_plan(store: Store, plan: Plan, *, now: datetime | None = None) -> Pl
 
     Achieved and expired plans are finished: their numbers stay as they were at the end.
     """
-    moment = now or timezone.now()
+    moment = now or clock.now()
     if plan.status != PlanStatus.IN_PROGRESS:
         return plan
     reading, recent = core.now_value(
@@ -472,7 +472,7 @@ def refresh_on_view(
 ) -> Plan:
     """Refresh when the stored Now is older than REFRESH_ON_VIEW_AFTER (or the moment is
     pinned by the URL's as_of); a failing store leaves the stored numbers on the page."""
-    moment = now or timezone.now()
+    moment = now or clock.now()
     stale = plan.refreshed_at is None or moment - plan.refreshed_at >= REFRESH_ON_VIEW_AFTER
     if plan.status != PlanStatus.IN_PROGRESS or not (stale or pinned):
         return plan
@@ -504,7 +504,7 @@ def refresh_open_plans(
     progress: Callable[[int, int], None] | None = None,
 ) -> RefreshSummary:
     """The daily job: refresh every plan in progress; one bad plan does not stop the rest."""
-    moment = now or timezone.now()
+    moment = now or clock.now()
     summary = RefreshSummary()
     plan_ids = list(Plan.objects.filter(status=PlanStatus.IN_PROGRESS).values_list("pk", flat=True))
     for done, plan_id in enumerate(plan_ids, start=1):
@@ -535,6 +535,6 @@ def set_action_done(
         raise PlanNotFoundError(action_id) from None
     if action.done != done:
         action.done = done
-        action.done_at = (now or timezone.now()) if done else None
+        action.done_at = (now or clock.now()) if done else None
         action.save(update_fields=["done", "done_at"])
     return action

@@ -15,9 +15,9 @@ from urllib.parse import quote, urlencode
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from deskpulse import clock
 from deskpulse.analysis import coaching as core
 from deskpulse.analysis import effectiveness as eff
 from deskpulse.events.store import Store
@@ -154,7 +154,7 @@ def wizard_start(request: HttpRequest) -> HttpResponse:
         agent_id,
         channel=channel,
         inquiry=inquiry,
-        as_of=pinned or timezone.now(),
+        as_of=pinned or clock.now(),
     )
     draft.recommended = recommended
     draft.metric = recommended or eff.EFFECTIVENESS_METRICS[0]
@@ -180,7 +180,7 @@ def wizard_step(request: HttpRequest, step: str) -> HttpResponse:
     if index > draft.reached:
         return HttpResponseRedirect(_step_path(STEP_KEYS[draft.reached]))
     store = service.scored_store()
-    as_of = as_of_moment(draft.as_of) or timezone.now()
+    as_of = as_of_moment(draft.as_of) or clock.now()
     today = service.today_of(as_of)
     error: service.PlanInputError | None = None
     if request.method == "POST":
@@ -228,7 +228,7 @@ def _commit(
             viewer,
             draft.request(),
             created_by=request.user,
-            now=as_of_moment(draft.as_of) or timezone.now(),
+            now=as_of_moment(draft.as_of) or clock.now(),
         )
     except service.PlanInputError as problem:
         # Back to the step that collects the field, with what was typed still there.
@@ -543,7 +543,7 @@ def team(request: HttpRequest) -> HttpResponse:
         set(Plan.objects.values_list("agent_id", flat=True)) | ({agent_filter} - {None}),
         key=lambda agent_id: names.get(agent_id, agent_id).lower(),
     )
-    today = service.today_of(pinned or timezone.now())
+    today = service.today_of(pinned or clock.now())
     rows = [
         {
             "summary": PlanSummary(plan, names.get(plan.agent_id, plan.agent_id)),
@@ -584,7 +584,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     names = _names(store) if not viewer.is_agent else {}
     summary = PlanSummary(plan, _agent_name(viewer, names, plan.agent_id))
     points = list(plan.progress.all())
-    today = service.today_of(pinned or timezone.now())
+    today = service.today_of(pinned or clock.now())
     as_of = request.GET.get("as_of", "")
     return render(
         request,

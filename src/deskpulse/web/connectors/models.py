@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.db import models
-from django.utils import timezone
+
+from deskpulse import clock
 
 
 class Connector(models.Model):
@@ -12,7 +13,7 @@ class Connector(models.Model):
     kind = models.CharField(max_length=32)  # "chatwoot", …
     name = models.CharField(max_length=128)
     secret_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     # Chatwoot's conversation webhooks name no account; the connector's fills the gap.
     account_id = models.BigIntegerField(null=True, blank=True)

@@ -11,8 +11,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from django.utils import timezone
-
+from deskpulse import clock
 from deskpulse.web.connectors.models import Connector
 
 SECRET_BYTES = 32
@@ -48,7 +47,7 @@ def connector_for_secret(kind: str, secret: str) -> Connector | None:
     found = Connector.objects.filter(kind=kind, secret_hash=digest).first()
     if found is None or not hmac.compare_digest(found.secret_hash, digest):
         return None
-    now = timezone.now()
+    now = clock.now()
     if found.last_seen_at is None or now - found.last_seen_at > LAST_SEEN_PRECISION:
         Connector.objects.filter(pk=found.pk).update(last_seen_at=now)
         found.last_seen_at = now

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from deskpulse import clock
 from deskpulse.events.store import Store
 from deskpulse.metrics.query import Filters
 from deskpulse.metrics.report import agent_directory
@@ -102,9 +103,7 @@ def define_demo_alerts(
         return DemoAlerts([], 0, [])
     # Daily checks at midnight UTC, the last one at the end of the data's last day, or now
     # when that is still to come: a check in the future would hold off the hourly job.
-    last = min(
-        datetime.combine(end.date() + timedelta(days=1), time(0), tzinfo=UTC), datetime.now(UTC)
-    )
+    last = min(datetime.combine(end.date() + timedelta(days=1), time(0), tzinfo=UTC), clock.now())
     moments = [last - timedelta(days=back) for back in range(REPLAY_DAYS, -1, -1)]
     created: list[AlertRule] = []
     for definition in _definitions(store, moments[0]):

@@ -28,8 +28,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 
+from deskpulse import clock
 from deskpulse.analysis.alert_rules import (
     Evaluation,
     FixedBaseline,
@@ -518,7 +518,7 @@ def check_rules(
     """
     if now.tzinfo is None:
         raise ValueError("now: must be timezone-aware")
-    if now > timezone.now() + FUTURE_TOLERANCE:
+    if now > clock.now() + FUTURE_TOLERANCE:
         # A check stores its moment, and a rule is never checked again at or before it:
         # one check dated next year would silence every rule until then.
         raise FutureCheckError(f"as_of: {now.isoformat()} is in the future")

@@ -17,9 +17,9 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from deskpulse import clock
 from deskpulse.metrics.report import agent_directory
 from deskpulse.web.access import member_required, viewer_of
 from deskpulse.web.monitoring import present, service
@@ -179,7 +179,7 @@ def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
 @require_POST
 def check_now(request: HttpRequest) -> HttpResponse:
     """Run every enabled rule now and say what changed."""
-    summary = service.check_rules(store_with_facts(), timezone.now())
+    summary = service.check_rules(store_with_facts(), clock.now())
     level = messages.error if summary.errors or summary.failed else messages.success
     level(request, f"Checked: {summary.describe()}.")
     return HttpResponseRedirect(request.POST.get("next") or LIST)
@@ -194,7 +194,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     results: list[dict[str, Any]] = []
     if request.method == "POST" and request.POST.get("action") == "test":
         form = NotificationSettingsForm(instance=current)
-        for channel, result in service.send_test_notification(timezone.now(), current).items():
+        for channel, result in service.send_test_notification(clock.now(), current).items():
             if result is None:
                 results.append({"channel": channel, "ok": False, "text": "not configured"})
             elif result.ok:

@@ -10,7 +10,7 @@ Agents never see another agent's name or id here: the best agent is "Top perform
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 
+from deskpulse import clock
 from deskpulse.analysis.agents import Agent
 from deskpulse.analysis.effectiveness import (
     BAND_LABELS,
@@ -93,7 +94,7 @@ def resolved_span(window: Window, tz: Any) -> tuple[datetime, datetime]:
     if window.period == "custom" and window.start is not None and window.end is not None:
         period = custom_period(window.start, window.end, tz)
     else:
-        period = named_period(window.period, window.as_of or datetime.now(UTC), tz)
+        period = named_period(window.period, window.as_of or clock.now(), tz)
     return period.start, period.end
 
 
