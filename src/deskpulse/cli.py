@@ -116,8 +116,15 @@ def main_options(
 
 @contextmanager
 def opened_store(settings: Settings) -> Iterator[Any]:
+    from deskpulse.data_folder import running_server
     from deskpulse.events.store import open_store
 
+    server = running_server(settings)
+    if server is not None:
+        raise fail(
+            f"{server.describe()} holds {settings.data_dir}, so this command cannot open it: "
+            "stop the server first (the read commands and import work through it)"
+        )
     try:
         store = open_store(settings)
     except Exception as error:
@@ -940,10 +947,55 @@ def user_remove(
 # -- serve and demo -------------------------------------------------------------------------
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+LOCAL_CLI_TOKEN = "deskpulse CLI on this machine"
+
+
+def _serve(settings: Settings, host: str, port: int, *, announce: bool = False) -> None:
+    """Serve until stopped, as the one owner of a DuckDB data folder (data_folder.py)."""
+    from deskpulse.data_folder import FolderInUseError, claimed, describe_server
     from deskpulse.web.server import serve
 
-    serve(settings, host=host, port=port)
+    try:
+        with claimed(settings):
+            if announce:
+                console.print(
+                    f"deskpulse serving {settings.data_dir} at [bold]http://{host}:{port}/[/]"
+                )
+            token = _local_cli_token()
+            describe_server(settings, _reachable_url(host, port), token)
+            try:
+                serve(settings, host=host, port=port)
+            finally:
+                _revoke_local_cli_tokens()
+    except FolderInUseError as error:
+        raise fail(str(error)) from error
+
+
+def _reachable_url(host: str, port: int) -> str:
+    """Where a CLI on this machine reaches a server listening on `host`."""
+    if host in {"0.0.0.0", ""}:
+        host = "127.0.0.1"
+    elif host in {"::", "[::]"}:
+        host = "::1"
+    return f"http://[{host.strip('[]')}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _local_cli_token() -> str:
+    """A fresh token for the CLI of this machine to work through the server; the
+    previous server's (if it was killed) stops working."""
+    from deskpulse.web.accounts.tokens import create_token
+
+    _revoke_local_cli_tokens()
+    _token, secret = create_token(name=LOCAL_CLI_TOKEN, scopes=["read", "ingest", "write"])
+    return secret
+
+
+def _revoke_local_cli_tokens() -> None:
+    from deskpulse.web.accounts.models import ApiToken
+
+    ApiToken.objects.filter(name=LOCAL_CLI_TOKEN, revoked_at__isnull=True).update(
+        revoked_at=clock.now()
+    )
 
 
 def _warn_if_pinned() -> None:
@@ -964,9 +1016,8 @@ def serve_command(
     """Run the web app and JSON API on a production WSGI server (gunicorn)."""
     settings = settings_of(ctx).for_server()
     _django(settings)
-    console.print(f"deskpulse serving {settings.data_dir} at [bold]http://{host}:{port}/[/]")
     _warn_if_pinned()
-    _serve(settings, host, port)
+    _serve(settings, host, port, announce=True)
 
 
 @app.command("demo")

@@ -268,3 +268,22 @@ def dirty(store: Store) -> list[str]:
     return sorted(
         r[0] for r in store.execute("SELECT DISTINCT conversation_id FROM dirty_conversations")
     )
+
+
+def test_threads_read_through_sessions_of_their_own(built: Built) -> None:
+    # The server's request threads each query through their own Spark session of the
+    # one SparkContext; their answers must be the ones computed alone.
+    from concurrent.futures import ThreadPoolExecutor
+
+    window = {"from": datetime(2026, 3, 1, tzinfo=UTC), "to": datetime(2026, 3, 31, tzinfo=UTC)}
+    questions = [
+        Query(metrics=["conversations", "first_response_median"], period="custom", **window),
+        Query(metrics=["csat_mean", "handled"], period="custom", group_by=["agent"], **window),
+        Query(metrics=["reopen_rate"], period="custom", group_by=["channel"], **window),
+    ]
+    alone = [query(built.store, q).as_json() for q in questions]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(
+            pool.map(lambda n: query(built.store, questions[n % 3]).as_json(), range(12))
+        )
+    assert together == [alone[n % 3] for n in range(12)]

@@ -39,8 +39,7 @@ def find_agent(store: Store, agent_id: str, viewer: Viewer) -> Agent:
         )
     if facts_exist(store):
         table = store.con.table(AGENT_CONVERSATIONS)
-        with store.lock:
-            rows = int(table.filter(table.agent_id == agent_id).count().to_pyarrow().as_py())
+        rows = int(table.filter(table.agent_id == agent_id).count().to_pyarrow().as_py())
         if rows:
             return Agent(agent_id, agent_id, "human", (), True)
     raise NotVisibleError("no such agent")

@@ -170,8 +170,7 @@ def find_ai_agent(store: Store, agent_id: str) -> Agent:
         return _agent_of(agent_id, known)
     if facts_exist(store):
         table = store.con.table(CONVERSATIONS)
-        with store.lock:
-            seen = table.filter(table.ai_agent_id == agent_id).count().to_pyarrow().as_py()
+        seen = table.filter(table.ai_agent_id == agent_id).count().to_pyarrow().as_py()
         if int(seen):
             return _agent_of(agent_id, None)
     raise NotVisibleError("no such AI agent")
@@ -306,8 +305,7 @@ def list_ai_agents(store: Store) -> list[Agent]:
     if facts_exist(store):
         table = store.con.table(CONVERSATIONS)
         ids = table.filter(table.ai_agent_id.notnull()).select("ai_agent_id").distinct()
-        with store.lock:
-            rows = ids.to_pyarrow().column("ai_agent_id").to_pylist()
+        rows = ids.to_pyarrow().column("ai_agent_id").to_pylist()
         for who in rows:
             if who not in found and who not in directory:
                 found[who] = _agent_of(who, None)

@@ -154,17 +154,16 @@ def list_conversations(
         metric=filters.metric,
         time_column=source.time_column,
     )
-    with store.lock:
-        if not facts_exist(store):
-            # A fresh install: nothing behind any number yet.
-            return page
-        if source.table == EFFECTIVENESS and not effectiveness_scored(store):
-            # No scoring run yet: the effectiveness metrics read n = 0, so list nothing.
-            return page
-        listed = _listing(store, metric, source, period, filters)
-        total = int(listed.count().to_pyarrow().as_py())
-        ordered = listed.order_by([ibis.desc("listed_at"), ibis.asc("conversation_id")])
-        records = ordered.limit(limit, offset=offset).to_pyarrow().to_pylist()
+    if not facts_exist(store):
+        # A fresh install: nothing behind any number yet.
+        return page
+    if source.table == EFFECTIVENESS and not effectiveness_scored(store):
+        # No scoring run yet: the effectiveness metrics read n = 0, so list nothing.
+        return page
+    listed = _listing(store, metric, source, period, filters)
+    total = int(listed.count().to_pyarrow().as_py())
+    ordered = listed.order_by([ibis.desc("listed_at"), ibis.asc("conversation_id")])
+    records = ordered.limit(limit, offset=offset).to_pyarrow().to_pylist()
     return replace(page, rows=[_row(record) for record in records], total=total)
 
 

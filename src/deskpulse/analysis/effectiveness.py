@@ -398,22 +398,21 @@ def _prediction_sources(
     outcomes, for satisfaction and for resolution (a label, not a number)."""
     if not effectiveness_scored(store):
         return {}
-    with store.lock:
-        t = store.con.table(EFFECTIVENESS)
-        t = t.filter(
-            (t.agent_id == agent_id)
-            & (t.channel == channel)
-            & (t.created_at >= period.start_utc)
-            & (t.created_at < period.end_utc)
-        )
-        if inquiry is not None:
-            t = t.filter(t.inquiry == inquiry)
-        records = (
-            t.select("inquiry", "satisfaction_source", "resolution_source")
-            .distinct()
-            .to_pyarrow()
-            .to_pylist()
-        )
+    t = store.con.table(EFFECTIVENESS)
+    t = t.filter(
+        (t.agent_id == agent_id)
+        & (t.channel == channel)
+        & (t.created_at >= period.start_utc)
+        & (t.created_at < period.end_utc)
+    )
+    if inquiry is not None:
+        t = t.filter(t.inquiry == inquiry)
+    records = (
+        t.select("inquiry", "satisfaction_source", "resolution_source")
+        .distinct()
+        .to_pyarrow()
+        .to_pylist()
+    )
     found: dict[str | None, tuple[set[str], set[str]]] = {}
     for record in records:
         key = None if record["inquiry"] is None else str(record["inquiry"])
@@ -731,28 +730,27 @@ def _interactions(
     """The agent's interactions on the inquiry in `period`, newest first."""
     if not effectiveness_scored(store):
         return []
-    with store.lock:
-        t = store.con.table(EFFECTIVENESS)
-        picked = t.filter(
-            (t.agent_id == agent_id)
-            & (t.channel == channel)
-            & (t.inquiry == inquiry)
-            & (t.created_at >= period.start_utc)
-            & (t.created_at < period.end_utc)
-        ).select(
-            "conversation_id",
-            "created_at",
-            "handle_seconds",
-            "handle_time_estimated",
-            "predicted_satisfaction",
-            "predicted_resolution",
-            "prediction_source",
-            "satisfaction_source",
-            "resolution_source",
-            "csat_score",
-            "fcr",
-        )
-        records = picked.to_pyarrow().to_pylist()
+    t = store.con.table(EFFECTIVENESS)
+    picked = t.filter(
+        (t.agent_id == agent_id)
+        & (t.channel == channel)
+        & (t.inquiry == inquiry)
+        & (t.created_at >= period.start_utc)
+        & (t.created_at < period.end_utc)
+    ).select(
+        "conversation_id",
+        "created_at",
+        "handle_seconds",
+        "handle_time_estimated",
+        "predicted_satisfaction",
+        "predicted_resolution",
+        "prediction_source",
+        "satisfaction_source",
+        "resolution_source",
+        "csat_score",
+        "fcr",
+    )
+    records = picked.to_pyarrow().to_pylist()
     found: list[Interaction] = []
     for r in records:
         created = r["created_at"]

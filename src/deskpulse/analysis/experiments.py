@@ -335,8 +335,7 @@ def _exposures(store: Store, key: str, low: datetime, high: datetime) -> list[di
         & (events.occurred_at >= low)
         & (events.occurred_at < high)
     ).select("id", "occurred_at", "conversation_id", "customer_id", "variant")
-    with store.lock:
-        rows: list[dict[str, Any]] = picked.to_pyarrow().to_pylist()
+    rows: list[dict[str, Any]] = picked.to_pyarrow().to_pylist()
     # First exposure wins: ties on the same instant go by event id, so the answer never
     # depends on the order rows come back in.
     rows.sort(key=lambda r: (r["occurred_at"], r["id"]))
@@ -399,8 +398,7 @@ def _facts(
         # come back from PostgreSQL as NUMERIC, which Arrow will not read as a double.
         value = metric.value(t)
         columns[f"{metric.name}__v"] = value if metric.kind == "rate" else value.cast("float64")
-    with store.lock:
-        rows: list[dict[str, Any]] = t.filter(wanted).select(**columns).to_pyarrow().to_pylist()
+    rows: list[dict[str, Any]] = t.filter(wanted).select(**columns).to_pyarrow().to_pylist()
     return rows
 
 

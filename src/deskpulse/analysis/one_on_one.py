@@ -137,17 +137,16 @@ def low_scores(store: Store, agent_id: str, period: Period) -> list[LowScore]:
     """
     if not facts_exist(store):
         return []
-    with store.lock:
-        t = store.con.table(AGENT_CONVERSATIONS)
-        picked = t.filter(
-            (t.agent_id == agent_id)
-            & t.handled
-            & t.csat_score.notnull()
-            & (t.csat_score <= LOW_CSAT_SCORE)
-            & (t.csat_at >= period.start_utc)
-            & (t.csat_at < period.end_utc)
-        ).select("conversation_id", "csat_score", "csat_at", "channel", "inquiry")
-        records = picked.to_pyarrow().to_pylist()
+    t = store.con.table(AGENT_CONVERSATIONS)
+    picked = t.filter(
+        (t.agent_id == agent_id)
+        & t.handled
+        & t.csat_score.notnull()
+        & (t.csat_score <= LOW_CSAT_SCORE)
+        & (t.csat_at >= period.start_utc)
+        & (t.csat_at < period.end_utc)
+    ).select("conversation_id", "csat_score", "csat_at", "channel", "inquiry")
+    records = picked.to_pyarrow().to_pylist()
     found = [
         LowScore(
             conversation_id=str(record["conversation_id"]),

@@ -827,8 +827,7 @@ def data_version(store: Store) -> tuple[Any, ...]:
             total=t.last_event_at.epoch_seconds().sum().cast("float64"),
         )
         sql = _VERSION_SQL[store.backend] = str(store.con.compile(expression))
-    with store.lock:
-        rows = store.execute(sql)
+    rows = store.execute(sql)
     return tuple(rows[0]) if rows else ()
 
 

@@ -68,11 +68,10 @@ class ConversationDetail:
 def conversation_detail(store: Store, conversation_id: str, viewer: Viewer) -> ConversationDetail:
     """The facts, the agents, every event and the clocks of one conversation, as
     `viewer` may see them."""
-    with store.lock:
-        exists = facts_exist(store)
-        found = _read(store, CONVERSATIONS, conversation_id) if exists else []
-        agent_rows = _read(store, AGENT_CONVERSATIONS, conversation_id) if found else []
-        raw_events = _read(store, "events", conversation_id) if found else []
+    exists = facts_exist(store)
+    found = _read(store, CONVERSATIONS, conversation_id) if exists else []
+    agent_rows = _read(store, AGENT_CONVERSATIONS, conversation_id) if found else []
+    raw_events = _read(store, "events", conversation_id) if found else []
     if not found:
         raise NotVisibleError("no such conversation")
     if viewer.is_agent:

@@ -771,17 +771,16 @@ def check_reopens(store: Any, expected: Mapping[str, int]) -> ReopenCheck:
     facts = store.con.table("conversation_facts")
     wanted = list(expected)
     derived: dict[str, int] = {}
-    with store.lock:
-        for start in range(0, len(wanted), 5_000):
-            chunk = wanted[start : start + 5_000]
-            rows = (
-                facts.filter(facts.conversation_id.isin(chunk))
-                .select("conversation_id", "reopens")
-                .to_pyarrow()
-                .to_pylist()
-            )
-            for row in rows:
-                derived[row["conversation_id"]] = int(row["reopens"] or 0)
+    for start in range(0, len(wanted), 5_000):
+        chunk = wanted[start : start + 5_000]
+        rows = (
+            facts.filter(facts.conversation_id.isin(chunk))
+            .select("conversation_id", "reopens")
+            .to_pyarrow()
+            .to_pylist()
+        )
+        for row in rows:
+            derived[row["conversation_id"]] = int(row["reopens"] or 0)
     return compare_reopens(expected, derived)
 
 

@@ -201,19 +201,38 @@ def connect(settings: Settings, url: str) -> BaseBackend:
     master, database = parse_url(url)
     shared = session(settings, master)
     try:
-        own = shared.newSession()
-        for key, value in [*_SESSION_CONF.items(), *_extra_conf(settings)]:
-            if own.conf.isModifiable(key):
-                own.conf.set(key, value)
+        own = _configured_session(shared, settings)
         location = settings.data_dir.resolve() / "spark-warehouse" / f"{database}.db"
         own.sql(f"CREATE DATABASE IF NOT EXISTS {database} LOCATION '{location.as_uri()}'")
         own.catalog.setCurrentDatabase(database)
-        con = ibis.pyspark.connect(own)
-        con.compiler = _Compiler()
-        return con
+        return _ibis(own)
     except BaseException:
         release()
         raise
+
+
+def thread_connection(primary: BaseBackend, settings: Settings) -> BaseBackend:
+    """Another session of the same Spark and database, for one more thread of this
+    process: jobs from several threads run side by side on the one SparkContext, and
+    each thread's temp views and settings stay its own."""
+    first = session_of(primary)
+    own = _configured_session(first, settings)
+    own.catalog.setCurrentDatabase(first.catalog.currentDatabase())
+    return _ibis(own)
+
+
+def _configured_session(shared: SparkSession, settings: Settings) -> SparkSession:
+    own = shared.newSession()
+    for key, value in [*_SESSION_CONF.items(), *_extra_conf(settings)]:
+        if own.conf.isModifiable(key):
+            own.conf.set(key, value)
+    return own
+
+
+def _ibis(own: SparkSession) -> BaseBackend:
+    con = ibis.pyspark.connect(own)
+    con.compiler = _Compiler()
+    return con
 
 
 def session_of(con: BaseBackend) -> SparkSession:

@@ -1,4 +1,4 @@
-"""Where events live: an Ibis connection to DuckDB (default), PostgreSQL or Spark.
+"""Where events live: DuckDB (default), PostgreSQL or Spark, through Ibis.
 
 Reads (facts, metrics) go through Ibis expressions so they run unchanged on every
 backend. The write path is backend-specific SQL because it needs what Ibis does not
@@ -6,12 +6,29 @@ express: an atomic "insert the ids we have not seen, and mark their conversation
 dirty" in one transaction. Raw events are append-only: nothing here updates or
 deletes an event. Spark has no transactions: its write path (events/spark.py) orders
 its writes instead, so a crash can only leave conversations marked dirty.
+
+Concurrency is designed here, once, so that any number of threads (the server's
+request threads, the scheduler, a CLI's progress thread) get exactly the answers they
+would get one at a time:
+
+- every thread has its own connection to the one database: a DuckDB cursor of the
+  one database file, a PostgreSQL connection of its own (one per thread: a pool sized
+  by the server's threads), a Spark session of its own on the one SparkContext. A
+  result being read on one thread can never be consumed or closed by another;
+- writers (ingest, rejections, the facts refresh, scoring) go through `writing()`:
+  one at a time per process (and, on PostgreSQL, per database, with an advisory lock),
+  inside one transaction, so a reader sees the facts as they were before a refresh or
+  after it, never half-way;
+- readers take no lock at all: DuckDB and PostgreSQL give each statement a consistent
+  snapshot.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Iterator, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -103,30 +120,111 @@ class RejectedRecord:
     raw: str | None
 
 
-class Store:
-    """The event store of one install. Thread-safe for one process."""
+# Any 64-bit number, the same in every deskpulse process: PostgreSQL's advisory lock
+# that makes writers of several servers and CLIs on one database take turns.
+_POSTGRES_WRITE_LOCK = 0x6465736B70756C73  # "deskpuls"
 
-    def __init__(self, con: BaseBackend, backend: BackendName, settings: Settings) -> None:
+
+class _ThreadConnection:
+    """One thread's connection: the Ibis backend and the driver object under it."""
+
+    def __init__(self, con: BaseBackend, backend: BackendName) -> None:
         self.con = con
         self.backend: BackendName = backend
+        self.closed = False
+        self.writing_depth = 0
+
+    @property
+    def raw(self) -> Any:
+        if self.backend == "spark":
+            return _spark().session_of(self.con)
+        return self.con.con
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.backend == "spark":
+            return  # sessions share the one SparkContext: nothing to release per thread
+        # Already gone with its database: nothing left to free.
+        with contextlib.suppress(Exception):
+            self.raw.close()
+
+
+class Store:
+    """The event store of one install. Safe for any number of threads of one process:
+    each thread reads through its own connection, writers take turns (module docstring)."""
+
+    def __init__(
+        self,
+        backend: BackendName,
+        settings: Settings,
+        primary: BaseBackend,
+        connect: Callable[[], BaseBackend],
+        close_primary: Callable[[], None],
+    ) -> None:
+        self.backend: BackendName = backend
         self.settings = settings
-        # DuckDB allows one writer; serialising every use keeps Ibis' single
-        # connection safe under the threaded web server too.
-        self.lock = threading.RLock()
+        self._connect = connect
+        self._close_primary = close_primary
+        self._local = threading.local()
+        self._connections: set[_ThreadConnection] = set()
+        self._connections_lock = threading.Lock()  # guards the set above, nothing else
+        # One writer at a time in this process (re-entrant: a refresh writes agents too).
+        self._write_lock = threading.RLock()
+        self._closed = False
+        self._adopt(primary)
         # Set by facts.build.facts_exist once the fact tables are there.
         self.facts_ready = False
         self._create_tables()
 
+    # -- connections --------------------------------------------------------------------
+
+    def _adopt(self, con: BaseBackend) -> _ThreadConnection:
+        connection = _ThreadConnection(con, self.backend)
+        if self.backend == "duckdb":
+            # Our commands draw their own progress bars; DuckDB's would garble them.
+            connection.raw.execute("SET enable_progress_bar = false")
+        with self._connections_lock:
+            self._connections.add(connection)
+        self._local.connection = connection
+        # Closed with its thread (or with the store, whichever comes first), so threads
+        # that come and go do not leave connections behind.
+        weakref.finalize(threading.current_thread(), self._release, connection)
+        return connection
+
+    def _release(self, connection: _ThreadConnection) -> None:
+        with self._connections_lock:
+            self._connections.discard(connection)
+        connection.close()
+
+    def _thread_connection(self) -> _ThreadConnection:
+        connection: _ThreadConnection | None = getattr(self._local, "connection", None)
+        if connection is not None and not connection.closed:
+            return connection
+        if self._closed:
+            raise RuntimeError("the event store is closed")
+        return self._adopt(self._connect())
+
+    @property
+    def con(self) -> BaseBackend:
+        """This thread's Ibis connection."""
+        return self._thread_connection().con
+
+    @property
+    def raw(self) -> Any:
+        """This thread's driver connection under Ibis (a duckdb cursor or a psycopg
+        connection), or its SparkSession."""
+        return self._thread_connection().raw
+
     # -- schema -------------------------------------------------------------------------
 
     def _create_tables(self) -> None:
-        with self.lock:
+        with self.writing():
             if self.backend == "spark":
                 _spark().create_tables(self.raw)
                 return
             if self.backend == "duckdb":
-                # Our commands draw their own progress bars; DuckDB's would garble them.
-                self.execute("SET enable_progress_bar = false")
                 # Row order of a table never matters here (every read sorts or
                 # aggregates); not keeping it lets big fact builds stream and spill.
                 self.execute("SET preserve_insertion_order = false")
@@ -145,45 +243,62 @@ class Store:
 
     # -- raw access ---------------------------------------------------------------------
 
-    @property
-    def raw(self) -> Any:
-        """The driver connection under Ibis (duckdb or psycopg), or the SparkSession."""
-        if self.backend == "spark":
-            return _spark().session_of(self.con)
-        return self.con.con
-
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
-        with self.lock:
-            if self.backend == "duckdb":
-                return list(self.raw.execute(sql, params or []).fetchall())
-            if self.backend == "spark":
-                rows: list[tuple[Any, ...]] = _spark().execute(self.raw, sql, params)
-                return rows
-            with self.raw.cursor() as cursor:
-                cursor.execute(sql, params or None)
-                rows = cursor.fetchall() if cursor.description else []
-            self.raw.commit()
-            return list(rows)
+        """Run one statement on this thread's connection (inside the current `writing()`
+        transaction, if any). A write must be inside `writing()`."""
+        raw = self.raw
+        if self.backend == "duckdb":
+            return list(raw.execute(sql, params or []).fetchall())
+        if self.backend == "spark":
+            rows: list[tuple[Any, ...]] = _spark().execute(raw, sql, params)
+            return rows
+        with raw.cursor() as cursor:
+            cursor.execute(sql, params or None)
+            return list(cursor.fetchall()) if cursor.description else []
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Write as the one writer, in one transaction on this thread's connection:
+        committed when the block ends, rolled back if it raises. Nested blocks join the
+        outer transaction. Spark has no transactions: there it only takes turns."""
+        connection = self._thread_connection()
+        with self._write_lock:
+            if connection.writing_depth:
+                connection.writing_depth += 1
+                try:
+                    yield
+                finally:
+                    connection.writing_depth -= 1
+                return
+            connection.writing_depth = 1
+            try:
+                if self.backend == "duckdb":
+                    with _duckdb_transaction(connection.raw):
+                        yield
+                elif self.backend == "postgres":
+                    with connection.raw.transaction(), connection.raw.cursor() as cursor:
+                        # Servers and CLIs of other processes on this database wait here.
+                        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_POSTGRES_WRITE_LOCK])
+                        yield
+                else:
+                    yield
+            finally:
+                connection.writing_depth = 0
+
+    def writing_here(self) -> bool:
+        """Whether this thread is inside `writing()` (what it sees is not committed yet)."""
+        connection: _ThreadConnection | None = getattr(self._local, "connection", None)
+        return connection is not None and connection.writing_depth > 0
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
-        """A cursor inside one transaction; commits on success, rolls back on error."""
-        with self.lock:
-            if self.backend == "duckdb":
-                cursor = self.raw.cursor()
-                cursor.execute("BEGIN TRANSACTION").fetchall()
-                try:
+        """A cursor inside `writing()`'s transaction."""
+        with self.writing():
+            if self.backend == "postgres":
+                with self.raw.cursor() as cursor:
                     yield cursor
-                except BaseException:
-                    cursor.execute("ROLLBACK").fetchall()
-                    raise
-                else:
-                    cursor.execute("COMMIT").fetchall()
-                finally:
-                    cursor.close()
             else:
-                with self.raw.transaction(), self.raw.cursor() as cursor:
-                    yield cursor
+                yield self.raw
 
     # -- writes -------------------------------------------------------------------------
 
@@ -200,7 +315,7 @@ class Store:
         if self.backend == "duckdb":
             stored_positions = self._append_duckdb(table)
         elif self.backend == "spark":
-            with self.lock:
+            with self.writing():
                 stored_positions = _spark().append(self.raw, table)
         else:
             stored_positions = self._append_postgres(table)
@@ -290,7 +405,7 @@ class Store:
             for r in records
         ]
         if self.backend == "spark":
-            with self.lock:
+            with self.writing():
                 _spark().insert_rows(self.raw, rows)
             return
         # Set-based inserts: executemany goes row by row (about 1 ms a row on DuckDB).
@@ -335,12 +450,25 @@ class Store:
         return self.con.table("events")
 
     def close(self) -> None:
-        with self.lock:
-            if self.backend == "spark":
-                # Other stores of this process share the JVM: stop it only with the last.
-                _spark().release()
-                return
-            self.con.disconnect()
+        """Close every thread's connection and the database; the store is done after."""
+        with self._write_lock:
+            self._closed = True
+            with self._connections_lock:
+                connections, self._connections = list(self._connections), set()
+            for connection in connections:
+                connection.close()
+            self._close_primary()
+
+
+@contextmanager
+def _duckdb_transaction(cursor: Any) -> Iterator[None]:
+    cursor.execute("BEGIN TRANSACTION").fetchall()
+    try:
+        yield
+    except BaseException:
+        cursor.execute("ROLLBACK").fetchall()
+        raise
+    cursor.execute("COMMIT").fetchall()
 
 
 def _spark() -> Any:
@@ -355,14 +483,20 @@ def open_store(settings: Settings) -> Store:
     url = settings.backend_url
     if url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return Store(ibis.duckdb.connect(str(settings.duckdb_path)), "duckdb", settings)
+        return _open_duckdb(settings)
     if url.startswith(("postgresql://", "postgres://")):
-        con = ibis.connect(url.replace("postgresql://", "postgres://", 1))
-        return Store(con, "postgres", settings)
+        return _open_postgres(settings, url)
     if url.startswith("spark://"):
         spark_con = _spark().connect(settings, url)
         try:
-            return Store(spark_con, "spark", settings)
+            return Store(
+                "spark",
+                settings,
+                spark_con,
+                lambda: _spark().thread_connection(spark_con, settings),
+                # Other stores of this process share the JVM: stop it only with the last.
+                _spark().release,
+            )
         except BaseException:
             _spark().release()
             raise
@@ -370,3 +504,35 @@ def open_store(settings: Settings) -> Store:
         f"DESKPULSE_BACKEND={url!r} is not supported: use postgresql://…, spark://local[N] "
         "or leave it unset for the embedded DuckDB file"
     )
+
+
+def _open_duckdb(settings: Settings) -> Store:
+    import duckdb
+
+    database = duckdb.connect(str(settings.duckdb_path))
+    # Creating a cursor is not documented as thread-safe: only this takes turns.
+    opening = threading.Lock()
+
+    def connect() -> BaseBackend:
+        with opening:
+            cursor = database.cursor()
+        return ibis.duckdb.from_connection(cursor)
+
+    try:
+        return Store("duckdb", settings, connect(), connect, database.close)
+    except BaseException:
+        database.close()
+        raise
+
+
+def _open_postgres(settings: Settings, url: str) -> Store:
+    import psycopg
+
+    conninfo = url.replace("postgres://", "postgresql://", 1)
+
+    def connect() -> BaseBackend:
+        # Autocommit: a statement outside `writing()` commits on its own; writing()
+        # opens a transaction explicitly.
+        return ibis.postgres.from_connection(psycopg.connect(conninfo, autocommit=True))
+
+    return Store("postgres", settings, connect(), connect, lambda: None)

@@ -68,8 +68,9 @@ _PLANS_LOCK = threading.Lock()
 
 def facts_exist(store: Store) -> bool:
     # Listing tables costs milliseconds and every query asks, so a yes is remembered:
-    # once built, fact tables are only ever replaced under the store's lock, never left
-    # missing.
+    # once built, fact tables are only ever replaced inside one write transaction, never
+    # left missing. A yes seen inside that transaction is not committed yet, so other
+    # threads must not rely on it.
     if store.facts_ready:
         return True
     existing = set(store.con.list_tables())
@@ -80,7 +81,8 @@ def facts_exist(store: Store) -> bool:
     for name, columns in FACT_TABLES.items():
         if not set(columns) <= set(store.con.table(name).columns):
             return False
-    store.facts_ready = True
+    if not store.writing_here():
+        store.facts_ready = True
     return True
 
 
@@ -93,7 +95,7 @@ def refresh_facts(
     """Bring every fact table up to date with the stored events."""
     started = time.perf_counter()
     say = progress or (lambda _step: None)
-    with store.lock:
+    with store.writing():
         schedules = _schedules_signature(store)
         if full or not facts_exist(store) or schedules != _built_signature(store):
             count = _rebuild(store, "full", say)
@@ -261,7 +263,6 @@ def _write_intervals(store: Store) -> None:
         ):
             for row in zip(*values, strict=True):
                 copy.write_row(row)
-        store.raw.commit()
 
 
 def _drop_intervals(store: Store) -> None:

@@ -410,8 +410,7 @@ def effectiveness_scored(store: Store) -> bool:
     seen = _SCORED.get(store)
     if seen is not None and time.monotonic() - seen < _SCORED_FOR_SECONDS:
         return True
-    with store.lock:
-        found = EFFECTIVENESS in set(store.con.list_tables())
+    found = EFFECTIVENESS in set(store.con.list_tables())
     if found:
         _SCORED[store] = time.monotonic()
     else:
@@ -452,37 +451,36 @@ def query(
     if not facts_exist(store):
         # A fresh install with no events yet: every sample is empty, not an error.
         scans = {}
-    with store.lock:
-        scanned = [
-            (
-                scan_metrics,
-                _run_scan(
-                    store,
-                    _ScanShape(
-                        table=table,
-                        time_column=time_column,
-                        metrics=tuple(m.name for m in scan_metrics),
-                        by_agent=by_agent,
-                        group_by=tuple(q.group_by),
-                        filters=tuple(
-                            name
-                            for name in Filters.model_fields
-                            if name not in _SHAPE_FILTERS and getattr(q.filters, name)
-                        ),
-                        listed_agents=None if q.filters.agents is None else len(q.filters.agents),
-                        compare=previous is not None,
-                        offsets=changes if time_group or "hour" in q.group_by else (),
-                        ai_involved=q.filters.ai_involved,
-                        half_life_days=q.half_life_days
-                        if any(m.recency_weighted for m in scan_metrics)
-                        else DEFAULT_HALF_LIFE_DAYS,
+    scanned = [
+        (
+            scan_metrics,
+            _run_scan(
+                store,
+                _ScanShape(
+                    table=table,
+                    time_column=time_column,
+                    metrics=tuple(m.name for m in scan_metrics),
+                    by_agent=by_agent,
+                    group_by=tuple(q.group_by),
+                    filters=tuple(
+                        name
+                        for name in Filters.model_fields
+                        if name not in _SHAPE_FILTERS and getattr(q.filters, name)
                     ),
-                    timeout,
-                    lambda sql: _bind(store, sql, period, previous, q.filters),
+                    listed_agents=None if q.filters.agents is None else len(q.filters.agents),
+                    compare=previous is not None,
+                    offsets=changes if time_group or "hour" in q.group_by else (),
+                    ai_involved=q.filters.ai_involved,
+                    half_life_days=q.half_life_days
+                    if any(m.recency_weighted for m in scan_metrics)
+                    else DEFAULT_HALF_LIFE_DAYS,
                 ),
-            )
-            for (table, time_column), scan_metrics in scans.items()
-        ]
+                timeout,
+                lambda sql: _bind(store, sql, period, previous, q.filters),
+            ),
+        )
+        for (table, time_column), scan_metrics in scans.items()
+    ]
     for scan_metrics, (group_names, frame) in scanned:
         for record in frame:
             group = {name: _group_value(record[name], name) for name in group_names}
@@ -540,15 +538,14 @@ def measure_rows(
         for metric in found
     ]
     everything = ibis.literal(True)
-    with store.lock:
-        rows = narrow(store.con.table(table))
-        aggregates: dict[str, ir.Scalar] = {}
-        for metric, source in sources:
-            assert source is not None  # checked above
-            aggregates[f"{metric.name}__value"] = source.value(rows, everything)
-            aggregates[f"{metric.name}__n"] = source.sample(rows, everything)
-        sql = str(store.con.compile(rows.aggregate(**aggregates)))
-        records = execute_sql(store, sql, timeout)
+    rows = narrow(store.con.table(table))
+    aggregates: dict[str, ir.Scalar] = {}
+    for metric, source in sources:
+        assert source is not None  # checked above
+        aggregates[f"{metric.name}__value"] = source.value(rows, everything)
+        aggregates[f"{metric.name}__n"] = source.sample(rows, everything)
+    sql = str(store.con.compile(rows.aggregate(**aggregates)))
+    records = execute_sql(store, sql, timeout)
     record = records[0] if records else {}
     return {metric.name: _metric_value(metric, record) for metric in found}
 
@@ -725,31 +722,29 @@ def execute_sql(store: Store, sql: str, timeout: float) -> list[dict[str, Any]]:
     # The driver's rows, not Ibis' Arrow conversion: PostgreSQL returns NUMERIC for
     # averages of integers, which Ibis cannot convert to the float it expects.
     # _number() makes both backends' values the same Python floats.
-    with store.lock:
-        try:
-            with _time_limit(store, timeout):
-                if store.backend == "duckdb":
-                    cursor = store.raw.execute(sql)
-                    names = [column[0] for column in cursor.description]
+    try:
+        with _time_limit(store, timeout):
+            if store.backend == "duckdb":
+                cursor = store.raw.execute(sql)
+                names = [column[0] for column in cursor.description]
+                records = cursor.fetchall()
+            elif store.backend == "spark":
+                frame = store.raw.sql(sql)
+                names = list(frame.columns)
+                records = [tuple(row) for row in frame.collect()]
+            else:
+                with store.raw.cursor() as cursor:
+                    cursor.execute(sql)
+                    names = [column.name for column in cursor.description]
                     records = cursor.fetchall()
-                elif store.backend == "spark":
-                    frame = store.raw.sql(sql)
-                    names = list(frame.columns)
-                    records = [tuple(row) for row in frame.collect()]
-                else:
-                    with store.raw.cursor() as cursor:
-                        cursor.execute(sql)
-                        names = [column.name for column in cursor.description]
-                        records = cursor.fetchall()
-                    store.raw.commit()
-        except Exception as error:
-            text = str(error).lower()
-            timed_out = "interrupt" in text or "statement timeout" in text or "canceling" in text
-            if timed_out or (store.backend == "spark" and "cancelled" in text):
-                raise QueryTimeoutError(
-                    f"the query took longer than {timeout:g} s; narrow the period or filters"
-                ) from error
-            raise
+    except Exception as error:
+        text = str(error).lower()
+        timed_out = "interrupt" in text or "statement timeout" in text or "canceling" in text
+        if timed_out or (store.backend == "spark" and "cancelled" in text):
+            raise QueryTimeoutError(
+                f"the query took longer than {timeout:g} s; narrow the period or filters"
+            ) from error
+        raise
     return [dict(zip(names, record, strict=True)) for record in records]
 
 

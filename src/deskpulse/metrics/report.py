@@ -25,8 +25,7 @@ def agent_directory(store: Store) -> dict[str, dict[str, Any]]:
     """Agent id -> {name, kind, team_ids, active}, from the latest agent.upserted."""
     if "agents" not in store.con.list_tables():
         return {}
-    with store.lock:
-        rows = store.con.table("agents").to_pyarrow().to_pylist()
+    rows = store.con.table("agents").to_pyarrow().to_pylist()
     return {row["agent_id"]: row for row in rows}
 
 

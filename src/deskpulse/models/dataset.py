@@ -83,45 +83,42 @@ class Conversations:
 def load_conversations(store: Store) -> Conversations:
     """Every conversation with its facts, early activity and customer text."""
     con = store.con
-    with store.lock:
-        facts = con.table("conversation_facts").select(*FACT_COLUMNS)
-        messages = store.events()
-        messages = messages.filter(messages.type == "message.created").select(
-            "conversation_id", "occurred_at", "direction", "author_kind", "text"
-        )
-        resolved = facts.select("conversation_id", "first_resolved_at")
-        early = messages.join(resolved, "conversation_id")
-        early = early.filter(
-            early.first_resolved_at.isnull() | (early.occurred_at <= early.first_resolved_at)
-        )
-        customer = (early.direction == "inbound") & (early.author_kind == "customer")
-        public = early.direction == "outbound"
-        # ifelse, not a cast: PostgreSQL cannot cast a boolean to BIGINT.
-        counts = early.group_by("conversation_id").aggregate(
-            early_inbound=customer.ifelse(1, 0).sum(),
-            early_replies=public.ifelse(1, 0).sum(),
-            early_human_replies=(public & (early.author_kind == "agent")).ifelse(1, 0).sum(),
-            early_ai_replies=(public & (early.author_kind == "ai")).ifelse(1, 0).sum(),
-        )
-        said = early.filter(customer & early.text.notnull()).select(
-            "conversation_id", "occurred_at", "text"
-        )
-        events = store.events()
-        changes = events.filter(
-            events.type.isin(
-                ["conversation.assigned", "conversation.created", "conversation.updated"]
-            )
-        ).select("conversation_id", "occurred_at", "id", "type", "agent_id", "priority")
-        changes = changes.join(resolved, "conversation_id")
-        changes = changes.filter(
-            changes.first_resolved_at.isnull() | (changes.occurred_at <= changes.first_resolved_at)
-        )
-        fact_rows = facts.to_pyarrow()
-        count_rows = counts.to_pyarrow()
-        text_rows = said.to_pyarrow()
-        change_rows = changes.select(
-            "conversation_id", "occurred_at", "id", "type", "agent_id", "priority"
-        ).to_pyarrow()
+    facts = con.table("conversation_facts").select(*FACT_COLUMNS)
+    messages = store.events()
+    messages = messages.filter(messages.type == "message.created").select(
+        "conversation_id", "occurred_at", "direction", "author_kind", "text"
+    )
+    resolved = facts.select("conversation_id", "first_resolved_at")
+    early = messages.join(resolved, "conversation_id")
+    early = early.filter(
+        early.first_resolved_at.isnull() | (early.occurred_at <= early.first_resolved_at)
+    )
+    customer = (early.direction == "inbound") & (early.author_kind == "customer")
+    public = early.direction == "outbound"
+    # ifelse, not a cast: PostgreSQL cannot cast a boolean to BIGINT.
+    counts = early.group_by("conversation_id").aggregate(
+        early_inbound=customer.ifelse(1, 0).sum(),
+        early_replies=public.ifelse(1, 0).sum(),
+        early_human_replies=(public & (early.author_kind == "agent")).ifelse(1, 0).sum(),
+        early_ai_replies=(public & (early.author_kind == "ai")).ifelse(1, 0).sum(),
+    )
+    said = early.filter(customer & early.text.notnull()).select(
+        "conversation_id", "occurred_at", "text"
+    )
+    events = store.events()
+    changes = events.filter(
+        events.type.isin(["conversation.assigned", "conversation.created", "conversation.updated"])
+    ).select("conversation_id", "occurred_at", "id", "type", "agent_id", "priority")
+    changes = changes.join(resolved, "conversation_id")
+    changes = changes.filter(
+        changes.first_resolved_at.isnull() | (changes.occurred_at <= changes.first_resolved_at)
+    )
+    fact_rows = facts.to_pyarrow()
+    count_rows = counts.to_pyarrow()
+    text_rows = said.to_pyarrow()
+    change_rows = changes.select(
+        "conversation_id", "occurred_at", "id", "type", "agent_id", "priority"
+    ).to_pyarrow()
     frame = fact_rows.to_pandas()
     early_frame = count_rows.to_pandas()
     frame = frame.merge(early_frame, on="conversation_id", how="left")

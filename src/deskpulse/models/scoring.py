@@ -138,26 +138,25 @@ def signature(store: Store, settings: Settings, facts: str | None = None) -> str
 def facts_signature(store: Store) -> str:
     """Counts and sums of the fact columns scoring reads: any new event, survey answer or
     status change moves at least one of them."""
-    with store.lock:
-        facts = store.con.table("conversation_facts")
-        summary = (
-            facts.aggregate(
-                conversations=facts.count(),
-                last=facts.last_event_at.max(),
-                csat=facts.csat_score.count(),
-                csat_sum=facts.csat_score.sum(),
-                fcr=facts.fcr.count(),
-                fcr_true=facts.fcr.ifelse(1, 0).sum(),
-                turns=facts.turns.sum(),
-                inquiries=facts.inquiry.count(),
-            )
-            .to_pyarrow()
-            .to_pylist()[0]
+    facts = store.con.table("conversation_facts")
+    summary = (
+        facts.aggregate(
+            conversations=facts.count(),
+            last=facts.last_event_at.max(),
+            csat=facts.csat_score.count(),
+            csat_sum=facts.csat_score.sum(),
+            fcr=facts.fcr.count(),
+            fcr_true=facts.fcr.ifelse(1, 0).sum(),
+            turns=facts.turns.sum(),
+            inquiries=facts.inquiry.count(),
         )
-        agents = store.con.table("agent_conversation_facts")
-        handled = agents.filter(agents.handled)
-        handled = handled.aggregate(rows=handled.count(), handle=handled.handle_seconds.sum())
-        handled_row = handled.to_pyarrow().to_pylist()[0]
+        .to_pyarrow()
+        .to_pylist()[0]
+    )
+    agents = store.con.table("agent_conversation_facts")
+    handled = agents.filter(agents.handled)
+    handled = handled.aggregate(rows=handled.count(), handle=handled.handle_seconds.sum())
+    handled_row = handled.to_pyarrow().to_pylist()[0]
     facts_part = "|".join(str(summary[key]) for key in sorted(summary))
     agents_part = f"{handled_row['rows']}|{_rounded(handled_row['handle'])}"
     return f"f={facts_part};a={agents_part}"
@@ -171,13 +170,12 @@ def _rounded(value: Any) -> str:
 def stored_signature(store: Store) -> str | None:
     """The signature the table was scored with; None when there is no table, or it lacks
     a column of EFFECTIVENESS_FACTS (scored by an older deskpulse: rescore it)."""
-    with store.lock:
-        existing = set(store.con.list_tables())
-        if TABLE not in existing or META_TABLE not in existing:
-            return None
-        if list(store.con.table(TABLE).columns) != list(EFFECTIVENESS_FACTS):
-            return None
-        rows = store.execute(f"SELECT signature FROM {META_TABLE}")
+    existing = set(store.con.list_tables())
+    if TABLE not in existing or META_TABLE not in existing:
+        return None
+    if list(store.con.table(TABLE).columns) != list(EFFECTIVENESS_FACTS):
+        return None
+    rows = store.execute(f"SELECT signature FROM {META_TABLE}")
     return str(rows[0][0]) if rows else None
 
 
@@ -242,8 +240,10 @@ def _score(
     handled = _handled_rows(store)
     rows = handled.merge(by_conversation, on="conversation_id", how="inner")
     table = _as_arrow(rows)
-    replace_table(store, TABLE, table)
-    _record_signature(store, wanted)
+    # The table and the signature it was scored with change together, or not at all.
+    with store.writing():
+        replace_table(store, TABLE, table)
+        _record_signature(store, wanted)
     counts = Counter("none" if v is None else str(v) for v in objects(rows["inquiry_source"]))
     summary = Counter(str(v) for v in objects(rows["prediction_source"]))
     return ScoreSummary(
@@ -321,22 +321,21 @@ def measured_resolution(fcr: pd.Series) -> np.ndarray:
 
 
 def _handled_rows(store: Store) -> pd.DataFrame:
-    with store.lock:
-        agents = store.con.table("agent_conversation_facts")
-        picked = agents.filter(agents.handled).select(
-            "conversation_id",
-            "agent_id",
-            "created_at",
-            "channel",
-            "inbox_id",
-            "customer_tier",
-            "language",
-            "team_id",
-            "handle_seconds",
-            "handle_time_estimated",
-            "csat_score",
-        )
-        table = picked.to_pyarrow()
+    agents = store.con.table("agent_conversation_facts")
+    picked = agents.filter(agents.handled).select(
+        "conversation_id",
+        "agent_id",
+        "created_at",
+        "channel",
+        "inbox_id",
+        "customer_tier",
+        "language",
+        "team_id",
+        "handle_seconds",
+        "handle_time_estimated",
+        "csat_score",
+    )
+    table = picked.to_pyarrow()
     frame: pd.DataFrame = table.to_pandas()
     return frame
 

@@ -43,7 +43,7 @@ def arrow_schema(columns: dict[str, str]) -> pa.Schema:
 
 def replace_table(store: Store, name: str, table: pa.Table) -> None:
     """Make `name` hold exactly `table`'s rows (its schema as given), replacing any old one."""
-    with store.lock:
+    with store.writing():
         if store.backend == "duckdb":
             store.con.create_table(name, obj=table, overwrite=True)
         elif store.backend == "postgres":

@@ -40,12 +40,11 @@ def define_demo_experiment(store: Store, tz: ZoneInfo) -> Experiment | None:
     or the experiment is already defined."""
     if Experiment.objects.filter(key=EXPERIMENT).exists():
         return None
-    with store.lock:
-        events = store.events()
-        exposed = events.filter(
-            (events.type == "experiment.exposed") & (events.experiment == EXPERIMENT)
-        )
-        first = exposed.occurred_at.min().to_pyarrow().as_py()
+    events = store.events()
+    exposed = events.filter(
+        (events.type == "experiment.exposed") & (events.experiment == EXPERIMENT)
+    )
+    first = exposed.occurred_at.min().to_pyarrow().as_py()
     if first is None:
         return None
     start = first.replace(tzinfo=ZoneInfo("UTC")).astimezone(tz).date()

@@ -45,9 +45,8 @@ class DemoAlerts:
 
 
 def _data_end(store: Store) -> datetime | None:
-    with store.lock:
-        events = store.events()
-        last = events.occurred_at.max().to_pyarrow().as_py()
+    events = store.events()
+    last = events.occurred_at.max().to_pyarrow().as_py()
     if last is None:
         return None
     return last.replace(tzinfo=UTC) if last.tzinfo is None else last.astimezone(UTC)
