@@ -33,11 +33,11 @@ def test_a_claimed_folder_names_its_server_and_refuses_a_second_claim(tmp_path: 
         assert described.pid == os.getpid()
         # Only the folder's owner may read the token.
         assert (settings.data_dir / INFO_FILE).stat().st_mode & 0o077 == 0
-        with pytest.raises(
-            FolderInUseError, match=rf"process {os.getpid()}, http://127.0.0.1:8123"
+        with (
+            pytest.raises(FolderInUseError, match=rf"process {os.getpid()}, http://127.0.0.1:8123"),
+            claimed(settings),
         ):
-            with claimed(settings):
-                pass
+            pass
     assert running_server(settings) is None
     assert not (settings.data_dir / INFO_FILE).exists()
     with claimed(settings):  # free again
