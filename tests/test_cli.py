@@ -329,3 +329,45 @@ def test_demo_real_loads_both_samples(tmp_path: Path) -> None:
     missing = deskpulse(tmp_path / "other", "demo", "--real", "--no-serve", "--real-data", "/no")
     assert missing.returncode != 0
     assert "--real: no /no/twcs_sample.csv" in missing.stderr
+
+
+def test_import_refuses_events_before_the_earliest_time(tmp_path: Path) -> None:
+    def created(event_id: str, occurred_at: str) -> str:
+        return json.dumps(
+            {
+                "id": event_id,
+                "type": "conversation.created",
+                "occurred_at": occurred_at,
+                "conversation_id": f"c-{event_id}",
+                "channel": "chat",
+                "inbox_id": "web",
+                "customer_id": "u1",
+            }
+        )
+
+    lines = [created("old", "0001-01-01T00:00:00Z"), created("new", "2026-03-02T10:00:00Z")]
+    result = deskpulse(tmp_path, "import", "-", stdin="\n".join(lines))
+    assert result.returncode == 0, result.stderr
+    assert "│ accepted    │ 1 " in result.stdout
+    assert "│ rejected    │ 1 " in result.stdout
+    later = deskpulse(tmp_path, "import", "-", stdin=created("later", "2026-03-03T10:00:00Z"))
+    assert later.returncode == 0, later.stderr
+    rows = json.loads(deskpulse(tmp_path, "rejected", "--format", "json").stdout)["rejected"]
+    [refused] = rows
+    assert (refused["event_id"], refused["field"]) == ("old", "occurred_at")
+    assert "before 2000-01-01T00:00:00Z" in refused["reason"]
+    # A tighter bound from the environment is held by the import too.
+    tight = subprocess.run(
+        [sys.executable, "-m", "deskpulse.cli", "import", "-"],
+        env={
+            **os.environ,
+            "DESKPULSE_DATA": str(tmp_path),
+            "DESKPULSE_EARLIEST_EVENT": "2027-01-01",
+        },
+        input=created("tight", "2026-12-31T23:00:00Z"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert tight.returncode == 0, tight.stderr
+    assert "│ rejected    │ 1 " in tight.stdout
