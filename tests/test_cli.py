@@ -91,7 +91,7 @@ def test_reimport_counts_duplicates_and_bad_lines_are_listed(loaded: Path) -> No
     assert "│ duplicates  │ 50" in result.stdout
     assert "│ rejected    │ 2 " in result.stdout
     listed = deskpulse(loaded, "rejected", "--format", "json")
-    rows = json.loads(listed.stdout)
+    rows = json.loads(listed.stdout)["rejected"]
     reasons = {row["event_id"]: row for row in rows}
     assert reasons["bad-1"]["field"] == "score"
     assert "1 to 5" in reasons["bad-1"]["reason"]
@@ -371,3 +371,49 @@ def test_import_refuses_events_before_the_earliest_time(tmp_path: Path) -> None:
     )
     assert tight.returncode == 0, tight.stderr
     assert "│ rejected    │ 1 " in tight.stdout
+
+
+def test_retract_takes_an_event_back_and_rejected_shows_the_audit_trail(tmp_path: Path) -> None:
+    events = [
+        {
+            "id": "e1",
+            "type": "conversation.created",
+            "occurred_at": "2026-03-02T10:00:00Z",
+            "conversation_id": "c1",
+            "channel": "chat",
+            "inbox_id": "web",
+            "customer_id": "u1",
+        },
+        {
+            "id": "s1",
+            "type": "survey.responded",
+            "occurred_at": "2026-03-02T11:00:00Z",
+            "conversation_id": "c1",
+            "survey": "csat",
+            "score": 1,
+        },
+    ]
+    stdin = "\n".join(json.dumps(e) for e in events)
+    assert deskpulse(tmp_path, "import", "-", stdin=stdin).returncode == 0
+    done = deskpulse(
+        tmp_path, "retract", "s1", "--reason", "a test survey", "--by", "olivia@example.com"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "retracted s1 (survey.responded on conversation c1)" in done.stdout
+    again = deskpulse(tmp_path, "retract", "s1", "--reason", "again")
+    assert again.returncode == 1
+    assert "already retracted by olivia@example.com" in again.stderr
+    unknown = deskpulse(tmp_path, "retract", "nope", "--reason", "typo")
+    assert unknown.returncode == 1
+    assert "no stored event has the id 'nope'" in unknown.stderr
+    listed = json.loads(deskpulse(tmp_path, "rejected", "--format", "json").stdout)
+    [retraction] = listed["retracted"]
+    assert (retraction["event_id"], retraction["retracted_by"], retraction["reason"]) == (
+        "s1",
+        "olivia@example.com",
+        "a test survey",
+    )
+    assert listed["quarantined"] == []
+    table = deskpulse(tmp_path, "rejected")
+    assert "quarantined conversations (0)" in table.stdout
+    assert "retracted events (1" in table.stdout

@@ -170,7 +170,7 @@ def test_ingest_on_every_backend(api: Api, store: Store) -> None:
     assert first.json()["duplicates"] == 1
     assert [r["index"] for r in first.json()["rejected"]] == [2]
     assert again.json() == {"accepted": 0, "duplicates": 1, "rejected": []}
-    assert health == {"ok": True, "events": 1, "backend": store.backend}
+    assert health == {"ok": True, "events": 1, "backend": store.backend, "quarantined": 0}
 
 
 @pytest.mark.parametrize(
