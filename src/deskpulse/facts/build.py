@@ -139,20 +139,21 @@ def _rebuild(store: Store, mode: Mode, say: Callable[[str], None]) -> tuple[int,
     else:
         say("finding touched conversations")
         # A quarantined conversation stays out until an event to it arrives (it is then
-        # dirty), even when a sibling of the same customer is recomputed.
+        # dirty), even when a sibling of the same customer is recomputed. The widening
+        # reads the events table itself: a retracted creation only widens the scope.
         _temp_table(
             store,
             SCOPE_TABLE,
             f"""WITH touched AS (SELECT DISTINCT conversation_id FROM dirty_conversations),
             customers AS (
-                SELECT DISTINCT customer_id FROM {LIVE_EVENTS}
+                SELECT DISTINCT customer_id FROM events
                 WHERE type = 'conversation.created'
                   AND conversation_id IN (SELECT conversation_id FROM touched)
             ),
             widened AS (
                 SELECT conversation_id FROM touched
                 UNION
-                SELECT conversation_id FROM {LIVE_EVENTS}
+                SELECT conversation_id FROM events
                 WHERE type = 'conversation.created'
                   AND customer_id IN (SELECT customer_id FROM customers)
             )
