@@ -7,6 +7,7 @@ problem, with a non-zero exit code.
 
 from __future__ import annotations
 
+import getpass
 import json
 import secrets
 import sys
@@ -273,6 +274,13 @@ def _refresh(store: Any, *, full: bool = False) -> Any:
             progress=lambda step: progress.update(task, description=f"building facts: {step}"),
         )
         progress.update(task, description=f"facts {summary.mode}")
+    if summary.quarantined:
+        errors.print(
+            f"[bold yellow]{summary.quarantined:,} conversation"
+            f"{'s' if summary.quarantined != 1 else ''} quarantined:[/] their facts cannot be "
+            "computed; the rest are up to date. Why: [bold]deskpulse rejected[/]",
+            highlight=False,
+        )
     return summary
 
 
@@ -703,12 +711,20 @@ def rejected_command(
     limit: Annotated[int, typer.Option(min=1, help="How many to list, newest first.")] = 50,
     output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
-    """List rejected events with the field and the reason."""
+    """List rejected events, quarantined conversations and retracted events, with why."""
+    from deskpulse.events.retraction import retraction_count, retractions
+    from deskpulse.facts.quarantine import quarantined, quarantined_count
+
     with opened_store(settings_of(ctx)) as store:
         rows = store.rejected(limit=limit)
         total = store.count("rejected_events")
+        held = quarantined(store, limit=limit)
+        held_total = quarantined_count(store)
+        taken_back = [r.as_json() for r in retractions(store, limit=limit)]
+        taken_back_total = retraction_count(store)
     if output is OutputFormat.json:
-        sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
+        body = {"rejected": rows, "quarantined": held, "retracted": taken_back}
+        sys.stdout.write(json.dumps(body, indent=2, default=str) + "\n")
         return
     table = Table(title=f"rejected events ({total:,} in all, newest first)")
     for column in ("received", "source", "position", "event id", "type", "field", "reason"):
@@ -724,6 +740,63 @@ def rejected_command(
             str(row["reason"]),
         )
     console.print(table)
+    quarantine = Table(
+        title=f"quarantined conversations ({held_total:,}): left out of the facts until an "
+        "event to them computes"
+    )
+    for column in ("conversation", "since", "last failed", "reason"):
+        quarantine.add_column(column)
+    for item in held:
+        quarantine.add_row(
+            str(item["conversation_id"]),
+            str(item["first_seen_at"])[:19],
+            str(item["last_seen_at"])[:19],
+            str(item["reason"]),
+        )
+    console.print(quarantine)
+    retracted = Table(title=f"retracted events ({taken_back_total:,}, newest first)")
+    for column in ("retracted", "event id", "type", "conversation", "by", "reason"):
+        retracted.add_column(column)
+    for item in taken_back:
+        retracted.add_row(
+            str(item["retracted_at"])[:19],
+            str(item["event_id"]),
+            str(item["event_type"] or "-"),
+            str(item["conversation_id"] or "-"),
+            str(item["retracted_by"]),
+            str(item["reason"]),
+        )
+    console.print(retracted)
+
+
+@app.command("retract")
+def retract_command(
+    ctx: typer.Context,
+    event_id: Annotated[str, typer.Argument(help="The id of the accepted event to retract.")],
+    reason: Annotated[str, typer.Option(help="Why it should not count (kept with it).")],
+    by: Annotated[
+        str | None,
+        typer.Option(help="Who retracts it, as recorded (default: cli:<your login>)."),
+    ] = None,
+) -> None:
+    """Retract an accepted event: a tombstone is stored, nothing is deleted, and the facts
+    of its conversation are recomputed without it."""
+    from deskpulse.events.retraction import RetractionError, retract_event
+
+    who = by.strip() if by and by.strip() else f"cli:{getpass.getuser()}"
+    with opened_store(settings_of(ctx)) as store:
+        try:
+            done = retract_event(store, event_id, reason=reason, retracted_by=who)
+        except RetractionError as error:
+            raise fail(error.message) from None
+        _refresh(store)
+    where = f" on conversation {done.conversation_id}" if done.conversation_id else ""
+    console.print(
+        f"retracted [bold]{done.event_id}[/] ({done.event_type}{where}) by {done.retracted_by}: "
+        f"{done.reason}",
+        highlight=False,
+    )
+    console.print("the facts are recomputed without it; the audit trail: deskpulse rejected")
 
 
 # -- tokens ---------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,6 +19,44 @@ DEFAULT_DATA_DIR = "./deskpulse-data"
 # DuckDB buffer pool of a long-running server unless DESKPULSE_DUCKDB_MEMORY says
 # otherwise: the budget is 1.5 GB resident with 10M events loaded.
 SERVER_DUCKDB_MEMORY = "1GB"
+
+EARLIEST_EVENT_VARIABLE = "DESKPULSE_EARLIEST_EVENT"
+# No helpdesk this product serves predates 2000; an older timestamp is a unit or parsing
+# mistake upstream (year 0001 is a zero date), and spans of centuries stop the facts.
+DEFAULT_EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class SettingError(ValueError):
+    """A DESKPULSE_* variable holds a value deskpulse cannot use; the message names it."""
+
+
+@lru_cache(maxsize=16)
+def parse_earliest_event(text: str) -> datetime:
+    """DESKPULSE_EARLIEST_EVENT: a date (midnight UTC) or a timestamp with an offset."""
+    value = text.strip()
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is not None and len(value) == 10:  # a bare date
+        moment = moment.replace(tzinfo=UTC)
+    if moment is None or moment.tzinfo is None or moment.utcoffset() is None:
+        raise SettingError(
+            f"{EARLIEST_EVENT_VARIABLE}={text!r} is not a date or a timestamp with an offset "
+            "(write it as 2000-01-01 or 2000-01-01T00:00:00Z)"
+        )
+    return moment.astimezone(UTC)
+
+
+def earliest_event_from_environment() -> datetime:
+    """The oldest occurred_at accepted, as DESKPULSE_EARLIEST_EVENT sets it (aware UTC)."""
+    text = os.environ.get(EARLIEST_EVENT_VARIABLE, "").strip()
+    return parse_earliest_event(text) if text else DEFAULT_EARLIEST_EVENT
+
+
+def format_instant(moment: datetime) -> str:
+    """An aware instant the way the contract writes it: 2000-01-01T00:00:00Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -37,6 +77,9 @@ class Settings:
     handle_time_estimate_cap_seconds: int = 900
     # DuckDB's buffer pool; None = DuckDB's default (80% of RAM). The server sets a cap.
     duckdb_memory_limit: str | None = None
+    # Events that claim to have happened before this are refused (and stored ones are
+    # quarantined by the facts builder): see DEFAULT_EARLIEST_EVENT.
+    earliest_event: datetime = DEFAULT_EARLIEST_EVENT
     max_events_per_request: int = 10_000
     max_request_bytes: int = 32 * 1024 * 1024
     extra: dict[str, str] = field(default_factory=dict)
@@ -78,4 +121,5 @@ def load_settings(data_dir: str | Path | None = None) -> Settings:
         handle_time_estimate_cap_seconds=int(
             os.environ.get("DESKPULSE_HANDLE_TIME_CAP_SECONDS", "900")
         ),
+        earliest_event=earliest_event_from_environment(),
     )

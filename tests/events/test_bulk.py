@@ -22,7 +22,7 @@ from deskpulse.events.bulk import (
     validate_batch,
 )
 from deskpulse.events.columns import EVENT_SCHEMA, event_to_row
-from deskpulse.events.contract import EVENT_MODELS, _Event, parse_event
+from deskpulse.events.contract import EVENT_MODELS, SOURCE_TYPES, _Event, parse_event
 from deskpulse.events.reader import RawBatch, read_batches
 from deskpulse.events.store import Store
 
@@ -127,7 +127,24 @@ def reference_row(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_examples_cover_every_type() -> None:
-    assert set(VALID) == set(EVENT_MODELS)
+    assert set(VALID) == set(SOURCE_TYPES)
+
+
+def test_a_retraction_cannot_be_imported() -> None:
+    # Only an owner retracts (deskpulse retract, the API): a file cannot carry one in.
+    tombstone = {
+        "id": "r1",
+        "type": "event.retracted",
+        "occurred_at": WHEN,
+        "event_id": "e1",
+        "reason": "test survey",
+        "retracted_by": "olivia@example.com",
+    }
+    result = check(tombstone)
+    assert result.table.num_rows == 0
+    [refused] = result.rejected
+    assert refused.field == "type"
+    assert "a source cannot send it" in refused.reason
 
 
 def test_fast_types_name_the_contract_fields() -> None:

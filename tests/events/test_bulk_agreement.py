@@ -8,7 +8,7 @@ the same field, and produce identical rows for accepted events.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -49,7 +49,15 @@ def enum_of(literal: Any) -> st.SearchStrategy[str]:
 @st.composite
 def timestamps(draw: st.DrawFn) -> str:
     """Mostly RFC 3339 spelled in the everyday ways, sometimes in odd but legal ones."""
-    moment = draw(st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(2040, 1, 1)))
+    moment = draw(
+        st.one_of(
+            st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1)),
+            # Before the lower bound (DESKPULSE_EARLIEST_EVENT, 2000-01-01 by default)...
+            st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(1999, 12, 31)),
+            # ...and right at it, where an offset decides which side a moment falls on.
+            st.datetimes(min_value=datetime(1999, 12, 31, 10), max_value=datetime(2000, 1, 1, 14)),
+        )
+    )
     digits = draw(st.one_of(st.integers(0, 6), st.just(7)))
     fraction = (
         f".{moment.microsecond:06d}{'0' * max(0, digits - 6)}"[: digits + 1] if digits else ""
@@ -187,6 +195,11 @@ TYPES: dict[str, Fields] = {
         },
         {"holidays": st.lists(st.sampled_from(["2025-12-25", "2025-02-30"]), max_size=2)},
     ),
+    # Written by deskpulse only: both paths refuse it from a source, naming `type`.
+    "event.retracted": (
+        {"event_id": identifiers, "reason": identifiers, "retracted_by": identifiers},
+        {"conversation_id": _opt(identifiers)},
+    ),
 }
 assert set(TYPES) == set(c.EVENT_MODELS)
 
@@ -229,6 +242,7 @@ def mutated(draw: st.DrawFn) -> str:
                 "bad enum",
                 "not an object",
                 "future",
+                "past",
                 "currency",
                 "extra key",
                 "repeated key",
@@ -269,6 +283,20 @@ def mutated(draw: st.DrawFn) -> str:
     elif how == "future":
         ahead = draw(st.integers(25 * 3600, 10**9))
         event["occurred_at"] = (NOW + timedelta(seconds=ahead)).isoformat()
+    elif how == "past":
+        # Zero dates and near-zero years: once accepted, they stopped the facts for good.
+        event["occurred_at"] = draw(
+            st.sampled_from(
+                [
+                    "0001-01-01T00:00:00Z",
+                    "0002-06-01T00:00:00Z",
+                    "0001-01-01T00:00:00+14:00",
+                    "1970-01-01T00:00:00Z",
+                    "1999-12-31T23:59:59.999999Z",
+                    "2000-01-01T00:59:59+01:00",
+                ]
+            )
+        )
     elif how == "currency":
         event["currency"] = draw(st.sampled_from(["EUR", "usd", "US", "USDX", 840]))
     elif how == "extra key":
@@ -302,13 +330,15 @@ def _serialise(event: dict[str, Any], style: str) -> str:
 # -- the reference: the contract, event by event ---------------------------------------------
 
 
-def reference(text: str) -> dict[str, Any] | tuple[str | None, str]:
+def reference(
+    text: str, earliest: datetime | None = None
+) -> dict[str, Any] | tuple[str | None, str]:
     """What the per-event path makes of one text: a stored row, or (field, reason)."""
     try:
         raw = orjson.loads(text)
     except orjson.JSONDecodeError as error:
         return (None, f"malformed JSON: {error}")
-    parsed = c.parse_event(raw)
+    parsed = c.parse_event(raw, earliest=earliest)
     if isinstance(parsed, c.Rejection):
         return (parsed.field, parsed.reason)
     refused = currency_rejection(parsed, 0, CURRENCY)
@@ -324,12 +354,16 @@ def reference(text: str) -> dict[str, Any] | tuple[str | None, str]:
     return row
 
 
-def validate(texts: list[str]) -> dict[int, dict[str, Any] | tuple[str | None, str]]:
+def validate(
+    texts: list[str], earliest: datetime | None = None
+) -> dict[int, dict[str, Any] | tuple[str | None, str]]:
     batch = RawBatch(
         texts=pa.chunked_array([pa.array(texts, pa.large_string())]),
         positions=pa.chunked_array([pa.array(range(len(texts)), pa.int64())]),
     )
-    result = validate_batch(batch, currency=CURRENCY, now=NOW, source="generated")
+    result = validate_batch(
+        batch, currency=CURRENCY, now=NOW, source="generated", earliest=earliest
+    )
     outcome: dict[int, dict[str, Any] | tuple[str | None, str]] = {}
     for position, row in zip(result.positions, result.table.to_pylist(), strict=True):
         outcome[position] = row
@@ -356,6 +390,36 @@ def test_column_wise_path_agrees_with_the_contract(texts: list[str]) -> None:
         assert outcome[position] == reference(text), text
 
 
+@AGREEMENT
+@given(
+    st.lists(
+        events([k for k in TYPES if k not in ("business_hours.set", "event.retracted")]),
+        min_size=1,
+        max_size=20,
+    ),
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2030, 1, 1)),
+    st.data(),
+)
+def test_both_paths_hold_a_configured_lower_bound(
+    records: list[dict[str, Any]], earliest: datetime, data: st.DataObject
+) -> None:
+    # DESKPULSE_EARLIEST_EVENT moves the bound; both paths must move with it, to the
+    # microsecond and whatever the offset an event is written with.
+    bound = earliest.replace(tzinfo=UTC)
+    texts = []
+    for record in records:
+        shift = data.draw(st.integers(-3 * 3600 * 10**6, 3 * 3600 * 10**6))
+        hours = data.draw(st.integers(-12, 14))
+        moment = (bound + timedelta(microseconds=shift)).astimezone(
+            timezone(timedelta(hours=hours))
+        )
+        record["occurred_at"] = moment.isoformat()
+        texts.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+    outcome = validate(texts, earliest=bound)
+    for position, text in enumerate(texts):
+        assert outcome[position] == reference(text, earliest=bound), text
+
+
 def _provable(value: Any, name: str) -> Any:
     """The same value (valid or not alike) in the spelling the fast path proves."""
     if name == "amount" and isinstance(value, int | float) and not isinstance(value, bool):
@@ -373,7 +437,13 @@ def _provable(value: Any, name: str) -> Any:
 
 
 @AGREEMENT
-@given(st.lists(events([k for k in TYPES if k != "business_hours.set"]), min_size=1, max_size=25))
+@given(
+    st.lists(
+        events([k for k in TYPES if k not in ("business_hours.set", "event.retracted")]),
+        min_size=1,
+        max_size=25,
+    )
+)
 def test_valid_events_take_the_fast_path(records: list[dict[str, Any]]) -> None:
     # Without this the agreement above could hold merely because everything fell
     # through to the contract: here every event the contract accepts must be proven

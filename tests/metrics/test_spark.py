@@ -287,3 +287,36 @@ def test_threads_read_through_sessions_of_their_own(built: Built) -> None:
             pool.map(lambda n: query(built.store, questions[n % 3]).as_json(), range(12))
         )
     assert together == [alone[n % 3] for n in range(12)]
+
+
+def test_retraction_and_quarantine_on_spark(spark: None, tmp_path: Path) -> None:
+    """The live_events view and the quarantine work on Spark as on DuckDB."""
+    from deskpulse.events.retraction import retract_event
+    from deskpulse.facts.quarantine import quarantined
+
+    f = Events()
+    f.agent("alice")
+    one = f.conversation("c1", customer="u1", at=0).customer(at=0).reply("alice", at=2)
+    one.resolve(at=3).survey("csat", 1, at=4)
+    test_survey = f.events[-1]["id"]
+    bad = f.conversation("c-bad", customer="u2", at=0).customer(at=1)
+    bad.cost("999999999999.5", at=2).cost("999999999999.5", at=3)
+    twice = f.events[-1]["id"]
+    with scratch_store("spark", tmp_path / "spark") as store:
+        ingest(store, f.events)
+        assert refresh(store).quarantined == 1
+        assert [r["conversation_id"] for r in quarantined(store)] == ["c-bad"]
+        assert [r["csat_score"] for r in facts(store, "conversation_facts")] == [1]
+        retract_event(store, test_survey, reason="a test survey", retracted_by="olivia")
+        retract_event(store, twice, reason="booked twice", retracted_by="olivia")
+        assert refresh(store).quarantined == 0
+        assert quarantined(store) == []
+        rows = {r["conversation_id"]: r for r in facts(store, "conversation_facts")}
+        assert sorted(rows) == ["c-bad", "c1"]
+        assert rows["c1"]["csat_score"] is None
+        with scratch_store("duckdb", tmp_path / "duckdb") as duck:
+            ingest(duck, f.events)
+            retract_event(duck, test_survey, reason="a test survey", retracted_by="olivia")
+            retract_event(duck, twice, reason="booked twice", retracted_by="olivia")
+            refresh(duck)
+            assert_same_facts(snapshot(duck), snapshot(store))

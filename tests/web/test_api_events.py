@@ -170,7 +170,7 @@ def test_ingest_on_every_backend(api: Api, store: Store) -> None:
     assert first.json()["duplicates"] == 1
     assert [r["index"] for r in first.json()["rejected"]] == [2]
     assert again.json() == {"accepted": 0, "duplicates": 1, "rejected": []}
-    assert health == {"ok": True, "events": 1, "backend": store.backend}
+    assert health == {"ok": True, "events": 1, "backend": store.backend, "quarantined": 0}
 
 
 @pytest.mark.parametrize(
@@ -193,3 +193,22 @@ def test_values_that_trip_validation_are_rejected_not_500(
     assert [r["index"] for r in body["rejected"]] == [1]
     assert api_store.count("events") == 2
     assert [r["position"] for r in api_store.rejected()] == [1]
+
+
+@pytest.mark.parametrize("occurred_at", ["0001-01-01T00:00:00Z", "0002-06-01T00:00:00Z"])
+def test_events_before_the_earliest_time_are_refused_and_facts_keep_updating(
+    api: Api, api_store: Store, occurred_at: str
+) -> None:
+    # Once a year-0001 event got in, every refresh failed and new conversations never
+    # appeared although ingest still answered "accepted".
+    response = api.post_events([created("old", "c-old", occurred_at=occurred_at), created("e1")])
+    assert response.status_code == 200
+    body = response.json()
+    assert body["accepted"] == 1
+    [refused] = body["rejected"]
+    assert (refused["index"], refused["id"], refused["field"]) == (0, "old", "occurred_at")
+    assert "before 2000-01-01T00:00:00Z" in refused["reason"]
+    assert api.post_events([created("e2", "c2")]).json()["accepted"] == 1
+    listed = api_store.execute("SELECT conversation_id FROM conversation_facts ORDER BY 1")
+    assert listed == [("c1",), ("c2",)]
+    assert api_store.count("dirty_conversations") == 0

@@ -177,7 +177,10 @@ def test_acknowledged_events_survive_sigkill(server: Server) -> None:
 
 def test_server_answers_the_api_and_stops_cleanly(server: Server) -> None:
     status, health = server.request("GET", "/api/v1/health")
-    assert (status, health) == (200, {"ok": True, "events": 0, "backend": "duckdb"})
+    assert (status, health) == (
+        200,
+        {"ok": True, "events": 0, "backend": "duckdb", "quarantined": 0},
+    )
     status, error = server.request("GET", "/api/v1/nowhere")
     assert status == 404
     assert error["error"]["code"] == "not_found"

@@ -41,7 +41,7 @@ from pydantic import (
     model_validator,
 )
 
-from deskpulse.events.contract import EVENT_TYPES, Rejection, _Event, parse_event
+from deskpulse.events.contract import SOURCE_TYPES, Rejection, _Event, parse_event
 
 # -- the mapping language -----------------------------------------------------------------
 
@@ -134,8 +134,8 @@ class Emit(BaseModel):
     @field_validator("type")
     @classmethod
     def _known_type(cls, value: str) -> str:
-        if value not in EVENT_TYPES:
-            raise ValueError(f"{value!r} is not an event type; expected one of {EVENT_TYPES}")
+        if value not in SOURCE_TYPES:
+            raise ValueError(f"{value!r} is not an event type; expected one of {SOURCE_TYPES}")
         return value
 
 

@@ -51,6 +51,7 @@ from deskpulse.events.reader import (
     total_bytes,
 )
 from deskpulse.events.store import RejectedRecord, Store
+from deskpulse.settings import earliest_event_from_environment
 
 __all__ = [
     "ImportSummary",
@@ -379,7 +380,8 @@ _COMMON_CHECKS = """(clean OR (
         AND (strlen(text) < 1000 OR
              strlen(text) - strlen(replace(replace(text, '[', ''), '{', '')) < 1000)))
     AND starts_with(j_id, '"') AND j_id <> '""' AND strlen(j_id) <= 258
-    AND occurred_utc IS NOT NULL AND occurred_utc <= $now + INTERVAL 24 HOUR"""
+    AND occurred_utc IS NOT NULL AND occurred_utc <= $now + INTERVAL 24 HOUR
+    AND occurred_utc >= $earliest"""
 
 
 def _branch_sql(event_type: str, fields: dict[str, _Field]) -> str:
@@ -517,15 +519,25 @@ def _connection() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def validate_batch(batch: RawBatch, *, currency: str, now: datetime, source: str) -> ValidatedBatch:
+def validate_batch(
+    batch: RawBatch,
+    *,
+    currency: str,
+    now: datetime,
+    source: str,
+    earliest: datetime | None = None,
+) -> ValidatedBatch:
     """Validate a batch: the accepted rows exactly as `event_to_row(parse_event(...))`
     builds them, and one RejectedRecord per refused text and per reader failure.
 
     `now` bounds occurred_at (at most 24 h later); the contract path is held to the same
-    `now`, so both paths agree even near the boundary.
+    `now`, so both paths agree even near the boundary. `earliest` is the lower bound
+    (Settings.earliest_event; without it, DESKPULSE_EARLIEST_EVENT or its default).
     """
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
+    if earliest is None:
+        earliest = earliest_event_from_environment()
     texts = batch.texts
     count = len(texts)
     rejected = [_read_failure(f, source) for f in batch.failures]
@@ -533,7 +545,7 @@ def validate_batch(batch: RawBatch, *, currency: str, now: datetime, source: str
         return ValidatedBatch(
             EVENT_SCHEMA.empty_table(), [], rejected, len(batch), batch.bytes_read
         )
-    fast = _fast_path(texts, currency, now)
+    fast = _fast_path(texts, currency, now, earliest)
     fast_index = fast.column("i").to_numpy()
     flagged = np.ones(count, dtype=bool)
     flagged[fast_index] = False
@@ -544,7 +556,7 @@ def validate_batch(batch: RawBatch, *, currency: str, now: datetime, source: str
     slow_texts = texts.take(slow_index).to_pylist()
     slow_positions = batch.positions.take(slow_index).to_pylist()
     for index, text, position in zip(slow_index.tolist(), slow_texts, slow_positions, strict=True):
-        outcome = _contract_path(text, position, currency, now, source)
+        outcome = _contract_path(text, position, currency, now, earliest, source)
         if isinstance(outcome, RejectedRecord):
             rejected.append(outcome)
         else:
@@ -572,9 +584,12 @@ def validate_batch(batch: RawBatch, *, currency: str, now: datetime, source: str
     )
 
 
-def _fast_path(texts: pa.ChunkedArray, currency: str, now: datetime) -> pa.Table:
+def _fast_path(
+    texts: pa.ChunkedArray, currency: str, now: datetime, earliest: datetime
+) -> pa.Table:
     """The rows the fast path accepts, as `i` (index into `texts`) + EVENT_SCHEMA."""
     now_naive = now.astimezone(UTC).replace(tzinfo=None)
+    earliest_naive = earliest.astimezone(UTC).replace(tzinfo=None)
     # A currency the contract's own pattern refuses never matches here: the contract
     # path then gives its reason.
     fast_currency = currency if _CURRENCY_PATTERN.fullmatch(currency) else "\x00"
@@ -588,7 +603,8 @@ def _fast_path(texts: pa.ChunkedArray, currency: str, now: datetime) -> pa.Table
     con.register("fields", _unpack(parsed, texts))
     try:
         result = con.execute(
-            _CHECK_SQL, {"currency": fast_currency, "now": now_naive}
+            _CHECK_SQL,
+            {"currency": fast_currency, "now": now_naive, "earliest": earliest_naive},
         ).to_arrow_table()
     finally:
         con.unregister("fields")
@@ -664,7 +680,7 @@ def _slow_table(
 
 
 def _contract_path(
-    text: str, position: int, currency: str, now: datetime, source: str
+    text: str, position: int, currency: str, now: datetime, earliest: datetime, source: str
 ) -> dict[str, Any] | RejectedRecord:
     """One text the fast path flagged, judged by the contract itself."""
     stripped = text.strip(" \t\r\n")
@@ -681,7 +697,7 @@ def _contract_path(
     kind = raw.get("type") if isinstance(raw, dict) else None
     kind = kind if isinstance(kind, str) else None
     try:
-        parsed = c.parse_event(raw, position)
+        parsed = c.parse_event(raw, position, earliest=earliest)
     except (OverflowError, ValueError) as error:
         # The contract lets a date pushed out of range by its offset escape as an
         # OverflowError (see the report); refuse the event rather than the batch.
@@ -726,6 +742,7 @@ def import_sources(
     """
     summary = ImportSummary()
     currency = store.settings.currency
+    earliest = store.settings.earliest_event
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="deskpulse-import") as worker:
         for source in sources:
@@ -734,7 +751,9 @@ def import_sources(
             summary.sources.append(counts)
             batches = read_batches(source, batch_size)
             try:
-                _import_one(store, batches, name, currency, worker, counts, summary, progress)
+                _import_one(
+                    store, batches, name, currency, earliest, worker, counts, summary, progress
+                )
             finally:
                 batches.close()
             summary.read += counts.read
@@ -750,6 +769,7 @@ def _import_one(
     batches: Generator[RawBatch, None, None],
     name: str,
     currency: str,
+    earliest: datetime,
     worker: ThreadPoolExecutor,
     counts: SourceSummary,
     summary: ImportSummary,
@@ -762,7 +782,9 @@ def _import_one(
         summary.seconds["read"] += read_at - began
         if batch is None:
             return None
-        checked = validate_batch(batch, currency=currency, now=clock.now(), source=name)
+        checked = validate_batch(
+            batch, currency=currency, now=clock.now(), source=name, earliest=earliest
+        )
         summary.seconds["validate"] += time.perf_counter() - read_at
         return checked
 

@@ -64,10 +64,28 @@ EVENT_SCHEMA = pa.schema(
         pa.field("text", pa.string()),
         # business_hours.set only: {"timezone", "intervals", "holidays"} as JSON text.
         pa.field("schedule", pa.string()),
+        # event.retracted only (added in place to older stores, so they come last): the
+        # retracted event's id and who retracted it; `reason` says why.
+        pa.field("event_id", pa.string()),
+        pa.field("retracted_by", pa.string()),
     ]
 )
 
+# Columns added after the first release: Store adds them to an events table without them.
+ADDED_COLUMNS: tuple[str, ...] = ("event_id", "retracted_by")
+
 COLUMNS: tuple[str, ...] = tuple(EVENT_SCHEMA.names)
+
+RETRACTED = "event.retracted"
+# The events every computation reads: the stored events less the retracted ones and the
+# tombstones themselves. The one definition of "retracted" (docs/events.md), a view in
+# every backend (Store.events()); the events table itself keeps everything.
+LIVE_EVENTS = "live_events"
+LIVE_EVENTS_SQL = (
+    "SELECT * FROM events AS e "
+    f"WHERE e.type <> '{RETRACTED}' AND NOT EXISTS ("
+    f"SELECT 1 FROM events AS t WHERE t.type = '{RETRACTED}' AND t.event_id = e.id)"
+)
 
 
 def _utc_naive(moment: datetime) -> datetime:

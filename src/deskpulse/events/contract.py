@@ -23,16 +23,43 @@ from pydantic import (
     StrictInt,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from deskpulse import clock
+from deskpulse.settings import (
+    EARLIEST_EVENT_VARIABLE,
+    earliest_event_from_environment,
+    format_instant,
+)
 
 CONTRACT_VERSION = "v1"
 
-# How far ahead of the server clock an event may claim to have happened.
+# How far ahead of the server clock an event may claim to have happened. The lower
+# bound is the install's `earliest_event` setting (DESKPULSE_EARLIEST_EVENT), passed in
+# the validation context as "earliest" (see parse_event); without one, the environment's.
 MAX_FUTURE = timedelta(hours=24)
+
+
+def earliest_of(info: ValidationInfo | None) -> datetime:
+    """The lower bound on timestamps for this validation: the context's, else the
+    environment's."""
+    context = info.context if info is not None else None
+    if isinstance(context, dict) and isinstance(context.get("earliest"), datetime):
+        earliest: datetime = context["earliest"]
+        return earliest
+    return earliest_event_from_environment()
+
+
+def too_early_reason(earliest: datetime) -> str:
+    """The one wording of the lower bound's rejection, shared by both validation paths."""
+    return (
+        f"is before {format_instant(earliest)}, the earliest time this install accepts "
+        f"({EARLIEST_EVENT_VARIABLE})"
+    )
+
 
 Channel = Literal["chat", "email", "voice", "social", "sms", "other"]
 Direction = Literal["inbound", "outbound", "note"]
@@ -78,13 +105,17 @@ class _Event(BaseModel):
 
     @field_validator("occurred_at")
     @classmethod
-    def _not_far_future(cls, value: datetime) -> datetime:
+    def _in_accepted_range(cls, value: datetime, info: ValidationInfo) -> datetime:
         try:
             in_utc = value.astimezone(UTC)
         except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 falls before year 1 in UTC
             raise ValueError("is outside the range of representable times") from None
         if in_utc - clock.now() > MAX_FUTURE:
             raise ValueError("is more than 24 hours in the future")
+        earliest = earliest_of(info)
+        if in_utc < earliest:
+            # A year-0001 "zero date" once stopped every facts refresh for good.
+            raise ValueError(too_early_reason(earliest))
         return in_utc
 
 
@@ -261,6 +292,19 @@ class BusinessHoursSet(_Event):
     intervals: list[BusinessInterval] = Field(min_length=1)
     holidays: list[date] = Field(default_factory=list)
 
+    @field_validator("holidays")
+    @classmethod
+    def _holidays_in_range(cls, value: list[date], info: ValidationInfo) -> list[date]:
+        # The same lower bound as occurred_at, on the date of its instant in UTC.
+        earliest = earliest_of(info)
+        for day in value:
+            if day < earliest.date():
+                raise ValueError(
+                    f"{day.isoformat()} is before {earliest.date().isoformat()}, the earliest "
+                    f"date this install accepts ({EARLIEST_EVENT_VARIABLE})"
+                )
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -269,6 +313,25 @@ class BusinessHoursSet(_Event):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"{value!r} is not an IANA time zone") from error
         return value
+
+
+class EventRetracted(_Event):
+    """A tombstone: an owner took an accepted event back. Nothing is deleted; every fact
+    computation leaves the retracted event out (the `live_events` view).
+
+    Written by deskpulse itself (`deskpulse retract`, POST /api/v1/events/{id}/retract),
+    never sent by a source: POST /api/v1/events and `deskpulse import` refuse it.
+    """
+
+    type: Literal["event.retracted"]
+    event_id: Id = Field(description="the id of the retracted event")
+    reason: Annotated[str, Field(min_length=1, max_length=1000, strict=True)]
+    retracted_by: Label = Field(description="who retracted it (an owner's e-mail or name)")
+    conversation_id: Id | None = Field(
+        default=None,
+        description="the retracted event's conversation, filled in by deskpulse so that "
+        "its facts are recomputed",
+    )
 
 
 Event = Annotated[
@@ -283,7 +346,8 @@ Event = Annotated[
     | SurveyResponded
     | CostRecorded
     | ExperimentExposed
-    | BusinessHoursSet,
+    | BusinessHoursSet
+    | EventRetracted,
     Field(discriminator="type"),
 ]
 
@@ -302,9 +366,13 @@ EVENT_MODELS: dict[str, type[_Event]] = {
         CostRecorded,
         ExperimentExposed,
         BusinessHoursSet,
+        EventRetracted,
     )
 }
 EVENT_TYPES: tuple[str, ...] = tuple(EVENT_MODELS)
+RETRACTION_TYPE = "event.retracted"
+# What a source (the API, an import, a connector) may send: retractions are deskpulse's.
+SOURCE_TYPES: tuple[str, ...] = tuple(t for t in EVENT_TYPES if t != RETRACTION_TYPE)
 
 _ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
@@ -320,8 +388,14 @@ class Rejection(BaseModel):
     reason: str
 
 
-def parse_event(raw: Any, index: int = 0) -> _Event | Rejection:
-    """Validate one decoded JSON value; never raises on bad input."""
+def parse_event(
+    raw: Any, index: int = 0, *, earliest: datetime | None = None
+) -> _Event | Rejection:
+    """Validate one decoded JSON value; never raises on bad input.
+
+    `earliest` is the install's lower bound on timestamps (Settings.earliest_event);
+    without it, DESKPULSE_EARLIEST_EVENT or its default.
+    """
     if not isinstance(raw, dict):
         return Rejection(index=index, id=None, field=None, reason="event must be a JSON object")
     event_id = raw.get("id") if isinstance(raw.get("id"), str) else None
@@ -335,10 +409,20 @@ def parse_event(raw: Any, index: int = 0) -> _Event | Rejection:
             index=index,
             id=event_id,
             field="type",
-            reason=f"unknown event type {kind!r}; expected one of {', '.join(EVENT_TYPES)}",
+            reason=f"unknown event type {kind!r}; expected one of {', '.join(SOURCE_TYPES)}",
+        )
+    if kind == RETRACTION_TYPE:
+        # An ingest token is not an owner: retracting goes through its own door.
+        return Rejection(
+            index=index,
+            id=event_id,
+            field="type",
+            reason="event.retracted is written by deskpulse when an owner retracts an event "
+            "(deskpulse retract, POST /api/v1/events/{id}/retract); a source cannot send it",
         )
     try:
-        return EVENT_MODELS[kind].model_validate(raw)
+        context = None if earliest is None else {"earliest": earliest}
+        return EVENT_MODELS[kind].model_validate(raw, context=context)
     except ValidationError as error:
         field, reason = describe_error(error)
         return Rejection(index=index, id=event_id, field=field, reason=reason)

@@ -64,7 +64,7 @@ def ingest_objects(
         if refused and index in refused:
             rejected.append(Rejection(index=index, id=None, field=None, reason=refused[index]))
             continue
-        parsed = parse_event(raw, index)
+        parsed = parse_event(raw, index, earliest=store.settings.earliest_event)
         if isinstance(parsed, _Event):
             wrong_currency = currency_rejection(parsed, index, store.settings.currency)
             if wrong_currency is None:

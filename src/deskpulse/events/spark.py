@@ -47,7 +47,7 @@ from pyspark import SparkContext
 from pyspark.sql import SparkSession
 from pyspark.sql import types as st
 
-from deskpulse.events.columns import EVENT_SCHEMA
+from deskpulse.events.columns import ADDED_COLUMNS, EVENT_SCHEMA, LIVE_EVENTS, LIVE_EVENTS_SQL
 from deskpulse.settings import Settings
 
 URL_PREFIX = "spark://"
@@ -385,6 +385,15 @@ def create_tables(spark: SparkSession) -> None:
         column = f"{field.name} {_SPARK_TYPES[field.type][0]}"
         columns.append(column if field.nullable else f"{column} NOT NULL")
     spark.sql(f"CREATE TABLE IF NOT EXISTS events ({', '.join(columns)}) USING parquet")
+    # Columns added since the first release, to an events table made before them.
+    present = set(spark.table("events").columns)
+    added = [
+        f"{f.name} {_SPARK_TYPES[f.type][0]}"
+        for f in EVENT_SCHEMA
+        if f.name in ADDED_COLUMNS and f.name not in present
+    ]
+    if added:
+        spark.sql(f"ALTER TABLE events ADD COLUMNS ({', '.join(added)})")
     spark.sql(
         """CREATE TABLE IF NOT EXISTS rejected_events (
             received_at TIMESTAMP_NTZ NOT NULL,
@@ -398,3 +407,13 @@ def create_tables(spark: SparkSession) -> None:
         ) USING parquet"""
     )
     spark.sql(f"CREATE TABLE IF NOT EXISTS {DIRTY} (conversation_id STRING NOT NULL) USING parquet")
+    spark.sql(
+        """CREATE TABLE IF NOT EXISTS quarantined_conversations (
+            conversation_id STRING NOT NULL,
+            reason STRING NOT NULL,
+            error STRING,
+            first_seen_at TIMESTAMP_NTZ NOT NULL,
+            last_seen_at TIMESTAMP_NTZ NOT NULL
+        ) USING parquet"""
+    )
+    spark.sql(f"CREATE VIEW IF NOT EXISTS {LIVE_EVENTS} AS {LIVE_EVENTS_SQL}")

@@ -39,7 +39,13 @@ import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from deskpulse import clock
-from deskpulse.events.columns import COLUMNS, EVENT_SCHEMA
+from deskpulse.events.columns import (
+    ADDED_COLUMNS,
+    COLUMNS,
+    EVENT_SCHEMA,
+    LIVE_EVENTS,
+    LIVE_EVENTS_SQL,
+)
 from deskpulse.settings import Settings
 
 BackendName = Literal["duckdb", "postgres", "spark"]
@@ -97,6 +103,15 @@ _SUPPORT_DDL = (
     # Conversations whose facts are stale: filled in the same transaction as the
     # events that touch them, emptied by the facts builder once it has caught up.
     "CREATE TABLE IF NOT EXISTS dirty_conversations (conversation_id TEXT NOT NULL)",
+    # Conversations whose facts failed to compute, left out of the facts until an event
+    # to them computes (facts/quarantine.py).
+    """CREATE TABLE IF NOT EXISTS quarantined_conversations (
+        conversation_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        error TEXT,
+        first_seen_at TIMESTAMP NOT NULL,
+        last_seen_at TIMESTAMP NOT NULL
+    )""",
 )
 
 
@@ -234,12 +249,43 @@ class Store:
                     self.execute(f"SET memory_limit = '{self.settings.duckdb_memory_limit}'")
                     self.execute(f"SET temp_directory = '{self.settings.data_dir / 'tmp'}'")
             self.execute(_events_ddl(primary_key=self.backend == "postgres"))
+            self._add_columns()
             for ddl in _SUPPORT_DDL:
                 self.execute(ddl)
             if self.backend == "postgres":
                 self.execute(
                     "CREATE INDEX IF NOT EXISTS events_conversation ON events (conversation_id)"
                 )
+                # Tiny (tombstones only): what the live_events anti-join probes.
+                self.execute(
+                    "CREATE INDEX IF NOT EXISTS events_retracted ON events (event_id) "
+                    "WHERE event_id IS NOT NULL"
+                )
+            self._create_live_view()
+
+    def _add_columns(self) -> None:
+        """Give an events table made by an older version the columns added since."""
+        found = {
+            str(row[0])
+            for row in self.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'events' AND table_schema = current_schema()"
+            )
+        }
+        types = {f.name: _SQL_TYPES[f.type] for f in EVENT_SCHEMA}
+        for name in ADDED_COLUMNS:
+            if name not in found:
+                self.execute(f"ALTER TABLE events ADD COLUMN {name} {types[name]}")
+
+    def _create_live_view(self) -> None:
+        if self.backend == "duckdb":
+            self.execute(f"CREATE VIEW IF NOT EXISTS {LIVE_EVENTS} AS {LIVE_EVENTS_SQL}")
+            return
+        # PostgreSQL has no CREATE VIEW IF NOT EXISTS; replacing on every open would
+        # take a lock each time another process opens the store.
+        exists = self.execute("SELECT 1 FROM pg_views WHERE viewname = %s", [LIVE_EVENTS])
+        if not exists:
+            self.execute(f"CREATE OR REPLACE VIEW {LIVE_EVENTS} AS {LIVE_EVENTS_SQL}")
 
     # -- raw access ---------------------------------------------------------------------
 
@@ -284,6 +330,24 @@ class Store:
                     yield
             finally:
                 connection.writing_depth = 0
+
+    @contextmanager
+    def write_turn(self) -> Iterator[None]:
+        """Be the one writer across several transactions (each a `writing()` block), with
+        work outside any transaction between them, e.g. the facts refresh's search for
+        the conversations that make it fail: a failed statement ends a transaction, so
+        that search runs in autocommit on temp tables while other writers still wait."""
+        with self._write_lock:
+            if self.backend != "postgres" or self.writing_here():
+                yield
+                return
+            # A session lock, held across this connection's transactions (the xact lock
+            # that `writing()` takes on the same key is then granted at once).
+            self.execute("SELECT pg_advisory_lock(%s)", [_POSTGRES_WRITE_LOCK])
+            try:
+                yield
+            finally:
+                self.execute("SELECT pg_advisory_unlock(%s)", [_POSTGRES_WRITE_LOCK])
 
     def writing_here(self) -> bool:
         """Whether this thread is inside `writing()` (what it sees is not committed yet)."""
@@ -447,6 +511,11 @@ class Store:
         return int(self.execute(f"SELECT count(*) FROM {table}")[0][0])
 
     def events(self) -> ibis.Table:
+        """The live events: what facts, models and analyses read (retracted ones left out)."""
+        return self.con.table(LIVE_EVENTS)
+
+    def all_events(self) -> ibis.Table:
+        """Every stored event, retracted ones and tombstones included (the audit trail)."""
         return self.con.table("events")
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ from deskpulse.events.contract import events_json_schema
 from deskpulse.events.ingest import IngestResult, ingest_objects
 from deskpulse.events.store import Store
 from deskpulse.facts.build import refresh_facts
+from deskpulse.facts.quarantine import quarantined_count
 from deskpulse.metrics.query import Filters as MetricsFilters
 from deskpulse.metrics.query import NotVisibleError, QueryError, QueryTimeoutError, query
 from deskpulse.metrics.query import Query as MetricsQuery
@@ -104,6 +105,7 @@ class HealthOut(Schema):
     ok: bool
     events: int
     backend: str
+    quarantined: int = Field(description="conversations left out of the facts (data health)")
 
 
 def _errors(*statuses: int) -> dict[int, type[Schema]]:
@@ -118,10 +120,11 @@ def health(request: HttpRequest) -> dict[str, Any]:
     try:
         store = get_store()
         events = store.count("events")
+        held = quarantined_count(store)
     except Exception as error:
         logger.exception("health check could not read the event store")
         raise ApiError(503, "store_unavailable", "the event store cannot be read") from error
-    return {"ok": True, "events": events, "backend": store.backend}
+    return {"ok": True, "events": events, "backend": store.backend, "quarantined": held}
 
 
 @functools.cache
@@ -300,3 +303,4 @@ api.add_router("/", "deskpulse.web.api_signals.router")
 api.add_router("/", "deskpulse.web.api_ai_agents.router")
 api.add_router("/", "deskpulse.web.api_experiments.router")
 api.add_router("/", "deskpulse.web.api_monitoring.router")
+api.add_router("/", "deskpulse.web.api_data_health.router")
