@@ -50,10 +50,15 @@ def supported_range(tz: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
     )
 
 
-def check_supported(moment: datetime, field: str, tz: ZoneInfo, now: datetime) -> datetime:
-    """`moment` if it lies in the supported range, else PeriodInputError naming `field`."""
+def check_supported(
+    moment: datetime, field: str, tz: ZoneInfo, now: datetime, *, day: bool = False
+) -> datetime:
+    """`moment` if it lies in the supported range, else PeriodInputError naming `field`.
+
+    With `day`, `moment` is the start of a day someone named, which must itself be a
+    supported day (its end may be the range's last instant, its start may not)."""
     first, last = supported_range(tz, now)
-    if not first <= moment <= last:
+    if not first <= moment <= last or (day and moment == last):
         last_day = (last - timedelta(days=1)).date()
         raise PeriodInputError(
             field,

@@ -228,9 +228,9 @@ def get_agent(
 ) -> dict[str, Any]:
     viewer = viewer_of(request)
     with api_answers():
+        window = params.window()  # parameters are read before any object is looked up
         store = store_with_facts()
         agent = find_agent(store, agent_id, viewer)
-        window = params.window()
         payload = agent_dashboard_payload(store, window, agent_id, viewer, params.time)
         board = leaderboard(store, window, Viewer(agent_id=agent_id), time=params.time)
         return {
@@ -246,9 +246,9 @@ def get_agent(
 def get_one_on_one(request: HttpRequest, agent_id: str, as_of: str | None = None) -> dict[str, Any]:
     viewer = viewer_of(request)
     with api_answers():
+        end = read_window({"as_of": as_of}, install_settings().tz).as_of
         store = store_with_facts()
         find_agent(store, agent_id, viewer)
-        end = read_window({"as_of": as_of}, install_settings().tz).as_of
         return jsonable(one_on_one(store, agent_id, viewer, as_of=end))  # type: ignore[no-any-return]
 
 

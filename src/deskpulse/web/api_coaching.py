@@ -155,9 +155,9 @@ def get_assistance_choices(request: HttpRequest) -> dict[str, Any]:
 )
 def get_wizard(request: HttpRequest, params: NinjaQuery[WizardParams]) -> dict[str, Any]:
     viewer = _viewer(request)
-    agent_id = _agent_or_self(viewer, params.agent)
     with _answers():
-        as_of = _as_of(params.as_of) or clock.now()
+        as_of = _as_of(params.as_of) or clock.now()  # parameters before objects
+        agent_id = _agent_or_self(viewer, params.agent)
         store = service.scored_store()
         service.check_agent(store, viewer, agent_id)
         recommended, explanation = service.recommended_metric(
@@ -244,9 +244,9 @@ def get_wizard(request: HttpRequest, params: NinjaQuery[WizardParams]) -> dict[s
 )
 def get_target(request: HttpRequest, params: NinjaQuery[TargetParams]) -> dict[str, Any]:
     viewer = _viewer(request)
-    agent_id = _agent_or_self(viewer, params.agent)
     with _answers():
-        as_of = _as_of(params.as_of) or clock.now()
+        as_of = _as_of(params.as_of) or clock.now()  # parameters before objects
+        agent_id = _agent_or_self(viewer, params.agent)
         store = service.scored_store()
         service.check_agent(store, viewer, agent_id)
         service.validate_metric(params.metric)
@@ -301,9 +301,9 @@ def create_plan(
     request: HttpRequest, payload: PlanIn, params: NinjaQuery[MomentParams]
 ) -> Status[dict[str, Any]]:
     viewer = _viewer(request)
-    agent_id = _agent_or_self(viewer, payload.agent_id)
     with _answers():
-        began_at = _as_of(params.as_of) or clock.now()
+        began_at = _as_of(params.as_of) or clock.now()  # parameters before objects
+        agent_id = _agent_or_self(viewer, payload.agent_id)
         store = service.scored_store()
         service.check_agent(store, viewer, agent_id)
         metric = payload.metric
@@ -349,8 +349,8 @@ def get_plan(
 ) -> dict[str, Any]:
     viewer = _viewer(request)
     with _answers():
-        plan = service.plan_for(viewer, plan_id)
         pinned = _as_of(params.as_of)
+        plan = service.plan_for(viewer, plan_id)
         store = service.scored_store()
         plan = service.refresh_on_view(store, plan, now=pinned, pinned=pinned is not None)
         names = _names(viewer, store)
@@ -368,9 +368,10 @@ def refresh_plan(
 ) -> dict[str, Any]:
     viewer = _viewer(request)
     with _answers():
+        now = _as_of(params.as_of)
         plan = service.plan_for(viewer, plan_id)
         store = service.scored_store()
-        plan = service.refresh_plan(store, plan, now=_as_of(params.as_of))
+        plan = service.refresh_plan(store, plan, now=now)
         names = _names(viewer, store)
         return plan_json(plan, agent_name=names.get(plan.agent_id))
 

@@ -153,9 +153,11 @@ def get_experiment(
     request: HttpRequest, key: str, params: NinjaQuery[MomentParams]
 ) -> dict[str, Any]:
     _viewer(request)
+    with api_answers():
+        as_of = _as_of(params)  # parameters before objects
     experiment = _experiment(key)
     with api_answers():
-        result = service.result_of(store_with_facts(), experiment, _as_of(params))
+        result = service.result_of(store_with_facts(), experiment, as_of)
     return {"experiment": experiment.as_json(), "result": result.as_json()}
 
 

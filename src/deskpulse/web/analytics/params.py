@@ -40,17 +40,18 @@ def moment(value: str | None, name: str, tz: ZoneInfo, *, day_end: bool) -> date
     if value is None or not value.strip():
         return None
     text = value.strip()
+    day: date | None = None
     parsed: datetime | None = None
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            if day_end and day < date.max:
-                day += timedelta(days=1)
-            parsed = datetime.combine(day, time(0), tzinfo=tz)
         else:
             parsed = datetime.fromisoformat(text)
-    except (ValueError, OverflowError):
-        parsed = None
+    except ValueError:
+        pass
+    if day is not None:
+        start = supported(datetime.combine(day, time(0), tzinfo=tz), name, tz, day=True)
+        return start + timedelta(days=1) if day_end else start
     if parsed is None or parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ParameterError(
             name,
@@ -60,10 +61,10 @@ def moment(value: str | None, name: str, tz: ZoneInfo, *, day_end: bool) -> date
     return supported(parsed, name, tz)
 
 
-def supported(value: datetime, name: str, tz: ZoneInfo) -> datetime:
+def supported(value: datetime, name: str, tz: ZoneInfo, *, day: bool = False) -> datetime:
     """`value` when it lies in the supported range of dates, else ParameterError."""
     try:
-        return check_supported(value, name, tz, clock.now())
+        return check_supported(value, name, tz, clock.now(), day=day)
     except PeriodInputError as error:
         raise ParameterError(error.field, error.message) from None
 
