@@ -59,6 +59,31 @@ def errors(*statuses: int) -> dict[str, Any]:
     }
 
 
+def created(
+    status: int, example: dict[str, Any], **targets: tuple[str, str, str]
+) -> dict[str, Any]:
+    """`openapi_extra` for an endpoint that creates something: an example body, and OpenAPI
+    links from its answer to the operations that take the new object's id, so stateful
+    tests (and readers) can follow a create to its read, change and delete.
+
+    `targets`: link name -> (operationId, parameter, JSON pointer into the answer)."""
+    return {
+        "requestBody": {"content": {"application/json": {"example": example}}},
+        "responses": {
+            str(status): {
+                "description": "Created",
+                "links": {
+                    name: {
+                        "operationId": operation,
+                        "parameters": {parameter: f"$response.body#{pointer}"},
+                    }
+                    for name, (operation, parameter, pointer) in targets.items()
+                },
+            }
+        },
+    }
+
+
 def query_parameters(operation: Operation) -> tuple[str, ...]:
     """The query parameter names the operation reads, as a URL spells them."""
     names: list[str] = []

@@ -23,7 +23,7 @@ from ninja import Query as NinjaQuery
 
 from deskpulse.web.analytics.params import moment
 from deskpulse.web.api_analytics import api_answers
-from deskpulse.web.api_contract import errors
+from deskpulse.web.api_contract import created, errors
 from deskpulse.web.auth import READ, WRITE, user_of
 from deskpulse.web.auth import viewer_of as _viewer
 from deskpulse.web.errors import ApiError
@@ -167,6 +167,23 @@ def get_experiment(
     response={201: dict[str, Any]},
     summary="Define an experiment (owners and admins)",
     description="Validated like the /experiments/new/ form; an error names its field.",
+    openapi_extra=created(
+        201,
+        {
+            "key": "reply-style",
+            "name": "Shorter AI replies",
+            "control": "long",
+            "treatment": "short",
+            "primary_metric": "csat_mean",
+            "start_date": "2026-03-01",
+        },
+        GetExperiment=("deskpulse_web_api_experiments_get_experiment", "key", "/experiment/key"),
+        UpdateExperiment=(
+            "deskpulse_web_api_experiments_update_experiment",
+            "key",
+            "/experiment/key",
+        ),
+    ),
 )
 def create_experiment(request: HttpRequest, payload: ExperimentIn) -> Status[dict[str, Any]]:
     user = _admin(request)

@@ -23,7 +23,7 @@ from ninja import Query as NinjaQuery
 from deskpulse import clock
 from deskpulse.web.analytics.params import moment
 from deskpulse.web.api_analytics import api_answers
-from deskpulse.web.api_contract import errors
+from deskpulse.web.api_contract import created, errors
 from deskpulse.web.auth import READ, WRITE, user_of
 from deskpulse.web.auth import viewer_of as _viewer
 from deskpulse.web.errors import ApiError
@@ -110,6 +110,18 @@ def list_rules(request: HttpRequest) -> dict[str, Any]:
     auth=WRITE,
     response={201: dict[str, Any]},
     summary="Define an alert rule (owners and admins)",
+    openapi_extra=created(
+        201,
+        {
+            "name": "CSAT on chat",
+            "metric": "csat_mean",
+            "segment_dimension": "channel",
+            "segment_value": "chat",
+        },
+        GetRule=("deskpulse_web_api_monitoring_get_rule", "rule_id", "/rule/id"),
+        UpdateRule=("deskpulse_web_api_monitoring_update_rule", "rule_id", "/rule/id"),
+        DeleteRule=("deskpulse_web_api_monitoring_delete_rule", "rule_id", "/rule/id"),
+    ),
 )
 def create_rule(request: HttpRequest, payload: RuleIn) -> Status[dict[str, Any]]:
     user = _manager(request)
