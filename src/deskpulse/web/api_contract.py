@@ -5,10 +5,11 @@
   anything else is read: `dashboard?perod=7d` must not quietly show 30 days.
 - **Its OpenAPI entry lists every status it can answer**, each error with the one error
   shape (errors.py): 400 for everyone (unknown parameters, control characters, malformed
-  bodies), 401 and 403 where it needs authentication, 422 where it reads parameters or
-  a body, 404 where its path names an object, 413 and 415 where it reads a body, and
-  whatever the endpoint adds with `errors(...)` (404 for an agent named in the query, 504
-  for a query that ran out of time, 503, 409 …).
+  bodies), 414 for a URL longer than the HTTP server reads, 401 and 403 where it needs
+  authentication, 422 where it reads parameters or a body, 404 where its path names an
+  object, 413 and 415 where it reads a body, and whatever the endpoint adds with
+  `errors(...)` (404 for an agent named in the query, 504 for a query that ran out of
+  time, 503, 409 …).
 
 `install(api)` hooks both into ninja's binding of each operation, so a new endpoint gets
 them without doing anything.
@@ -39,6 +40,8 @@ MEANINGS: dict[int, str] = {
     404: "No such object, or one this person may not see",
     409: "Conflict with the install's current state",
     413: "The request body is too large",
+    414: "The URL is longer than the server reads (gunicorn's request-line limit, about "
+    "4 KB); answered by the HTTP server itself, not in the error shape",
     415: "The body is not of a media type this endpoint reads",
     422: "A parameter or body field has a value that cannot be used; `field` names it",
     503: "The store cannot be read",
@@ -46,17 +49,19 @@ MEANINGS: dict[int, str] = {
 }
 
 
+# Answered before Django sees the request, so not in the one error shape.
+SERVER_STATUSES = frozenset({414})
+
+
 def errors(*statuses: int) -> dict[str, Any]:
     """`openapi_extra` documenting these error statuses with the one error shape."""
-    return {
-        "responses": {
-            str(status): {
-                "description": MEANINGS.get(status, HTTPStatus(status).phrase),
-                "content": {"application/json": {"schema": ERROR_SCHEMA}},
-            }
-            for status in statuses
-        }
-    }
+    responses: dict[str, Any] = {}
+    for status in statuses:
+        entry: dict[str, Any] = {"description": MEANINGS.get(status, HTTPStatus(status).phrase)}
+        if status not in SERVER_STATUSES:
+            entry["content"] = {"application/json": {"schema": ERROR_SCHEMA}}
+        responses[str(status)] = entry
+    return {"responses": responses}
 
 
 def created(
@@ -101,7 +106,7 @@ def query_parameters(operation: Operation) -> tuple[str, ...]:
 def error_statuses(operation: Operation) -> list[int]:
     """The error statuses every operation like this one can answer."""
     sources = {model.__ninja_param_source__ for model in operation.models}
-    statuses = {400}
+    statuses = {400, 414}
     if operation.auth_callbacks:
         statuses |= {401, 403}
     if sources:
