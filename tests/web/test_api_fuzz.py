@@ -162,6 +162,7 @@ def _schemathesis(served: Served, *options: str) -> Run:
         text=True,
         timeout=900,
         check=False,
+        cwd=served.log.parent,  # Schemathesis keeps a .schemathesis folder where it runs
     )
     output = done.stdout + done.stderr
     cases = re.search(r"(\d+) generated, (?:(\d+) passed|(\d+) found)", output)
