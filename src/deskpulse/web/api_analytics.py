@@ -172,11 +172,12 @@ def get_dashboard(request: HttpRequest, params: NinjaQuery[BoardParams]) -> dict
     viewer = viewer_of(request)
     with api_answers():
         window = params.window()
+        team = _team(params)  # parameters before the work
         payload = _payload(window, viewer, Filters(), params.time)
         board = _board(params, viewer)
         payload["leaderboard"] = jsonable(board)
         payload["load_balancing"] = jsonable(
-            load_balance(store_with_facts(), window, viewer, team=_team(params), viewer_board=board)
+            load_balance(store_with_facts(), window, viewer, team=team, viewer_board=board)
         )
         return payload
 
