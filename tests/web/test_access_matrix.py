@@ -97,7 +97,13 @@ def bob(db: None) -> User:
     return user
 
 
+# API endpoints that read no period refuse as_of like any parameter they do not take.
+TAKES_NO_PERIOD = ("/api/v1/alerts/", "/api/v1/conversations/")
+
+
 def with_as_of(url: str) -> str:
+    if url.startswith(TAKES_NO_PERIOD):
+        return url
     return f"{url}{'&' if '?' in url else '?'}as_of={AS_OF}"
 
 

@@ -185,7 +185,7 @@ def test_report_leaderboard_of_an_agent_is_their_own_row(
         ({"period": "13d"}, "period"),
         ({"as_of": "yesterday"}, "as_of"),
         ({"as_of": "2026-03-07T10:00:00"}, "as_of"),  # no offset
-        ({"period": "custom", "from": "2026-03-01"}, None),
+        ({"period": "custom", "from": "2026-03-01"}, "to"),
     ],
 )
 def test_invalid_report_parameters_are_422(

@@ -62,7 +62,7 @@ def test_openapi_document_lists_the_endpoints(client: Client) -> None:
     )
     events = document["paths"]["/api/v1/events"]["post"]
     assert {"application/json", "application/x-ndjson"} <= set(events["requestBody"]["content"])
-    assert events["security"] == [{"TokenAuth": []}]
+    assert events["security"] == [{"SessionAuth": []}, {"TokenAuth": []}]
 
 
 def test_docs_page_uses_bundled_assets(client: Client) -> None:

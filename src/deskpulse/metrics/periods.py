@@ -4,6 +4,12 @@ A "7d" period ending at `as_of` covers the day of `as_of` (up to `as_of`) and th
 whole days before it, with days cut at local midnight; an `as_of` exactly at midnight
 gives the seven whole days before it. That way a period's tile and the sum of its daily
 chart buckets always agree.
+
+Dates people ask about (`as_of`, `from`, `to` on every surface) lie in one supported
+range: from 2000-01-01 through one year after today, in the reporting time zone. Inside
+it every computation is defined (a period's start, the previous period of a 400-day
+custom range, day buckets, time-zone offsets) with years to spare; outside it Python's
+dates would overflow long before the numbers meant anything.
 """
 
 from __future__ import annotations
@@ -17,6 +23,57 @@ import ibis
 import ibis.expr.types as ir
 
 PERIOD_DAYS = {"7d": 7, "14d": 14, "30d": 30, "90d": 90}
+
+# The supported range of dates a period may be asked about (see the module docstring).
+EARLIEST_DAY = date(2000, 1, 1)
+DAYS_AHEAD = 365
+# A custom period spans at most this many days (pages, API and CLI alike).
+MAX_CUSTOM_DAYS = 400
+
+
+class PeriodInputError(ValueError):
+    """A date or period someone asked for that is outside what can be answered;
+    `field` names the parameter (as_of, from, to)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def supported_range(tz: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
+    """The first and last instants a period may touch: 2000-01-01 00:00 and the midnight
+    that ends the day one year after today, both local to `tz`."""
+    today = now.astimezone(tz).date()
+    return local_midnight(EARLIEST_DAY, tz), local_midnight(
+        today + timedelta(days=DAYS_AHEAD + 1), tz
+    )
+
+
+def check_supported(
+    moment: datetime, field: str, tz: ZoneInfo, now: datetime, *, day: bool = False
+) -> datetime:
+    """`moment` if it lies in the supported range, else PeriodInputError naming `field`.
+
+    With `day`, `moment` is the start of a day someone named, which must itself be a
+    supported day (its end may be the range's last instant, its start may not)."""
+    first, last = supported_range(tz, now)
+    if not first <= moment <= last or (day and moment == last):
+        last_day = (last - timedelta(days=1)).date()
+        raise PeriodInputError(
+            field,
+            f"dates from {EARLIEST_DAY.isoformat()} to {last_day.isoformat()} are supported "
+            "(one year after today at most)",
+        )
+    return moment
+
+
+def check_custom(start: datetime, end: datetime) -> None:
+    """A custom period runs forward and spans at most MAX_CUSTOM_DAYS days."""
+    if start >= end:
+        raise PeriodInputError("to", "the period must end after it starts")
+    if end - start > timedelta(days=MAX_CUSTOM_DAYS):
+        raise PeriodInputError("to", f"a custom period spans at most {MAX_CUSTOM_DAYS} days")
 
 
 @dataclass(frozen=True)

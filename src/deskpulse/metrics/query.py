@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+import unicodedata
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
@@ -135,6 +136,24 @@ class Filters(BaseModel):
     # conversations an AI agent did (True) or did not (False) reply to publicly.
     ai_agent: str | None = None
     ai_involved: bool | None = None
+
+    @field_validator(
+        "team", "agent", "channel", "inbox", "inquiry", "customer_tier", "language", "ai_agent"
+    )
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        # A NUL would cut the SQL text the value is bound into; no id holds a control
+        # character, so refusing them all loses nothing.
+        if value is not None and any(unicodedata.category(c) == "Cc" for c in value):
+            raise ValueError("control characters (such as NUL) are not allowed")
+        return value
+
+    @field_validator("agents")
+    @classmethod
+    def _printable_agents(cls, values: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for value in values or ():
+            cls._printable(value)
+        return values
 
 
 class Query(BaseModel):

@@ -6,9 +6,7 @@ import functools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from django.http import Http404, HttpRequest, JsonResponse
 from ninja import Field, NinjaAPI, Schema
@@ -17,22 +15,25 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from pydantic import ValidationError as PydanticValidationError
 
+from deskpulse.analysis.agents import find_agent
 from deskpulse.events.contract import events_json_schema
 from deskpulse.events.ingest import IngestResult, ingest_objects
 from deskpulse.events.store import Store
 from deskpulse.facts.build import refresh_facts
 from deskpulse.facts.quarantine import quarantined_count
+from deskpulse.metrics.periods import PeriodInputError, check_custom
 from deskpulse.metrics.query import Filters as MetricsFilters
 from deskpulse.metrics.query import NotVisibleError, QueryError, QueryTimeoutError, query
 from deskpulse.metrics.query import Query as MetricsQuery
 from deskpulse.metrics.report import build_report
-from deskpulse.web import bodies
-from deskpulse.web.analytics.params import ParameterError, moment
+from deskpulse.web import api_contract, bodies
+from deskpulse.web.analytics.params import ParameterError, read_window, supported
 from deskpulse.web.api_analytics import router as analytics_router
 from deskpulse.web.api_coaching import router as coaching_router
 from deskpulse.web.api_connectors import router as connectors_router
+from deskpulse.web.api_contract import errors
 from deskpulse.web.api_performance import router as performance_router
-from deskpulse.web.auth import TokenAuth, token_of, viewer_for
+from deskpulse.web.auth import INGEST, READ, token_source, viewer_of
 from deskpulse.web.errors import ApiError, handle_exception
 from deskpulse.web.runtime import get_store, install_settings, store_with_facts
 
@@ -53,7 +54,12 @@ api = NinjaAPI(
     version="1",
     description=(
         "Send conversation events, read metrics. Authenticate with "
-        "`Authorization: Bearer <token>` (create one with `deskpulse token create`). "
+        "`Authorization: Bearer <token>` (create one with `deskpulse token create`) or a "
+        "signed-in session (requests that change something also send the X-CSRFToken "
+        "header). A token needs the `read`, `write` or `ingest` scope the endpoint names; "
+        "a request with an Authorization header is judged by its token alone. Unknown "
+        "query parameters and control characters (such as NUL) are refused with 400; "
+        "dates run from 2000-01-01 to one year after today. "
         'Every error has the shape {"error": {"status", "code", "message", "field"}}.'
     ),
     urls_namespace="api-v1",
@@ -61,6 +67,8 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
     parser=JsonBodyParser(),
 )
+
+api_contract.install(api)
 
 for _exception_class in (
     Exception,
@@ -75,17 +83,6 @@ for _exception_class in (
 
 
 # -- response schemas (for the OpenAPI document) ----------------------------------------
-
-
-class ErrorDetail(Schema):
-    status: int
-    code: str
-    message: str
-    field: str | None
-
-
-class ErrorOut(Schema):
-    error: ErrorDetail
 
 
 class RejectionOut(Schema):
@@ -108,14 +105,15 @@ class HealthOut(Schema):
     quarantined: int = Field(description="conversations left out of the facts (data health)")
 
 
-def _errors(*statuses: int) -> dict[int, type[Schema]]:
-    return dict.fromkeys(statuses, ErrorOut)
-
-
 # -- health and schema ---------------------------------------------------------------------
 
 
-@api.get("/health", response={200: HealthOut, **_errors(503)}, summary="Liveness and event count")
+@api.get(
+    "/health",
+    response={200: HealthOut},
+    openapi_extra=errors(503),
+    summary="Liveness and event count",
+)
 def health(request: HttpRequest) -> dict[str, Any]:
     try:
         store = get_store()
@@ -159,9 +157,9 @@ _EVENTS_BODY = {
 
 @api.post(
     "/events",
-    auth=TokenAuth("ingest"),
-    response={200: IngestOut, **_errors(400, 401, 403, 413, 415)},
-    openapi_extra=_EVENTS_BODY,
+    auth=INGEST,
+    response={200: IngestOut},
+    openapi_extra={**_EVENTS_BODY, **errors(413, 415)},
     summary="Send events",
     description=(
         "Validates each event on its own: good events are stored even when others in the "
@@ -170,12 +168,11 @@ _EVENTS_BODY = {
     ),
 )
 def post_events(request: HttpRequest) -> dict[str, Any]:
-    token = token_of(request)
+    source = token_source(request)
     limits = install_settings()
     body_format = bodies.events_format(request)
     body = bodies.read_body(request, limits.max_request_bytes)
     store = get_store()
-    source = f"api:{token.prefix}"
     if body_format == "array":
         values = bodies.parse_event_array(body, limits.max_events_per_request)
         reasons: dict[int, str] = {}
@@ -225,8 +222,9 @@ def _metrics_errors() -> Iterator[None]:
 
 @api.post(
     "/query",
-    auth=TokenAuth("read"),
-    response={200: dict[str, Any], **_errors(400, 401, 403, 404, 413, 415, 422, 504)},
+    auth=READ,
+    response={200: dict[str, Any]},
+    openapi_extra=errors(404, 504),
     summary="Run one metrics query",
     description=(
         "The query object behind every dashboard tile. Agents' tokens only ever see their "
@@ -234,9 +232,25 @@ def _metrics_errors() -> Iterator[None]:
     ),
 )
 def post_query(request: HttpRequest, payload: MetricsQuery) -> dict[str, Any]:
-    viewer = viewer_for(token_of(request))
+    viewer = viewer_of(request)
+    _check_dates(payload)
     with _metrics_errors():
         return query(store_with_facts(), payload, viewer).as_json()
+
+
+def _check_dates(payload: MetricsQuery) -> None:
+    """The query's dates in the supported range, a custom period at most 400 days."""
+    tz = install_settings().tz
+    try:
+        for name, value in (("as_of", payload.as_of), ("from", payload.start), ("to", payload.end)):
+            if value is not None:
+                supported(value, name, tz)
+        if payload.start is not None and payload.end is not None:
+            check_custom(payload.start, payload.end)
+    except (ParameterError, PeriodInputError) as error:
+        raise ApiError(
+            422, "invalid_query", f"{error.field}: {error.message}", error.field
+        ) from None
 
 
 class ReportParams(Schema):
@@ -247,6 +261,11 @@ class ReportParams(Schema):
     )
     start: str | None = Field(default=None, alias="from", description="custom period start")
     end: str | None = Field(default=None, alias="to", description="custom period end")
+    agent: str | None = Field(
+        default=None,
+        description="one agent's numbers: the team KPIs over the conversations they handled "
+        "(as on their drill-down) and their own leaderboard row",
+    )
     team: str | None = None
     channel: str | None = None
     inbox: str | None = None
@@ -255,25 +274,19 @@ class ReportParams(Schema):
     language: str | None = None
 
 
-def _moment(value: str | None, name: str, tz: ZoneInfo, *, day_end: bool) -> datetime | None:
-    """The pages' reading of a date or timestamp parameter, as an API error when bad."""
-    try:
-        return moment(value, name, tz, day_end=day_end)
-    except ParameterError as error:
-        raise ApiError(422, "invalid_request", f"{name}: {error.message}", name) from None
-
-
 @api.get(
     "/report",
-    auth=TokenAuth("read"),
-    response={200: dict[str, Any], **_errors(401, 403, 404, 422, 504)},
+    auth=READ,
+    response={200: dict[str, Any]},
+    openapi_extra=errors(404, 504),
     summary="Team KPIs with the previous period, and the agent leaderboard",
 )
 def get_report(request: HttpRequest, params: NinjaQuery[ReportParams]) -> dict[str, Any]:
-    viewer = viewer_for(token_of(request))
-    tz = install_settings().tz
+    viewer = viewer_of(request)
+    agent = (params.agent or "").strip() or None
     filters = MetricsFilters(
         team=params.team,
+        agent=agent,
         channel=params.channel,
         inbox=params.inbox,
         inquiry=params.inquiry,
@@ -281,12 +294,23 @@ def get_report(request: HttpRequest, params: NinjaQuery[ReportParams]) -> dict[s
         language=params.language,
     )
     with _metrics_errors():
+        try:
+            window = read_window(
+                {"period": params.period, "as_of": params.as_of, "from": params.start,
+                 "to": params.end},
+                install_settings().tz,
+            )  # fmt: skip
+        except ParameterError as error:
+            raise ApiError(422, "invalid_request", str(error), error.field) from None
+        store = store_with_facts()
+        if agent is not None:
+            find_agent(store, agent, viewer)
         return build_report(
-            store_with_facts(),
-            period=params.period,
-            as_of=_moment(params.as_of, "as_of", tz, day_end=True),
-            start=_moment(params.start, "from", tz, day_end=False),
-            end=_moment(params.end, "to", tz, day_end=True),
+            store,
+            period=window.period,
+            as_of=window.as_of,
+            start=window.start,
+            end=window.end,
             filters=filters,
             viewer=viewer,
         )

@@ -23,12 +23,13 @@ from deskpulse.analysis.window import Window
 from deskpulse.metrics.query import MetricValue, Viewer
 from deskpulse.web.ai_agents.models import AiTargets
 from deskpulse.web.analytics.params import read_window
-from deskpulse.web.api_analytics import api_answers, signed_in
-from deskpulse.web.api_analytics import request_viewer as _viewer
-from deskpulse.web.auth import TokenAuth
+from deskpulse.web.api_analytics import api_answers
+from deskpulse.web.api_contract import errors
+from deskpulse.web.auth import READ
+from deskpulse.web.auth import viewer_of as _viewer
 from deskpulse.web.runtime import install_settings, store_with_facts
 
-router = Router(auth=[signed_in, TokenAuth("read")], tags=["ai agents"])
+router = Router(auth=READ, tags=["ai agents"])
 
 
 class AiPeriodParams(Schema):
@@ -166,7 +167,11 @@ def _report(
     return report, settings
 
 
-@router.get("/ai-agents", summary="All AI agents: numbers, reasons, breakdowns, people only")
+@router.get(
+    "/ai-agents",
+    summary="All AI agents: numbers, reasons, breakdowns, people only",
+    openapi_extra=errors(404, 504),
+)
 def get_ai_agents(request: HttpRequest, params: NinjaQuery[AiPeriodParams]) -> dict[str, Any]:
     viewer = _viewer(request)
     with api_answers():
@@ -174,7 +179,11 @@ def get_ai_agents(request: HttpRequest, params: NinjaQuery[AiPeriodParams]) -> d
         return report_json(report)
 
 
-@router.get("/ai-agents/quality", summary="The AI quality report: issues, benchmarks, summary")
+@router.get(
+    "/ai-agents/quality",
+    summary="The AI quality report: issues, benchmarks, summary",
+    openapi_extra=errors(404, 504),
+)
 def get_ai_quality(request: HttpRequest, params: NinjaQuery[QualityParams]) -> dict[str, Any]:
     viewer = _viewer(request)
     with api_answers():
@@ -182,7 +191,9 @@ def get_ai_quality(request: HttpRequest, params: NinjaQuery[QualityParams]) -> d
         return quality_json(build_quality_report(report, settings.targets()))
 
 
-@router.get("/ai-agents/quality.csv", summary="The AI quality report as CSV")
+@router.get(
+    "/ai-agents/quality.csv", summary="The AI quality report as CSV", openapi_extra=errors(404, 504)
+)
 def get_ai_quality_csv(request: HttpRequest, params: NinjaQuery[QualityParams]) -> HttpResponse:
     viewer = _viewer(request)
     with api_answers():
@@ -193,7 +204,11 @@ def get_ai_quality_csv(request: HttpRequest, params: NinjaQuery[QualityParams]) 
     return response
 
 
-@router.get("/ai-agents/{agent_id}", summary="One AI agent (a human agent id answers 404)")
+@router.get(
+    "/ai-agents/{agent_id}",
+    summary="One AI agent (a human agent id answers 404)",
+    openapi_extra=errors(504),
+)
 def get_ai_agent(
     request: HttpRequest, agent_id: str, params: NinjaQuery[AiPeriodParams]
 ) -> dict[str, Any]:

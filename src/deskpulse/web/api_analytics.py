@@ -1,8 +1,8 @@
 """The JSON API behind every /analytics page, with the pages' scoping.
 
 Each endpoint calls the same analysis function as its page, so a number on a page and
-the same number from the API cannot differ. Signed-in people use their session; tools
-use a bearer token with the `read` scope. Another agent's objects answer 404.
+the same number from the API cannot differ. A signed-in session or a bearer token with
+the `read` scope (web/auth.py has the one rule). Another agent's objects answer 404.
 """
 
 from __future__ import annotations
@@ -38,36 +38,15 @@ from deskpulse.metrics.query import (
     QueryTimeoutError,
     Viewer,
 )
-from deskpulse.web.access import NoRoleError, viewer_for_user
-from deskpulse.web.accounts.models import ApiToken
+from deskpulse.metrics.report import agent_directory
+from deskpulse.web.accounts.teams import require_team
 from deskpulse.web.analytics.params import ParameterError, read_window
-from deskpulse.web.auth import TokenAuth, viewer_for
+from deskpulse.web.api_contract import errors
+from deskpulse.web.auth import READ, viewer_of
 from deskpulse.web.errors import ApiError
 from deskpulse.web.runtime import install_settings, store_with_facts
 
-
-def signed_in(request: HttpRequest) -> Any:
-    """A signed-in person's session; None lets the bearer token be tried next.
-
-    Only GET endpoints accept it, so session requests need no CSRF token.
-    """
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return user
-    return None
-
-
-router = Router(auth=[signed_in, TokenAuth("read")], tags=["analytics"])
-
-
-def request_viewer(request: HttpRequest) -> Viewer:
-    auth = getattr(request, "auth", None)
-    if isinstance(auth, ApiToken):
-        return viewer_for(auth)
-    try:
-        return viewer_for_user(request.user)
-    except NoRoleError as error:
-        raise ApiError(403, error.code, error.message) from None
+router = Router(auth=READ, tags=["analytics"])
 
 
 @contextmanager
@@ -165,42 +144,62 @@ def _payload(
     return window_dashboard_payload(store_with_facts(), window, viewer, filters, time)
 
 
+def _team(params: BoardParams) -> str | None:
+    """The team filter, refused (422 naming it) when no such team exists."""
+    team = (params.team or "").strip() or None
+    require_team(agent_directory(store_with_facts()), team)
+    return team
+
+
 def _board(params: BoardParams, viewer: Viewer) -> Any:
     return leaderboard(
         store_with_facts(),
         params.window(),
         viewer,
-        team=params.team,
+        team=_team(params),
         sort=params.sort,
         descending=params.order == "desc",
         time=params.time,
     )
 
 
-@router.get("/dashboard", summary="The /analytics page: tiles, charts, cards, load, leaderboard")
+@router.get(
+    "/dashboard",
+    summary="The /analytics page: tiles, charts, cards, load, leaderboard",
+    openapi_extra=errors(504),
+)
 def get_dashboard(request: HttpRequest, params: NinjaQuery[BoardParams]) -> dict[str, Any]:
-    viewer = request_viewer(request)
+    viewer = viewer_of(request)
     with api_answers():
         window = params.window()
+        team = _team(params)  # parameters before the work
         payload = _payload(window, viewer, Filters(), params.time)
         board = _board(params, viewer)
         payload["leaderboard"] = jsonable(board)
         payload["load_balancing"] = jsonable(
-            load_balance(store_with_facts(), window, viewer, team=params.team, viewer_board=board)
+            load_balance(store_with_facts(), window, viewer, team=team, viewer_board=board)
         )
         return payload
 
 
-@router.get("/leaderboard", summary="The agent leaderboard (agents: their own row only)")
+@router.get(
+    "/leaderboard",
+    summary="The agent leaderboard (agents: their own row only)",
+    openapi_extra=errors(504),
+)
 def get_leaderboard(request: HttpRequest, params: NinjaQuery[BoardParams]) -> dict[str, Any]:
-    viewer = request_viewer(request)
+    viewer = viewer_of(request)
     with api_answers():
         return jsonable(_board(params, viewer))  # type: ignore[no-any-return]
 
 
-@router.get("/leaderboard.csv", summary="The leaderboard as CSV, exactly as the page shows it")
+@router.get(
+    "/leaderboard.csv",
+    summary="The leaderboard as CSV, exactly as the page shows it",
+    openapi_extra=errors(504),
+)
 def get_leaderboard_csv(request: HttpRequest, params: NinjaQuery[BoardParams]) -> HttpResponse:
-    viewer = request_viewer(request)
+    viewer = viewer_of(request)
     with api_answers():
         board = _board(params, viewer)
     response = HttpResponse(leaderboard_csv(board), content_type="text/csv; charset=utf-8")
@@ -208,23 +207,31 @@ def get_leaderboard_csv(request: HttpRequest, params: NinjaQuery[BoardParams]) -
     return response
 
 
-@router.get("/load-balancing", summary="Handled vs median first response, with quadrants")
+@router.get(
+    "/load-balancing",
+    summary="Handled vs median first response, with quadrants",
+    openapi_extra=errors(504),
+)
 def get_load_balancing(request: HttpRequest, params: NinjaQuery[BoardParams]) -> dict[str, Any]:
-    viewer = request_viewer(request)
+    viewer = viewer_of(request)
     with api_answers():
-        balance = load_balance(store_with_facts(), params.window(), viewer, team=params.team)
+        balance = load_balance(store_with_facts(), params.window(), viewer, team=_team(params))
         return {**jsonable(balance), "quadrants": jsonable(QUADRANTS)}
 
 
-@router.get("/agents/{agent_id}", summary="One agent's drill-down: tiles, charts, leaderboard row")
+@router.get(
+    "/agents/{agent_id}",
+    summary="One agent's drill-down: tiles, charts, leaderboard row",
+    openapi_extra=errors(504),
+)
 def get_agent(
     request: HttpRequest, agent_id: str, params: NinjaQuery[PeriodParams]
 ) -> dict[str, Any]:
-    viewer = request_viewer(request)
+    viewer = viewer_of(request)
     with api_answers():
+        window = params.window()  # parameters are read before any object is looked up
         store = store_with_facts()
         agent = find_agent(store, agent_id, viewer)
-        window = params.window()
         payload = agent_dashboard_payload(store, window, agent_id, viewer, params.time)
         board = leaderboard(store, window, Viewer(agent_id=agent_id), time=params.time)
         return {
@@ -234,21 +241,27 @@ def get_agent(
         }
 
 
-@router.get("/agents/{agent_id}/one-on-one", summary="The 30-day one-on-one view")
+@router.get(
+    "/agents/{agent_id}/one-on-one", summary="The 30-day one-on-one view", openapi_extra=errors(504)
+)
 def get_one_on_one(request: HttpRequest, agent_id: str, as_of: str | None = None) -> dict[str, Any]:
-    viewer = request_viewer(request)
+    viewer = viewer_of(request)
     with api_answers():
+        end = read_window({"as_of": as_of}, install_settings().tz).as_of
         store = store_with_facts()
         find_agent(store, agent_id, viewer)
-        end = read_window({"as_of": as_of}, install_settings().tz).as_of
         return jsonable(one_on_one(store, agent_id, viewer, as_of=end))  # type: ignore[no-any-return]
 
 
-@router.get("/conversations", summary="The conversations behind a number, filterable")
+@router.get(
+    "/conversations",
+    summary="The conversations behind a number, filterable",
+    openapi_extra=errors(404, 504),
+)
 def get_conversations(
     request: HttpRequest, params: NinjaQuery[ConversationParams]
 ) -> dict[str, Any]:
-    viewer = request_viewer(request)
+    viewer = viewer_of(request)
     with api_answers():
         if params.agent:
             find_agent(store_with_facts(), params.agent, viewer)
@@ -263,11 +276,15 @@ def get_conversations(
         return jsonable(listing)  # type: ignore[no-any-return]
 
 
-@router.get("/conversations.csv", summary="The same list as CSV (up to 50,000 rows)")
+@router.get(
+    "/conversations.csv",
+    summary="The same list as CSV (up to 50,000 rows)",
+    openapi_extra=errors(404, 504),
+)
 def get_conversations_csv(
     request: HttpRequest, params: NinjaQuery[ConversationParams]
 ) -> HttpResponse:
-    viewer = request_viewer(request)
+    viewer = viewer_of(request)
     rows: list[Any] = []
     with api_answers():
         if params.agent:
@@ -294,8 +311,9 @@ def get_conversations_csv(
 @router.get(
     "/conversations/{conversation_id}",
     summary="One conversation: its events, and which events started and stopped each clock",
+    openapi_extra=errors(504),
 )
 def get_conversation(request: HttpRequest, conversation_id: str) -> dict[str, Any]:
-    viewer = request_viewer(request)
+    viewer = viewer_of(request)
     with api_answers():
         return jsonable(conversation_detail(store_with_facts(), conversation_id, viewer))  # type: ignore[no-any-return]

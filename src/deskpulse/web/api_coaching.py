@@ -22,51 +22,23 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja import Query as NinjaQuery
-from ninja.utils import check_csrf
 
 from deskpulse import clock
 from deskpulse.analysis import coaching as core
 from deskpulse.analysis import effectiveness as eff
 from deskpulse.metrics.query import NotVisibleError, QueryError, QueryTimeoutError, Viewer
 from deskpulse.metrics.report import agent_directory
-from deskpulse.web.accounts.models import ApiToken
 from deskpulse.web.analytics.params import ParameterError, moment
-from deskpulse.web.api_analytics import jsonable, signed_in
-from deskpulse.web.api_analytics import request_viewer as _viewer
-from deskpulse.web.auth import TokenAuth
+from deskpulse.web.api_analytics import jsonable
+from deskpulse.web.api_contract import errors
+from deskpulse.web.auth import READ, WRITE, user_of
+from deskpulse.web.auth import viewer_of as _viewer
 from deskpulse.web.coaching import service
 from deskpulse.web.coaching.present import plan_json
 from deskpulse.web.errors import ApiError
 from deskpulse.web.runtime import install_settings, store_with_facts
 
-CSRF_MESSAGE = (
-    "a signed-in request that changes something needs the CSRF token: send the csrftoken "
-    "cookie's value in an X-CSRFToken header (or use a bearer token)"
-)
-
-
-def signed_in_with_csrf(request: HttpRequest) -> Any:
-    """A session that also passes Django's CSRF check; None lets a bearer token be tried.
-
-    A request that sends a bearer token is the token's, even from a signed-in browser.
-    """
-    user = signed_in(request)
-    if user is None or request.headers.get("Authorization"):
-        return None
-    if check_csrf(request) is not None:
-        raise ApiError(403, "csrf_failed", CSRF_MESSAGE)
-    return user
-
-
-READ = [signed_in, TokenAuth("read")]
-WRITE = [signed_in_with_csrf, TokenAuth("write")]
-
 router = Router(tags=["coaching"])
-
-
-def _user(request: HttpRequest) -> Any:
-    auth = getattr(request, "auth", None)
-    return auth.user if isinstance(auth, ApiToken) else request.user
 
 
 @contextmanager
@@ -179,12 +151,13 @@ def get_assistance_choices(request: HttpRequest) -> dict[str, Any]:
         "target for `improvement`, the poor interactions for the metric, the recommended "
         "target-date range and the assistance choices."
     ),
+    openapi_extra=errors(404, 504),
 )
 def get_wizard(request: HttpRequest, params: NinjaQuery[WizardParams]) -> dict[str, Any]:
     viewer = _viewer(request)
-    agent_id = _agent_or_self(viewer, params.agent)
     with _answers():
-        as_of = _as_of(params.as_of) or clock.now()
+        as_of = _as_of(params.as_of) or clock.now()  # parameters before objects
+        agent_id = _agent_or_self(viewer, params.agent)
         store = service.scored_store()
         service.check_agent(store, viewer, agent_id)
         recommended, explanation = service.recommended_metric(
@@ -267,12 +240,13 @@ def get_wizard(request: HttpRequest, params: NinjaQuery[WizardParams]) -> dict[s
     "/coaching/wizard/target",
     auth=READ,
     summary="Start value and target for an improvement (the wizard's live target)",
+    openapi_extra=errors(404, 504),
 )
 def get_target(request: HttpRequest, params: NinjaQuery[TargetParams]) -> dict[str, Any]:
     viewer = _viewer(request)
-    agent_id = _agent_or_self(viewer, params.agent)
     with _answers():
-        as_of = _as_of(params.as_of) or clock.now()
+        as_of = _as_of(params.as_of) or clock.now()  # parameters before objects
+        agent_id = _agent_or_self(viewer, params.agent)
         store = service.scored_store()
         service.check_agent(store, viewer, agent_id)
         service.validate_metric(params.metric)
@@ -294,6 +268,7 @@ def get_target(request: HttpRequest, params: NinjaQuery[TargetParams]) -> dict[s
     "/coaching/plans",
     auth=READ,
     summary="Coaching plans: an agent's own; owners and admins everyone's (or ?agent=)",
+    openapi_extra=errors(404),
 )
 def list_plans(request: HttpRequest, params: NinjaQuery[PlanListParams]) -> dict[str, Any]:
     viewer = _viewer(request)
@@ -320,14 +295,15 @@ def list_plans(request: HttpRequest, params: NinjaQuery[PlanListParams]) -> dict
         "warning outside two weeks to three months), 1 to 3 actions and 1 to 3 assistance "
         "items. Start is computed now (or at ?as_of=) over the 3 months before."
     ),
+    openapi_extra=errors(404, 504),
 )
 def create_plan(
     request: HttpRequest, payload: PlanIn, params: NinjaQuery[MomentParams]
 ) -> Status[dict[str, Any]]:
     viewer = _viewer(request)
-    agent_id = _agent_or_self(viewer, payload.agent_id)
     with _answers():
-        began_at = _as_of(params.as_of) or clock.now()
+        began_at = _as_of(params.as_of) or clock.now()  # parameters before objects
+        agent_id = _agent_or_self(viewer, payload.agent_id)
         store = service.scored_store()
         service.check_agent(store, viewer, agent_id)
         metric = payload.metric
@@ -355,7 +331,7 @@ def create_plan(
             assistance=payload.assistance,
         )
         plan = service.create_plan(
-            store, viewer, plan_request, created_by=_user(request), now=began_at
+            store, viewer, plan_request, created_by=user_of(request), now=began_at
         )
         warning = core.target_date_check(plan.target_date, service.today_of(began_at))
     return Status(201, {**plan_json(plan), "warnings": [warning] if warning else []})
@@ -366,14 +342,15 @@ def create_plan(
     auth=READ,
     summary="One plan with its actions, assistance and daily history",
     description="A plan in progress is refreshed when its Now is more than 10 minutes old.",
+    openapi_extra=errors(504),
 )
 def get_plan(
     request: HttpRequest, plan_id: int, params: NinjaQuery[MomentParams]
 ) -> dict[str, Any]:
     viewer = _viewer(request)
     with _answers():
-        plan = service.plan_for(viewer, plan_id)
         pinned = _as_of(params.as_of)
+        plan = service.plan_for(viewer, plan_id)
         store = service.scored_store()
         plan = service.refresh_on_view(store, plan, now=pinned, pinned=pinned is not None)
         names = _names(viewer, store)
@@ -384,15 +361,17 @@ def get_plan(
     "/coaching/plans/{plan_id}/refresh",
     auth=WRITE,
     summary="Take the plan's Now again and update its status and history",
+    openapi_extra=errors(504),
 )
 def refresh_plan(
     request: HttpRequest, plan_id: int, params: NinjaQuery[MomentParams]
 ) -> dict[str, Any]:
     viewer = _viewer(request)
     with _answers():
+        now = _as_of(params.as_of)
         plan = service.plan_for(viewer, plan_id)
         store = service.scored_store()
-        plan = service.refresh_plan(store, plan, now=_as_of(params.as_of))
+        plan = service.refresh_plan(store, plan, now=now)
         names = _names(viewer, store)
         return plan_json(plan, agent_name=names.get(plan.agent_id))
 

@@ -18,6 +18,7 @@ from deskpulse.connectors.chatwoot import HANDLED_EVENTS, ChatwootOptions, Mappi
 from deskpulse.events.ingest import ingest_objects
 from deskpulse.facts.build import refresh_facts
 from deskpulse.web import bodies
+from deskpulse.web.api_contract import errors
 from deskpulse.web.errors import ApiError
 from deskpulse.web.runtime import get_store, install_settings
 
@@ -39,6 +40,7 @@ CHATWOOT_SOURCE = "chatwoot"
         'answered with {"ignored": "<event>"}. Unusable payloads are answered 422 and kept '
         "as rejected events."
     ),
+    openapi_extra=errors(413, 415),
 )
 def chatwoot_webhook(request: HttpRequest, secret: str) -> dict[str, Any]:
     # Imported here: the ORM models need Django's app registry, which the API module

@@ -21,20 +21,16 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja import Query as NinjaQuery
 
-from deskpulse.web.accounts.models import ApiToken
 from deskpulse.web.analytics.params import moment
-from deskpulse.web.api_analytics import api_answers, signed_in
-from deskpulse.web.api_analytics import request_viewer as _viewer
-from deskpulse.web.api_coaching import signed_in_with_csrf
-from deskpulse.web.auth import TokenAuth
+from deskpulse.web.api_analytics import api_answers
+from deskpulse.web.api_contract import created, errors
+from deskpulse.web.auth import READ, WRITE, user_of
+from deskpulse.web.auth import viewer_of as _viewer
 from deskpulse.web.errors import ApiError
 from deskpulse.web.experiments import present, service
 from deskpulse.web.experiments.forms import ExperimentForm, initial_of
 from deskpulse.web.experiments.models import Experiment
 from deskpulse.web.runtime import install_settings, store_with_facts
-
-READ = [signed_in, TokenAuth("read")]
-WRITE = [signed_in_with_csrf, TokenAuth("write")]
 
 router = Router(tags=["experiments"])
 
@@ -90,8 +86,7 @@ def _admin(request: HttpRequest) -> Any:
     """The user making the change; agents may read experiments but not change them."""
     if _viewer(request).is_agent:
         raise ApiError(403, "admins_only", "only owners and admins define or change experiments")
-    auth = getattr(request, "auth", None)
-    return auth.user if isinstance(auth, ApiToken) else request.user
+    return user_of(request)
 
 
 def _saved(form: ExperimentForm, user: Any) -> Experiment:
@@ -139,6 +134,7 @@ def list_metrics(request: HttpRequest) -> dict[str, Any]:
     "/experiments",
     auth=READ,
     summary="Every experiment with its status, exposures per variant and current verdict",
+    openapi_extra=errors(504),
 )
 def list_experiments(request: HttpRequest, params: NinjaQuery[MomentParams]) -> dict[str, Any]:
     _viewer(request)
@@ -151,14 +147,17 @@ def list_experiments(request: HttpRequest, params: NinjaQuery[MomentParams]) -> 
     "/experiments/{key}",
     auth=READ,
     summary="One experiment: its definition and result (every metric, SRM, power, verdict)",
+    openapi_extra=errors(504),
 )
 def get_experiment(
     request: HttpRequest, key: str, params: NinjaQuery[MomentParams]
 ) -> dict[str, Any]:
     _viewer(request)
+    with api_answers():
+        as_of = _as_of(params)  # parameters before objects
     experiment = _experiment(key)
     with api_answers():
-        result = service.result_of(store_with_facts(), experiment, _as_of(params))
+        result = service.result_of(store_with_facts(), experiment, as_of)
     return {"experiment": experiment.as_json(), "result": result.as_json()}
 
 
@@ -168,6 +167,23 @@ def get_experiment(
     response={201: dict[str, Any]},
     summary="Define an experiment (owners and admins)",
     description="Validated like the /experiments/new/ form; an error names its field.",
+    openapi_extra=created(
+        201,
+        {
+            "key": "reply-style",
+            "name": "Shorter AI replies",
+            "control": "long",
+            "treatment": "short",
+            "primary_metric": "csat_mean",
+            "start_date": "2026-03-01",
+        },
+        GetExperiment=("deskpulse_web_api_experiments_get_experiment", "key", "/experiment/key"),
+        UpdateExperiment=(
+            "deskpulse_web_api_experiments_update_experiment",
+            "key",
+            "/experiment/key",
+        ),
+    ),
 )
 def create_experiment(request: HttpRequest, payload: ExperimentIn) -> Status[dict[str, Any]]:
     user = _admin(request)

@@ -16,7 +16,6 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
-from ninja.utils import check_csrf
 
 from deskpulse.models.cards import to_json
 from deskpulse.models.topics import (
@@ -29,27 +28,11 @@ from deskpulse.models.topics import (
     name_topic,
 )
 from deskpulse.models.training import model_cards
-from deskpulse.web.api_analytics import request_viewer as _viewer
-from deskpulse.web.api_analytics import signed_in
-from deskpulse.web.auth import TokenAuth
+from deskpulse.web.api_contract import errors
+from deskpulse.web.auth import READ, WRITE
+from deskpulse.web.auth import viewer_of as _viewer
 from deskpulse.web.errors import ApiError
 from deskpulse.web.runtime import install_settings
-
-
-def signed_in_with_csrf(request: HttpRequest) -> Any:
-    """A signed-in session, for a request that changes something: CSRF-checked like a
-    form post. None lets the bearer token be tried next."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return None
-    if check_csrf(request) is not None:
-        raise ApiError(
-            403,
-            "csrf_failed",
-            "CSRF check failed: send the csrftoken cookie's value in the X-CSRFToken header",
-        )
-    return user
-
 
 router = Router(tags=["models"])
 
@@ -66,7 +49,7 @@ def _admin(request: HttpRequest) -> None:
 
 @router.get(
     "/models",
-    auth=[signed_in, TokenAuth("read")],
+    auth=READ,
     summary="The model page: classifier and per-channel prediction model cards",
 )
 def get_models(request: HttpRequest) -> dict[str, Any]:
@@ -102,8 +85,9 @@ def _book(request: HttpRequest) -> TopicBook:
 
 @router.get(
     "/models/topics",
-    auth=[signed_in, TokenAuth("read")],
+    auth=READ,
     summary="Proposed topics with top terms, sizes, examples and admins' decisions",
+    openapi_extra=errors(404, 409),
 )
 def get_topics(request: HttpRequest) -> dict[str, Any]:
     _admin(request)
@@ -120,8 +104,9 @@ class TopicDecision(Schema):
 
 @router.post(
     "/models/topics/{topic_id}",
-    auth=[signed_in_with_csrf, TokenAuth("write")],
+    auth=WRITE,
     summary="Name, merge or ignore a topic (admins and owners)",
+    openapi_extra=errors(409),
 )
 def post_topic(request: HttpRequest, topic_id: int, payload: TopicDecision) -> dict[str, Any]:
     _admin(request)

@@ -21,21 +21,17 @@ from ninja import Field, Router, Schema, Status
 from ninja import Query as NinjaQuery
 
 from deskpulse import clock
-from deskpulse.web.accounts.models import ApiToken
 from deskpulse.web.analytics.params import moment
-from deskpulse.web.api_analytics import api_answers, signed_in
-from deskpulse.web.api_analytics import request_viewer as _viewer
-from deskpulse.web.api_coaching import signed_in_with_csrf
-from deskpulse.web.auth import TokenAuth
+from deskpulse.web.api_analytics import api_answers
+from deskpulse.web.api_contract import created, errors
+from deskpulse.web.auth import READ, WRITE, user_of
+from deskpulse.web.auth import viewer_of as _viewer
 from deskpulse.web.errors import ApiError
 from deskpulse.web.monitoring import present, service
 from deskpulse.web.monitoring.forms import RULE_DEFAULTS, AlertRuleForm, initial_of
 from deskpulse.web.monitoring.models import AlertEvent, AlertRule
 from deskpulse.web.monitoring.views import ai_agent_ids
 from deskpulse.web.runtime import install_settings, store_with_facts
-
-READ = [signed_in, TokenAuth("read")]
-WRITE = [signed_in_with_csrf, TokenAuth("write")]
 
 router = Router(tags=["alerts"])
 
@@ -76,8 +72,7 @@ def _manager(request: HttpRequest) -> Any:
     """The user asking; agents never see the team-wide alerts."""
     if _viewer(request).is_agent:
         raise ApiError(403, "admins_only", "alerts are for owners and admins")
-    auth = getattr(request, "auth", None)
-    return auth.user if isinstance(auth, ApiToken) else request.user
+    return user_of(request)
 
 
 def _rule(rule_id: int) -> AlertRule:
@@ -115,6 +110,18 @@ def list_rules(request: HttpRequest) -> dict[str, Any]:
     auth=WRITE,
     response={201: dict[str, Any]},
     summary="Define an alert rule (owners and admins)",
+    openapi_extra=created(
+        201,
+        {
+            "name": "CSAT on chat",
+            "metric": "csat_mean",
+            "segment_dimension": "channel",
+            "segment_value": "chat",
+        },
+        GetRule=("deskpulse_web_api_monitoring_get_rule", "rule_id", "/rule/id"),
+        UpdateRule=("deskpulse_web_api_monitoring_update_rule", "rule_id", "/rule/id"),
+        DeleteRule=("deskpulse_web_api_monitoring_delete_rule", "rule_id", "/rule/id"),
+    ),
 )
 def create_rule(request: HttpRequest, payload: RuleIn) -> Status[dict[str, Any]]:
     user = _manager(request)
@@ -163,7 +170,9 @@ def get_history(request: HttpRequest, params: NinjaQuery[HistoryParams]) -> dict
     return {"total": total, "events": [present.event_json(event) for event in chosen]}
 
 
-@router.post("/alerts/check", auth=WRITE, summary="Check every enabled rule now")
+@router.post(
+    "/alerts/check", auth=WRITE, summary="Check every enabled rule now", openapi_extra=errors(504)
+)
 def run_checks(request: HttpRequest, params: NinjaQuery[CheckParams]) -> dict[str, Any]:
     _manager(request)
     with api_answers():

@@ -29,16 +29,17 @@ from deskpulse.analysis.effectiveness import (
     sort_inquiries,
 )
 from deskpulse.web.api_analytics import api_answers as _answers
-from deskpulse.web.api_analytics import jsonable, signed_in
-from deskpulse.web.api_analytics import request_viewer as _viewer
-from deskpulse.web.auth import TokenAuth
+from deskpulse.web.api_analytics import jsonable
+from deskpulse.web.api_contract import errors
+from deskpulse.web.auth import READ
+from deskpulse.web.auth import viewer_of as _viewer
 from deskpulse.web.performance import status
 from deskpulse.web.performance.params import PerformanceParams, read_params
 from deskpulse.web.performance.present import METRICS, label
 from deskpulse.web.performance.views import resolved_span, scored_store
 from deskpulse.web.runtime import install_settings
 
-router = Router(auth=[signed_in, TokenAuth("read")], tags=["performance"])
+router = Router(auth=READ, tags=["performance"])
 
 
 class WindowParams(Schema):
@@ -184,6 +185,7 @@ def detail_json(detail: InquiryDetail, params: PerformanceParams) -> dict[str, A
 @router.get(
     "/performance/agents/{agent_id}",
     summary="An agent's performance by inquiry: AES, its parts, bands, impact",
+    openapi_extra=errors(504),
 )
 def get_agent_performance(
     request: HttpRequest, agent_id: str, params: NinjaQuery[TableParams]
@@ -202,6 +204,7 @@ def get_agent_performance(
 @router.get(
     "/performance/agents/{agent_id}/inquiries/{path:inquiry}",
     summary="One inquiry: each metric with its band, the metric to focus on, recent examples",
+    openapi_extra=errors(504),
 )
 def get_inquiry_detail(
     request: HttpRequest, agent_id: str, inquiry: str, params: NinjaQuery[WindowParams]

@@ -15,11 +15,12 @@ from ninja import Query as NinjaQuery
 
 from deskpulse.analysis.signals import find_signals
 from deskpulse.metrics.query import Filters
-from deskpulse.web.api_analytics import PeriodParams, api_answers, request_viewer, signed_in
-from deskpulse.web.auth import TokenAuth
+from deskpulse.web.api_analytics import PeriodParams, api_answers
+from deskpulse.web.api_contract import errors
+from deskpulse.web.auth import READ, viewer_of
 from deskpulse.web.runtime import store_with_facts
 
-router = Router(auth=[signed_in, TokenAuth("read")], tags=["signals"])
+router = Router(auth=READ, tags=["signals"])
 
 
 class SignalParams(PeriodParams):
@@ -27,9 +28,11 @@ class SignalParams(PeriodParams):
     limit: int | None = Field(default=None, ge=1, le=500, description="the strongest N")
 
 
-@router.get("/signals", summary="Friction signals by queue, inquiry and channel")
+@router.get(
+    "/signals", summary="Friction signals by queue, inquiry and channel", openapi_extra=errors(504)
+)
 def get_signals(request: HttpRequest, params: NinjaQuery[SignalParams]) -> dict[str, Any]:
-    viewer = request_viewer(request)
+    viewer = viewer_of(request)
     with api_answers():
         report = find_signals(
             store_with_facts(), params.window(), viewer, filters=Filters(team=params.team)

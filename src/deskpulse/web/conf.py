@@ -149,6 +149,8 @@ def build_django_settings(
             "django.middleware.csrf.CsrfViewMiddleware",
             "django.contrib.auth.middleware.AuthenticationMiddleware",
             "django.contrib.messages.middleware.MessageMiddleware",
+            # After sessions and auth, so a refused page still renders in the layout.
+            "deskpulse.web.request_guard.RequestGuardMiddleware",
             "django.middleware.clickjacking.XFrameOptionsMiddleware",
         ],
         "ROOT_URLCONF": "deskpulse.web.urls",

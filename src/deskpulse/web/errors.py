@@ -40,6 +40,27 @@ STATUS_CODES: dict[int, str] = {
 }
 
 
+# The shape above as JSON Schema, for the OpenAPI document (api_contract.errors).
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "additionalProperties": False,
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["status", "code", "message", "field"],
+            "additionalProperties": False,
+            "properties": {
+                "status": {"type": "integer"},
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "field": {"type": ["string", "null"]},
+            },
+        }
+    },
+}
+
+
 class ApiError(Exception):
     """An error response with a known status, code and message."""
 

@@ -105,3 +105,17 @@ def name_team(team_id: str, name: str) -> Team:
 def forget_team(team_id: str) -> None:
     """Drop a saved name; the team shows by its id again (the events are untouched)."""
     Team.objects.filter(team_id=team_id.strip()).delete()
+
+
+def require_team(directory: Mapping[str, Mapping[str, Any]], team: str | None) -> None:
+    """Nothing when `team` is None, a team an agent belongs to, or one with a saved name;
+    otherwise ParameterError naming the value (a typo must not read as an empty team)."""
+    from deskpulse.web.analytics.params import ParameterError
+
+    if team is None:
+        return
+    known = {str(t) for agent in directory.values() for t in agent.get("team_ids") or ()}
+    if team in known or Team.objects.filter(team_id=team).exists():
+        return
+    shown = ", ".join(sorted(known)[:20]) or "none yet"
+    raise ParameterError("team", f"there is no team {team!r} (teams: {shown})")

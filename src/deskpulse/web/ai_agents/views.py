@@ -38,6 +38,7 @@ from deskpulse.web.ai_agents.forms import AiTargetsForm
 from deskpulse.web.ai_agents.models import AiTargets
 from deskpulse.web.analytics.params import ParameterError, page_state, read_window
 from deskpulse.web.analytics.views import PERIOD_LINKS, errors_as_page
+from deskpulse.web.request_guard import note_bad_parameter
 from deskpulse.web.runtime import install_settings, store_with_facts
 
 OVERVIEW = "/ai-agents/"
@@ -64,6 +65,7 @@ def _window(request: HttpRequest) -> Window:
         return read_window(request.GET, install_settings().tz)
     except ParameterError as error:
         messages.error(request, f"{error.field}: {error.message}. Showing the last 30 days.")
+        note_bad_parameter(request)
         return Window()
 
 
@@ -178,13 +180,14 @@ def agent_page(request: HttpRequest, agent_id: str) -> HttpResponse:
     return render(request, "ai_agents/agent.html", context)
 
 
-def _quality(request: HttpRequest) -> tuple[QualityReport, Window]:
+def _quality(request: HttpRequest, window: Window | None = None) -> tuple[QualityReport, Window]:
     """The quality report the URL asks for: all AI agents, or `?agent=` one of them."""
     store = store_with_facts()
     agent_id = request.GET.get("agent") or None
     if agent_id is not None:
         ai_agent_for(store, agent_id)
-    window = read_window(request.GET, install_settings().tz)
+    if window is None:
+        window = read_window(request.GET, install_settings().tz)
     targets = AiTargets.current().targets()
     report = ai_agents_report(
         store,
@@ -201,11 +204,7 @@ def _quality(request: HttpRequest) -> tuple[QualityReport, Window]:
 def quality_page(request: HttpRequest) -> HttpResponse:
     """/ai-agents/quality/: issues with recommendations, benchmarks, executive summary.
     `?print=1` is the same report laid out for paper (no navigation, no charts)."""
-    try:
-        quality, window = _quality(request)
-    except ParameterError as error:
-        messages.error(request, f"{error.field}: {error.message}. Showing the last 30 days.")
-        return HttpResponseRedirect(QUALITY)
+    quality, window = _quality(request, _window(request))
     context = _period_context(request, window, QUALITY)
     state = context["state"]
     agent_id = request.GET.get("agent") or ""

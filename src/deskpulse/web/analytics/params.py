@@ -5,6 +5,10 @@ behind it describe the same numbers:
 
     period=7d|14d|30d|90d|custom   from=2026-03-01  to=2026-03-31 (inclusive days, or
     timestamps with an offset)     as_of=2026-03-31 (a named period's last day)
+
+Every date lies in the core's supported range (metrics/periods.py: 2000-01-01 through
+one year after today) and a custom period spans at most 400 days; anything else is a
+ParameterError naming the parameter, never a computation that overflows.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from deskpulse import clock
 from deskpulse.analysis.window import PERIOD_NAMES, PeriodName, Window
+from deskpulse.metrics.periods import PeriodInputError, check_custom, check_supported
 
 
 class ParameterError(ValueError):
@@ -29,26 +35,38 @@ class ParameterError(ValueError):
 
 
 def moment(value: str | None, name: str, tz: ZoneInfo, *, day_end: bool) -> datetime | None:
-    """A timestamp with offset, or a date meaning its start (or, with day_end, its end)."""
+    """A timestamp with offset, or a date meaning its start (or, with day_end, its end),
+    inside the supported range of dates."""
     if value is None or not value.strip():
         return None
     text = value.strip()
+    day: date | None = None
+    parsed: datetime | None = None
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            if day_end:
-                day += timedelta(days=1)
-            return datetime.combine(day, time(0), tzinfo=tz)
-        parsed: datetime | None = datetime.fromisoformat(text)
+        else:
+            parsed = datetime.fromisoformat(text)
     except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
+        pass
+    if day is not None:
+        start = supported(datetime.combine(day, time(0), tzinfo=tz), name, tz, day=True)
+        return start + timedelta(days=1) if day_end else start
+    if parsed is None or parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ParameterError(
             name,
             "use a date (2026-03-31) or a timestamp with an offset "
             "(2026-03-31T18:00:00+00:00; write + as %2B in a URL)",
         )
-    return parsed
+    return supported(parsed, name, tz)
+
+
+def supported(value: datetime, name: str, tz: ZoneInfo, *, day: bool = False) -> datetime:
+    """`value` when it lies in the supported range of dates, else ParameterError."""
+    try:
+        return check_supported(value, name, tz, clock.now(), day=day)
+    except PeriodInputError as error:
+        raise ParameterError(error.field, error.message) from None
 
 
 def read_window(params: Mapping[str, Any], tz: ZoneInfo) -> Window:
@@ -64,10 +82,10 @@ def read_window(params: Mapping[str, Any], tz: ZoneInfo) -> Window:
     end = moment(params.get("to"), "to", tz, day_end=True)
     if start is None or end is None:
         raise ParameterError("from" if start is None else "to", "a custom period needs from and to")
-    if start >= end:
-        raise ParameterError("to", "the period must end after it starts")
-    if end - start > timedelta(days=400):
-        raise ParameterError("to", "a custom period spans at most 400 days")
+    try:
+        check_custom(start, end)
+    except PeriodInputError as error:
+        raise ParameterError(error.field, error.message) from None
     return Window(period="custom", start=start, end=end)
 
 

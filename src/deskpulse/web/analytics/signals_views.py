@@ -16,10 +16,10 @@ from django.urls import URLPattern, URLResolver, path
 
 from deskpulse.analysis.signals import DIMENSION_WORDS, TENSIONS, find_signals
 from deskpulse.web.access import member_required, viewer_of
-from deskpulse.web.analytics.params import PageState
+from deskpulse.web.analytics.params import PageState, read_window
 from deskpulse.web.analytics.signals_present import METHOD, panel_context, report_context
 from deskpulse.web.analytics.views import _period_context, _period_label, _window, errors_as_page
-from deskpulse.web.runtime import store_with_facts
+from deskpulse.web.runtime import install_settings, store_with_facts
 
 
 def _span(start: datetime, end: datetime) -> str:
@@ -54,9 +54,10 @@ def signals_page(request: HttpRequest) -> HttpResponse:
 @member_required
 @errors_as_page
 def signals_panel(request: HttpRequest) -> HttpResponse:
-    """The panel alone (computed, then cached), for the dashboard's script to put in place."""
+    """The panel alone (computed, then cached), for the dashboard's script to put in place.
+    A bad period is the problem page (400): the dashboard around it already names it."""
     viewer = viewer_of(request)
-    window = _window(request)
+    window = read_window(request.GET, install_settings().tz)
     state = _period_context(request, window, "/analytics/")["state"]
     context = {"signals": panel_context(store_with_facts(), window, viewer, state, compute=True)}
     return render(request, "analytics/_signals.html", context)

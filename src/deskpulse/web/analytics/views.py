@@ -43,8 +43,9 @@ from deskpulse.metrics.dashboard import TILE_METRICS, TimeBasis, read_time
 from deskpulse.metrics.format import EMPTY, format_value
 from deskpulse.metrics.query import Filters, NotVisibleError, QueryError, QueryTimeoutError, Viewer
 from deskpulse.metrics.registry import REGISTRY
+from deskpulse.metrics.report import agent_directory
 from deskpulse.web.access import member_required, viewer_of
-from deskpulse.web.accounts.teams import team_names
+from deskpulse.web.accounts.teams import require_team, team_names
 from deskpulse.web.analytics import charts
 from deskpulse.web.analytics.params import PageState, ParameterError, page_state, read_window
 from deskpulse.web.analytics.present import (
@@ -56,6 +57,7 @@ from deskpulse.web.analytics.present import (
     tiles,
 )
 from deskpulse.web.analytics.signals_present import panel_context
+from deskpulse.web.request_guard import note_bad_parameter
 from deskpulse.web.runtime import install_settings, store_with_facts
 
 logger = logging.getLogger("deskpulse.web")
@@ -83,6 +85,7 @@ def _window(request: HttpRequest) -> Window:
         return read_window(request.GET, install_settings().tz)
     except ParameterError as error:
         messages.error(request, f"{error.field}: {error.message}. Showing the last 30 days.")
+        note_bad_parameter(request)
         return Window()
 
 
@@ -108,6 +111,22 @@ def _period_context(request: HttpRequest, window: Window, path: str) -> dict[str
         "custom_to": request.GET.get("to", ""),
         "as_of": request.GET.get("as_of", ""),
     }
+
+
+def _board_choices(request: HttpRequest, store: Store) -> tuple[str | None, str, bool, TimeBasis]:
+    """The leaderboard's team, sort column, order and time basis from the URL; a value
+    that names nothing is a ParameterError (a 400 page naming it)."""
+    team = (request.GET.get("team") or "").strip() or None
+    require_team(agent_directory(store), team)
+    sort = request.GET.get("sort") or "handled"
+    order = (request.GET.get("order") or "").strip()
+    if order not in ("", "asc", "desc"):
+        raise ParameterError("order", "asc (low to high) or desc (high to low)")
+    descending = (order or ("asc" if sort == "agent" else "desc")) != "asc"
+    time = (request.GET.get("time") or "").strip()
+    if time not in ("", "calendar", "business"):
+        raise ParameterError("time", "calendar or business")
+    return team, sort, descending, read_time(time)
 
 
 def errors_as_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -372,16 +391,13 @@ def analytics(request: HttpRequest) -> HttpResponse:
     window = _window(request)
     context = _period_context(request, window, "/analytics/")
     state: PageState = context["state"]
-    team = request.GET.get("team") or None
-    sort = request.GET.get("sort") or "handled"
-    descending = (request.GET.get("order") or ("asc" if sort == "agent" else "desc")) != "asc"
+    team, sort, descending, time = _board_choices(request, store)
 
     def conversations_link(metric: str) -> str:
         return state.link(
             "/analytics/conversations/", metric=metric, team=None, sort=None, order=None
         )
 
-    time = read_time(request.GET.get("time"))
     context["time_links"] = _time_links(state, "/analytics/")
     context.update(_dashboard_context(store, window, viewer, Filters(), conversations_link, time))
     board = leaderboard(
@@ -416,17 +432,11 @@ def analytics(request: HttpRequest) -> HttpResponse:
 def leaderboard_export(request: HttpRequest) -> HttpResponse:
     """The leaderboard exactly as the page shows it (same period, team and order), as CSV."""
     viewer = viewer_of(request)
+    store = store_with_facts()
     window = read_window(request.GET, install_settings().tz)
-    sort = request.GET.get("sort") or "handled"
-    descending = (request.GET.get("order") or ("asc" if sort == "agent" else "desc")) != "asc"
+    team, sort, descending, time = _board_choices(request, store)
     board = leaderboard(
-        store_with_facts(),
-        window,
-        viewer,
-        team=request.GET.get("team") or None,
-        sort=sort,
-        descending=descending,
-        time=read_time(request.GET.get("time")),
+        store, window, viewer, team=team, sort=sort, descending=descending, time=time
     )
     response = HttpResponse(board_csv(board), content_type="text/csv; charset=utf-8")
     first = board.period.start.date().isoformat()

@@ -45,6 +45,7 @@ from deskpulse.web.coaching.present import (
     plan_href,
     progress_figure,
 )
+from deskpulse.web.request_guard import note_bad_parameter
 from deskpulse.web.runtime import install_settings
 
 logger = logging.getLogger("deskpulse.web.coaching")
@@ -73,6 +74,7 @@ def _pinned(request: HttpRequest) -> datetime | None:
         return moment(request.GET.get("as_of"), "as_of", install_settings().tz, day_end=True)
     except ParameterError as error:
         messages.error(request, f"{error.field}: {error.message}. Showing now instead.")
+        note_bad_parameter(request)
         return None
 
 

@@ -62,6 +62,7 @@ from deskpulse.web.performance.present import (
     short_label,
     sources_text,
 )
+from deskpulse.web.request_guard import note_bad_parameter
 from deskpulse.web.runtime import install_settings, store_with_facts
 
 logger = logging.getLogger("deskpulse.web")
@@ -114,6 +115,7 @@ def _params(request: HttpRequest) -> PerformanceParams:
             return read_params(raw, tz)
         except ParameterError as error:
             messages.error(request, f"{error.field}: {error.message}. Left out.")
+            note_bad_parameter(request)
             dropped = ("from", "to", "window") if error.field in ("from", "to") else (error.field,)
             for key in dropped:
                 raw.pop(key, None)
