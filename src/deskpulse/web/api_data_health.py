@@ -19,18 +19,13 @@ from ninja import Query as NinjaQuery
 
 from deskpulse.events.retraction import RetractionError, retract_event
 from deskpulse.web.access import profile_of
-from deskpulse.web.accounts.models import ApiToken, Role
-from deskpulse.web.api_analytics import signed_in
-from deskpulse.web.api_coaching import signed_in_with_csrf
-from deskpulse.web.auth import TokenAuth
+from deskpulse.web.accounts.models import Role
+from deskpulse.web.auth import READ, WRITE, user_of
 from deskpulse.web.data_health import health_summary, refresh_after_retraction
 from deskpulse.web.errors import ApiError
 from deskpulse.web.runtime import get_store
 
 router = Router(tags=["data health"])
-
-READ = [signed_in, TokenAuth("read")]
-WRITE = [signed_in_with_csrf, TokenAuth("write")]
 
 
 class RetractIn(Schema):
@@ -51,13 +46,8 @@ class HealthParams(Schema):
     limit: int = Field(default=50, ge=1, le=500, description="rows of each list")
 
 
-def _acting_user(request: HttpRequest) -> Any:
-    auth = getattr(request, "auth", None)
-    return auth.user if isinstance(auth, ApiToken) else request.user
-
-
 def _role(request: HttpRequest) -> str:
-    profile = profile_of(_acting_user(request))
+    profile = profile_of(user_of(request))
     if profile is None:
         raise ApiError(403, "no_profile", "this user has no role on the team; ask an owner")
     return str(profile.role)
@@ -77,7 +67,7 @@ def _role(request: HttpRequest) -> str:
 def retract(request: HttpRequest, event_id: str, payload: RetractIn) -> dict[str, Any]:
     if _role(request) != Role.OWNER:
         raise ApiError(403, "owners_only", "only an owner can retract an event")
-    user = _acting_user(request)
+    user = user_of(request)
     who = user.email or user.get_username()
     store = get_store()
     try:
