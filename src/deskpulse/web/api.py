@@ -19,6 +19,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from deskpulse.events.contract import events_json_schema
 from deskpulse.events.ingest import IngestResult, ingest_objects
+from deskpulse.events.rejections import rejected_json
 from deskpulse.events.store import Store
 from deskpulse.facts.build import refresh_facts
 from deskpulse.metrics.query import Filters as MetricsFilters
@@ -27,6 +28,7 @@ from deskpulse.metrics.query import Query as MetricsQuery
 from deskpulse.metrics.report import build_report
 from deskpulse.web import bodies
 from deskpulse.web.analytics.params import ParameterError, moment
+from deskpulse.web.api_analytics import request_viewer, signed_in
 from deskpulse.web.api_analytics import router as analytics_router
 from deskpulse.web.api_coaching import router as coaching_router
 from deskpulse.web.api_connectors import router as connectors_router
@@ -122,6 +124,28 @@ def health(request: HttpRequest) -> dict[str, Any]:
         logger.exception("health check could not read the event store")
         raise ApiError(503, "store_unavailable", "the event store cannot be read") from error
     return {"ok": True, "events": events, "backend": store.backend}
+
+
+class RejectedParams(Schema):
+    limit: int = Field(default=50, ge=1, le=10_000, description="how many, newest first")
+    offset: int = Field(default=0, ge=0, description="skip this many of the newest")
+
+
+@api.get(
+    "/rejected",
+    auth=[signed_in, TokenAuth("read")],
+    response={200: dict[str, Any], **_errors(401, 403, 422)},
+    summary="Rejected events, newest first, with the field and the reason (owners and admins)",
+    description=(
+        'Answers {"total", "rejected": [{"received_at", "source", "position", "event_id", '
+        '"type", "field", "reason", "raw"}]}: what `deskpulse rejected` prints.'
+    ),
+)
+def get_rejected(request: HttpRequest, params: NinjaQuery[RejectedParams]) -> dict[str, Any]:
+    # A refused event carries its raw text, whoever's conversation it was about.
+    if request_viewer(request).is_agent:
+        raise ApiError(403, "admins_only", "rejected events are for owners and admins")
+    return rejected_json(get_store(), limit=params.limit, offset=params.offset)
 
 
 @functools.cache
