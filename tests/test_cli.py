@@ -91,7 +91,7 @@ def test_reimport_counts_duplicates_and_bad_lines_are_listed(loaded: Path) -> No
     assert "│ duplicates  │ 50" in result.stdout
     assert "│ rejected    │ 2 " in result.stdout
     listed = deskpulse(loaded, "rejected", "--format", "json")
-    rows = json.loads(listed.stdout)
+    rows = json.loads(listed.stdout)["rejected"]
     reasons = {row["event_id"]: row for row in rows}
     assert reasons["bad-1"]["field"] == "score"
     assert "1 to 5" in reasons["bad-1"]["reason"]
