@@ -89,7 +89,9 @@ def test_check_list_and_history(data: Path) -> None:
     assert "Firing (critical)" in history.stdout
     assert "Pending (critical)" in history.stdout
     assert "Not configured" in history.stdout
-    events = json.loads(deskpulse(data, "alerts", "history", "--json").stdout)
+    history = json.loads(deskpulse(data, "alerts", "history", "--format", "json").stdout)
+    assert history["total"] == 2
+    events = history["events"]
     assert [e["kind"] for e in events] == ["firing", "pending"]
     assert events[0]["current"] == {"value": 2.0, "n": 8}
     assert events[0]["delivery"]["webhook"]["status"] == "not_configured"

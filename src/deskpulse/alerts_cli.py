@@ -5,17 +5,23 @@ helpers (settings, store, progress, one-line errors) are deskpulse.cli's, import
 a command runs: that module imports this one. Rules live in the app database, like the
 web app's, and are validated by the same form; checks run the same service as the
 hourly job, so a check from here notifies (once) exactly as one from the server would.
+
+`list`, `history` and `check` answer with the API's JSON (`/api/v1/alerts…`): from this
+process, or from the running server while one holds the data folder (cli_remote.py),
+and print from it, so both print the same.
 """
 
 from __future__ import annotations
 
-import json
-import sys
+from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from deskpulse import clock
+from deskpulse.analysis.alert_rules import ValueFormat, format_value
+from deskpulse.cli_remote import as_served, client_for, moment_param, write_json
 
 if TYPE_CHECKING:
     from deskpulse.settings import Settings
@@ -52,31 +58,73 @@ def _main() -> Any:
     return cli
 
 
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def _rules_data(settings: Settings) -> dict[str, Any]:
+    """GET /api/v1/alerts/rules' answer: from the running server, else the app database."""
+    client = client_for(settings)
+    if client is not None:
+        found: dict[str, Any] = client.get_json("/api/v1/alerts/rules")
+        return found
+    cli = _main()
+    cli._django(settings)
+    from deskpulse.web.monitoring import present
+    from deskpulse.web.monitoring.models import AlertRule
+
+    rules = AlertRule.objects.prefetch_related("states")
+    served: dict[str, Any] = as_served({"rules": [present.rule_json(rule) for rule in rules]})
+    return served
+
+
+def _change(deviation: float | None) -> str:
+    return "" if deviation is None else f"{deviation * 100:+.1f}%"
+
+
+def _reading(value: dict[str, Any], fmt: ValueFormat) -> str:
+    """A value with its n, as the alert pages write it: "2.00 (n=8)"."""
+    text = format_value(value["value"], fmt)
+    return text if value["n"] is None else f"{text} (n={value['n']:,})"
+
+
 @alerts_app.command("list")
-def list_command(ctx: typer.Context) -> None:
+def list_command(
+    ctx: typer.Context,
+    output: Annotated[OutputFormat, typer.Option("--format", help="table or json.")] = (
+        OutputFormat.table
+    ),
+) -> None:
     """Every rule with its state, latest value and baseline (with n)."""
     from rich.table import Table
 
     cli = _main()
-    cli._django(cli.settings_of(ctx))
-    from deskpulse.web.monitoring import present
-    from deskpulse.web.monitoring.models import AlertRule
-
+    found = _rules_data(cli.settings_of(ctx))
+    if output is OutputFormat.json:
+        write_json(found)
+        return
     table = Table(title="Alert rules")
     for column in ("id", "name", "metric", "segment", "state", "latest", "baseline", "change"):
         table.add_column(column)
-    for rule in AlertRule.objects.prefetch_related("states"):
-        row = present.rule_row(rule)
-        state = row["state_text"] + (f" ({row['severity']})" if row["severity"] != "none" else "")
-        change = row["change"] + (" (better)" if row["improvement"] else "")
+    for rule in found["rules"]:
+        record = rule["state"]
+        severity = "none" if record is None else record["severity"]
+        state = rule["state_label"] + (f" ({severity})" if severity != "none" else "")
+        latest = baseline = change = ""
+        if record is not None:
+            fmt = rule["value_format"]
+            latest = _reading(record["current"], fmt)
+            baseline = _reading(record["baseline"], fmt)
+            change = _change(record["deviation"]) + (" (better)" if record["improvement"] else "")
         table.add_row(
-            str(rule.pk),
-            rule.name,
-            rule.metric,
-            row["segment"],
+            str(rule["id"]),
+            rule["name"],
+            rule["metric"],
+            rule["segment_label"],
             state,
-            row["current"],
-            row["baseline"],
+            latest,
+            baseline,
             change,
         )
     if not table.row_count:
@@ -141,16 +189,25 @@ def add_command(
     )
 
 
-def _check(settings: Settings, as_of: Any) -> Any:
-
+def _check_data(settings: Settings, as_of: datetime | None) -> dict[str, Any]:
+    """POST /api/v1/alerts/check's answer: the running server checks, else this process."""
     cli = _main()
+    client = client_for(settings)
+    if client is not None:
+        # The server refuses a future --as-of itself, in the same words.
+        with cli.errors.status(f"checking alert rules on {client.server.url}"):
+            found: dict[str, Any] = client.post_json(
+                "/api/v1/alerts/check", {"as_of": moment_param(as_of)}
+            )
+        return found
+    cli._django(settings)
     from deskpulse.facts.build import facts_exist
     from deskpulse.web.monitoring.service import FUTURE_TOLERANCE, check_rules
 
-    now = as_of or clock.now()
-    if now > clock.now() + FUTURE_TOLERANCE:
-        # Checked here, before the store opens: a future check would silence every rule.
-        raise cli.fail(f"--as-of: {now.isoformat()} is in the future")
+    if as_of is not None and as_of > clock.now() + FUTURE_TOLERANCE:
+        # Refused before the store opens: a future check would silence every rule.
+        raise cli.fail(f"--as-of: {as_of.isoformat()} is in the future")
+
     with cli.opened_store(settings) as store:
         if not facts_exist(store):
             raise cli.fail("no facts yet: import events first (deskpulse import FILE)")
@@ -160,7 +217,9 @@ def _check(settings: Settings, as_of: Any) -> Any:
             def progress(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            return check_rules(store, now, progress=progress)
+            summary = check_rules(store, as_of or clock.now(), progress=progress)
+    served: dict[str, Any] = as_served(summary.as_json())
+    return served
 
 
 @alerts_app.command("check")
@@ -174,56 +233,70 @@ def check_command(
     cli = _main()
     settings = cli.settings_of(ctx)
     moment = cli._parse_time(as_of, "--as-of")
-    cli._django(settings)
-    summary = _check(settings, moment)
-    for change in summary.changes:
+    summary = _check_data(settings, moment)
+    for change in summary["changes"]:
         cli.console.print(
-            f"{change.rule_name}: {change.previous} -> {change.state} "
-            f"({change.severity}): {change.reason}",
+            f"{change['rule_name']}: {change['previous']} -> {change['state']} "
+            f"({change['severity']}): {change['reason']}",
             highlight=False,
         )
-    cli.console.print(summary.describe(), highlight=False)
-    if summary.errors:
+    cli.console.print(summary["summary"], highlight=False)
+    if summary["errors"]:
         raise typer.Exit(1)
+
+
+def _history_data(settings: Settings, rule: int | None, limit: int) -> dict[str, Any]:
+    """GET /api/v1/alerts/history's answer: from the running server, else the app database."""
+    client = client_for(settings)
+    if client is not None:
+        found: dict[str, Any] = client.get_json(
+            "/api/v1/alerts/history", {"rule": rule, "limit": limit}
+        )
+        return found
+    cli = _main()
+    cli._django(settings)
+    from deskpulse.web.monitoring import present
+
+    served: dict[str, Any] = as_served(present.history_json(rule, limit=limit))
+    return served
 
 
 @alerts_app.command("history")
 def history_command(
     ctx: typer.Context,
     rule: Annotated[int | None, typer.Option(help="One rule's events (its id).")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="How many events, newest first.")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="How many events, newest first.")] = 50,
+    output: Annotated[OutputFormat, typer.Option("--format", help="table or json.")] = (
+        OutputFormat.table
+    ),
+    as_json: Annotated[
+        bool, typer.Option("--json", hidden=True, help="The same as --format json.")
+    ] = False,
 ) -> None:
     """Alert events, newest first, with each notification's delivery outcome."""
     from rich.table import Table
 
     cli = _main()
-    cli._django(cli.settings_of(ctx))
-    from deskpulse.web.monitoring import present
-    from deskpulse.web.monitoring.models import AlertEvent
-
-    events = AlertEvent.objects.all()
-    if rule is not None:
-        events = events.filter(rule_id=rule)
-    chosen = list(events[:limit])
-    if as_json:
-        sys.stdout.write(json.dumps([present.event_json(e) for e in chosen], indent=2) + "\n")
+    found = _history_data(cli.settings_of(ctx), rule, limit)
+    if as_json or output is OutputFormat.json:
+        write_json(found)
         return
-    table = Table(title="Alert history")
+    table = Table(title=f"Alert history ({found['total']:,} in all, newest first)")
     for column in ("when", "rule", "event", "value", "baseline", "change", "webhook", "e-mail"):
         table.add_column(column)
-    for event in chosen:
-        row = present.event_row(event)
-        kind = row["kind_text"] + (f" ({event.severity})" if event.severity != "none" else "")
+    for event in found["events"]:
+        fmt = event["value_format"]
+        severity = event["severity"]
+        delivery = event["delivery"]
         table.add_row(
-            f"{event.at:%Y-%m-%d %H:%M}",
-            event.rule_name,
-            kind,
-            row["current"],
-            row["baseline"],
-            row["change"],
-            row["webhook"]["label"],
-            row["email"]["label"],
+            f"{datetime.fromisoformat(event['at']):%Y-%m-%d %H:%M}",
+            event["rule_name"],
+            event["kind_label"] + (f" ({severity})" if severity != "none" else ""),
+            _reading(event["current"], fmt),
+            _reading(event["baseline"], fmt),
+            _change(event["deviation"]),
+            delivery["webhook"]["label"],
+            delivery["email"]["label"],
         )
     if not table.row_count:
         cli.console.print("no alert events yet")

@@ -2,13 +2,13 @@
 
 Every subcommand works on one data folder (`--data`, or DESKPULSE_DATA, default
 ./deskpulse-data). Long jobs show a progress bar; errors are one line naming the
-problem, with a non-zero exit code.
+problem, with a non-zero exit code. While `deskpulse serve` holds the folder, the read
+commands and `import` work through it (cli_remote.py).
 """
 
 from __future__ import annotations
 
 import getpass
-import json
 import secrets
 import sys
 from collections.abc import Iterator
@@ -38,6 +38,14 @@ from deskpulse.ai_report_cli import register as register_ai_report_command
 from deskpulse.alerts_cli import define_demo as define_demo_alerts
 from deskpulse.alerts_cli import register as register_alert_commands
 from deskpulse.cli_options import AsOfOption, FromOption, PeriodOption, ToOption
+from deskpulse.cli_remote import (
+    RemoteError,
+    ServerClient,
+    as_served,
+    client_for,
+    window_params,
+    write_json,
+)
 from deskpulse.connectors.cli import connect_app
 from deskpulse.experiments_cli import define_demo as define_demo_experiment
 from deskpulse.experiments_cli import register as register_experiment_commands
@@ -134,6 +142,15 @@ def opened_store(settings: Settings) -> Iterator[Any]:
         yield store
     finally:
         store.close()
+
+
+def _refuse_while_served(settings: Settings, what_to_do: str) -> None:
+    """One line saying why this command cannot run beside the server, and what to do."""
+    from deskpulse.data_folder import running_server
+
+    server = running_server(settings)
+    if server is not None:
+        raise fail(f"{server.describe()} holds {settings.data_dir}: {what_to_do}")
 
 
 def _bar(*, bytes_mode: bool = False) -> Progress:
@@ -246,6 +263,17 @@ def _import(settings: Settings, files: list[str]) -> Any:
     for name in files:
         if name != "-" and not Path(name).is_file():
             raise fail(f"no such file: {name}")
+    client = client_for(settings)
+    if client is not None:
+        summary, stopped = _import_through_server(client, settings, files)
+        if stopped is not None:
+            _print_import(summary)
+            raise fail(
+                f"{stopped}; the import stopped there: the {summary.accepted:,} events "
+                "accepted before it are stored (importing the files again skips them as "
+                "duplicates)"
+            )
+        return summary
     with opened_store(settings) as store:
         totals = [total_bytes(name) for name in files]
         known = all(t is not None for t in totals)
@@ -261,6 +289,82 @@ def _import(settings: Settings, files: list[str]) -> Any:
             )
         _refresh(store)
     return summary
+
+
+# Events read per batch and sent per request while a server holds the folder.
+SERVED_IMPORT_BATCH = 10_000
+
+
+def _import_through_server(
+    client: ServerClient, settings: Settings, files: list[str]
+) -> tuple[Any, str | None]:
+    """Send the files' events to the running server's ingest, a batch per request.
+
+    The files are read here (JSON Lines or an array, gzip, stdin) and validated, stored
+    and turned into facts by the server. Returns the summary and, when a request
+    failed, why: every batch answered before it is stored, so nothing is lost.
+    """
+    from deskpulse.events.bulk import ImportSummary
+    from deskpulse.events.reader import read_batches, total_bytes
+
+    summary = ImportSummary()
+    unread = 0
+    totals = [total_bytes(name) for name in files]
+    known = all(t is not None for t in totals)
+    per_request = min(SERVED_IMPORT_BATCH, settings.max_events_per_request)
+    # Half the server's body limit: room for a line much longer than the average.
+    request_bytes = settings.max_request_bytes // 2
+    with _bar(bytes_mode=True) as progress:
+        task = progress.add_task(
+            f"importing through {client.server.url}",
+            total=sum(t or 0 for t in totals) if known else None,
+        )
+        for name in files:
+            done = 0
+            for batch in read_batches(name, per_request):
+                summary.read += len(batch)
+                for failure in batch.failures:  # not even JSON text: nothing to send
+                    unread += 1
+                    summary.rejected += 1
+                    summary.rejections[(None, failure.reason)] += 1
+                texts = [str(text).strip(" \t\r\n") for text in batch.texts.to_pylist()]
+                for lines in _requests(texts, request_bytes):
+                    try:
+                        answer = client.post_events(lines)
+                    except RemoteError as error:
+                        return summary, f"{name}: {error.message}"
+                    summary.accepted += int(answer["accepted"])
+                    summary.duplicates += int(answer["duplicates"])
+                    summary.rejected += len(answer["rejected"])
+                    summary.rejections.update(
+                        (found.get("field"), str(found["reason"])) for found in answer["rejected"]
+                    )
+                progress.advance(task, batch.bytes_read - done)
+                done = batch.bytes_read
+    if unread:
+        errors.print(
+            f"[yellow]{unread:,} records could not be read as text and were not sent; "
+            "they are counted as rejected here and are not kept by the server[/]",
+            highlight=False,
+        )
+    return summary, None
+
+
+def _requests(texts: list[str], limit: int) -> list[list[str]]:
+    """The texts cut into requests of at most `limit` bytes (a longer text goes alone)."""
+    requests: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for text in texts:
+        length = len(text.encode("utf-8")) + 1
+        if current and size + length > limit:
+            requests.append(current)
+            current, size = [], 0
+        current.append(text)
+        size += length
+    if current:
+        requests.append(current)
+    return requests
 
 
 def _refresh(store: Any, *, full: bool = False) -> Any:
@@ -337,6 +441,11 @@ def import_command(
     if dry_run:
         _dry_run(chosen, paths, limit)
         return
+    _refuse_while_served(
+        settings_of(ctx),
+        "import --mapping stores through this machine's event store: stop the server "
+        "first (--dry-run works while it runs)",
+    )
     with opened_store(settings_of(ctx)) as store:
         mapped = _import_with_mapping(store, chosen, paths, limit)
     _print_mapped(mapped)
@@ -503,6 +612,11 @@ def rebuild_command(
     ] = False,
 ) -> None:
     """Recompute the facts from the stored events."""
+    _refuse_while_served(
+        settings_of(ctx),
+        "the server refreshes the facts itself after every import; to rebuild them all "
+        "from the events, stop it first",
+    )
     with opened_store(settings_of(ctx)) as store:
         summary = _refresh(store, full=not incremental)
         console.print(
@@ -551,14 +665,31 @@ def report_command(
     ),
 ) -> None:
     """Team KPIs and the agent leaderboard for a period, each number with its sample size."""
+    window = _window(period, as_of, start, end)
+    filters = {"team": team, "channel": channel, "inquiry": inquiry}
+    report = _report_data(settings_of(ctx), window, filters)
+    if output is OutputFormat.json:
+        write_json(report)
+        return
+    _print_report(report)
+
+
+def _report_data(
+    settings: Settings, window: Window, filters: dict[str, str | None]
+) -> dict[str, Any]:
+    """GET /api/v1/report's answer: from the running server, else from the store."""
     from pydantic import ValidationError
 
     from deskpulse.metrics.query import Filters, QueryError
     from deskpulse.metrics.report import build_report
 
-    if period not in ("7d", "14d", "30d", "90d", "custom"):
-        raise fail(f"--period: {period!r} is not one of 7d, 14d, 30d, 90d, custom")
-    with opened_store(settings_of(ctx)) as store:
+    client = client_for(settings)
+    if client is not None:
+        found: dict[str, Any] = client.get_json(
+            "/api/v1/report", {**window_params(window), **filters}
+        )
+        return found
+    with opened_store(settings) as store:
         from deskpulse.facts.build import facts_exist
 
         if not facts_exist(store):
@@ -566,21 +697,19 @@ def report_command(
         try:
             report = build_report(
                 store,
-                period=period,
-                as_of=_parse_time(as_of, "--as-of"),
-                start=_parse_time(start, "--from"),
-                end=_parse_time(end, "--to"),
-                filters=Filters(team=team, channel=channel, inquiry=inquiry),
+                period=window.period,
+                as_of=window.as_of,
+                start=window.start,
+                end=window.end,
+                filters=Filters(**filters),
             )
         except ValidationError as error:
             first = error.errors()[0]
             raise fail(f"{'.'.join(map(str, first['loc'])) or 'query'}: {first['msg']}") from error
         except QueryError as error:
             raise fail(str(error)) from error
-    if output is OutputFormat.json:
-        sys.stdout.write(json.dumps(report, indent=2, default=str) + "\n")
-        return
-    _print_report(report)
+    served: dict[str, Any] = as_served(report)
+    return served
 
 
 def _print_report(report: dict[str, Any]) -> None:
@@ -653,51 +782,75 @@ def signals_command(
     ),
 ) -> None:
     """Friction signals: where, by queue, inquiry and channel, the numbers moved beyond chance."""
+    window = _window(period, as_of, start, end)
+    with errors.status("testing every queue, inquiry and channel"):
+        report = _signals_data(settings_of(ctx), window, team=team, limit=limit)
+    if output is OutputFormat.json:
+        write_json(report)
+        return
+    _print_signals(report)
+
+
+def _signals_data(
+    settings: Settings, window: Window, *, team: str | None, limit: int | None
+) -> dict[str, Any]:
+    """GET /api/v1/signals' answer: from the running server, else from the store."""
     from deskpulse.analysis.signals import compute_signals
     from deskpulse.metrics.query import Filters, QueryError
 
-    window = _window(period, as_of, start, end)
-    with opened_store(settings_of(ctx)) as store:
+    # The period as the conversations links carry it: the moments as read here, so a
+    # link shows exactly the period these signals cover.
+    period = window_params(window)
+    client = client_for(settings)
+    if client is not None:
+        found: dict[str, Any] = client.get_json(
+            "/api/v1/signals", {**period, "team": team, "limit": limit}
+        )
+        return found
+    with opened_store(settings) as store:
         from deskpulse.facts.build import facts_exist
 
         if not facts_exist(store):
             raise fail("no facts yet: import events first (deskpulse import FILE)")
         try:
-            with errors.status("testing every queue, inquiry and channel"):
-                report = compute_signals(store, window, filters=Filters(team=team))
+            report = compute_signals(store, window, filters=Filters(team=team))
         except QueryError as error:
             raise fail(str(error)) from error
-    if output is OutputFormat.json:
-        link = {"period": period, "as_of": as_of, "from": start, "to": end}
-        body = report.as_json({k: v for k, v in link.items() if v}, limit)
-        sys.stdout.write(json.dumps(body, indent=2, default=str) + "\n")
-        return
-    _print_signals(report, limit)
+    link = {name: value for name, value in period.items() if value}
+    served: dict[str, Any] = as_served(report.as_json(link, limit))
+    return served
 
 
-def _print_signals(report: Any, limit: int | None) -> None:
-    span, before = report.period, report.previous_period
+def _day(moment: str) -> str:
+    """The reporting day of a moment the API gave with its offset."""
+    return datetime.fromisoformat(moment).strftime("%Y-%m-%d")
+
+
+def _print_signals(report: dict[str, Any]) -> None:
+    span, before = report["period"], report["previous_period"]
     console.print(
-        f"[bold]friction signals[/]  {span.start:%Y-%m-%d} → {span.end:%Y-%m-%d}, against "
-        f"{before.start:%Y-%m-%d} → {before.end:%Y-%m-%d}"
+        f"[bold]friction signals[/]  {_day(span['from'])} → {_day(span['to'])}, against "
+        f"{_day(before['from'])} → {_day(before['to'])}"
     )
-    shown = report.signals if limit is None else report.shown(limit)
+    shown = report["signals"]
     colour = {"worse": "red", "mixed": "yellow", "better": "green"}
     for signal in shown:
-        also = f" (also {', '.join(s.label for s in signal.also)})" if signal.also else ""
+        also = ", ".join(segment["label"] for segment in signal["also"])
         console.print(
-            f"\n[bold {colour[signal.verdict]}]{signal.title}[/] · {signal.segment.label}{also}"
+            f"\n[bold {colour[signal['verdict']]}]{signal['title']}[/] · "
+            f"{signal['segment']['label']}" + (f" (also {also})" if also else "")
         )
-        console.print(signal.sentence, highlight=False)
-        console.print(f"[dim]where to look:[/] {signal.coaching}", highlight=False)
-    if not report.signals:
+        console.print(signal["sentence"], highlight=False)
+        console.print(f"[dim]where to look:[/] {signal['coaching']}", highlight=False)
+    if not report["total"]:
         console.print("\nNothing is creaking: no queue, inquiry or channel moved significantly.")
-    elif len(shown) < len(report.signals):
-        console.print(f"\n… and {len(report.signals) - len(shown)} more (drop --limit)")
-    note = f"\n[dim]{report.tests} comparisons, Holm-corrected at {report.alpha:g}"
-    if report.too_small:
-        note += f"; {report.too_small} with fewer than {report.min_sample} a side not tested"
-    if not report.volume_compared:
+    elif len(shown) < report["total"]:
+        console.print(f"\n… and {report['total'] - len(shown)} more (drop --limit)")
+    method = report["method"]
+    note = f"\n[dim]{report['tests']} comparisons, Holm-corrected at {method['alpha']:g}"
+    if report["too_small"]:
+        note += f"; {report['too_small']} with fewer than {method['min_sample']} a side not tested"
+    if not report["volume_compared"]:
         note += "; volume not compared (history does not reach back over the previous period)"
     console.print(note + "[/]")
 
@@ -708,30 +861,24 @@ def _print_signals(report: Any, limit: int | None) -> None:
 @app.command("rejected")
 def rejected_command(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option(min=1, help="How many to list, newest first.")] = 50,
+    limit: Annotated[
+        int, typer.Option(min=1, max=10_000, help="How many to list, newest first.")
+    ] = 50,
     output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
-    """List rejected events, quarantined conversations and retracted events, with why."""
-    from deskpulse.events.retraction import retraction_count, retractions
-    from deskpulse.facts.quarantine import quarantined, quarantined_count
-
-    with opened_store(settings_of(ctx)) as store:
-        rows = store.rejected(limit=limit)
-        total = store.count("rejected_events")
-        held = quarantined(store, limit=limit)
-        held_total = quarantined_count(store)
-        taken_back = [r.as_json() for r in retractions(store, limit=limit)]
-        taken_back_total = retraction_count(store)
+    """List rejected events, quarantined conversations and retracted events, with why
+    (through the running server when one holds the data folder)."""
+    found = _data_health(settings_of(ctx), limit)
     if output is OutputFormat.json:
-        body = {"rejected": rows, "quarantined": held, "retracted": taken_back}
-        sys.stdout.write(json.dumps(body, indent=2, default=str) + "\n")
+        write_json(found)
         return
-    table = Table(title=f"rejected events ({total:,} in all, newest first)")
+    counts = found["counts"]
+    table = Table(title=f"rejected events ({counts['rejected']:,} in all, newest first)")
     for column in ("received", "source", "position", "event id", "type", "field", "reason"):
         table.add_column(column)
-    for row in rows:
+    for row in found["rejected"]:
         table.add_row(
-            str(row["received_at"])[:19],
+            str(row["received_at"])[:19].replace("T", " "),
             str(row["source"]),
             str(row["position"]),
             str(row["event_id"] or "-"),
@@ -741,12 +888,13 @@ def rejected_command(
         )
     console.print(table)
     quarantine = Table(
-        title=f"quarantined conversations ({held_total:,}): left out of the facts until an "
+        title=f"quarantined conversations ({counts['quarantined']:,}): left out of the facts "
+        "until an "
         "event to them computes"
     )
     for column in ("conversation", "since", "last failed", "reason"):
         quarantine.add_column(column)
-    for item in held:
+    for item in found["quarantined"]:
         quarantine.add_row(
             str(item["conversation_id"]),
             str(item["first_seen_at"])[:19],
@@ -754,10 +902,10 @@ def rejected_command(
             str(item["reason"]),
         )
     console.print(quarantine)
-    retracted = Table(title=f"retracted events ({taken_back_total:,}, newest first)")
+    retracted = Table(title=f"retracted events ({counts['retracted']:,}, newest first)")
     for column in ("retracted", "event id", "type", "conversation", "by", "reason"):
         retracted.add_column(column)
-    for item in taken_back:
+    for item in found["retracted"]:
         retracted.add_row(
             str(item["retracted_at"])[:19],
             str(item["event_id"]),
@@ -797,6 +945,19 @@ def retract_command(
         highlight=False,
     )
     console.print("the facts are recomputed without it; the audit trail: deskpulse rejected")
+
+
+def _data_health(settings: Settings, limit: int) -> dict[str, Any]:
+    """GET /api/v1/data-health's answer: from the running server, else from the store."""
+    from deskpulse.facts.data_health import health_summary
+
+    client = client_for(settings)
+    if client is not None:
+        found: dict[str, Any] = client.get_json("/api/v1/data-health", {"limit": limit})
+        return found
+    with opened_store(settings) as store:
+        served: dict[str, Any] = as_served(health_summary(store, limit=limit))
+    return served
 
 
 # -- tokens ---------------------------------------------------------------------------------

@@ -4,20 +4,24 @@ Registered on the main command by `register(app)` in deskpulse/cli.py. The share
 helpers (settings, store, one-line errors) are deskpulse.cli's, imported when a command
 runs: that module imports this one. Definitions live in the app database, like the web
 app's, and are validated by the same form; results come from the same analysis code.
+
+`list` and `show` answer with the API's JSON (`/api/v1/experiments…`): read from the
+store, or from the running server while one holds the data folder (cli_remote.py), and
+print from it, so both print the same.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
 
 import typer
 
+from deskpulse.cli_remote import as_served, client_for, moment_param, write_json
+
 if TYPE_CHECKING:
-    from deskpulse.analysis.experiments import ExperimentResult
     from deskpulse.settings import Settings
 
 experiments_app = typer.Typer(
@@ -56,26 +60,69 @@ def _main() -> Any:
     return cli
 
 
-def _results(
-    settings: Settings, keys: list[str] | None, as_of: datetime | None
-) -> list[tuple[Any, ExperimentResult]]:
-    """(experiment, result) for `keys` (None: all), read as of `as_of`."""
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def _list_data(settings: Settings, as_of: datetime | None) -> dict[str, Any]:
+    """GET /api/v1/experiments' answer: from the running server, else from the store."""
     cli = _main()
-    from deskpulse.analysis.experiments import experiment_result
-    from deskpulse.facts.build import facts_exist, refresh_facts
+    client = client_for(settings)
+    if client is not None:
+        found: dict[str, Any] = client.get_json(
+            "/api/v1/experiments", {"as_of": moment_param(as_of)}
+        )
+        return found
+    cli._django(settings)
     from deskpulse.web.experiments.models import Experiment
+    from deskpulse.web.experiments.service import summary_json
 
     experiments = list(Experiment.objects.all())
-    if keys is not None:
-        experiments = [e for e in experiments if e.key in keys]
-    found = []
     with cli.opened_store(settings) as store:
-        if experiments and not facts_exist(store):
-            refresh_facts(store)  # an empty install: every variant reads n = 0
-        for experiment in experiments:
-            result = experiment_result(store, experiment.definition(), now=as_of, tz=settings.tz)
-            found.append((experiment, result))
-    return found
+        _facts_for(store, experiments)
+        listed = [summary_json(store, experiment, as_of) for experiment in experiments]
+    served: dict[str, Any] = as_served({"experiments": listed})
+    return served
+
+
+def _show_data(settings: Settings, key: str, as_of: datetime | None) -> dict[str, Any]:
+    """GET /api/v1/experiments/KEY's answer: from the running server, else the store."""
+    cli = _main()
+    missing = f"no experiment with the key {key!r} (see: deskpulse experiments list)"
+    client = client_for(settings)
+    if client is not None:
+        found: dict[str, Any] = client.get_json(
+            f"/api/v1/experiments/{quote(key, safe='')}",
+            {"as_of": moment_param(as_of)},
+            missing=missing,
+        )
+        return found
+    cli._django(settings)
+    from deskpulse.web.experiments.service import (
+        ExperimentNotFoundError,
+        experiment_for,
+        result_of,
+    )
+
+    try:
+        experiment = experiment_for(key)
+    except ExperimentNotFoundError:
+        raise cli.fail(missing) from None
+    with cli.opened_store(settings) as store:
+        _facts_for(store, [experiment])
+        result = result_of(store, experiment, as_of)
+    served: dict[str, Any] = as_served(
+        {"experiment": experiment.as_json(), "result": result.as_json()}
+    )
+    return served
+
+
+def _facts_for(store: Any, experiments: list[Any]) -> None:
+    from deskpulse.facts.build import facts_exist, refresh_facts
+
+    if experiments and not facts_exist(store):
+        refresh_facts(store)  # an empty install: every variant reads n = 0
 
 
 @experiments_app.command("list")
@@ -84,6 +131,9 @@ def list_command(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Read results at this moment (default: now).")
     ] = None,
+    output: Annotated[ListFormat, typer.Option("--format", help="table or json.")] = (
+        ListFormat.table
+    ),
 ) -> None:
     """Every experiment with its status, exposures per variant and current verdict."""
     from rich.table import Table
@@ -91,20 +141,25 @@ def list_command(
     cli = _main()
     settings = cli.settings_of(ctx)
     moment = cli._parse_time(as_of, "--as-of")
-    cli._django(settings)
+    found = _list_data(settings, moment)
+    if output == ListFormat.json:
+        write_json(found)
+        return
     table = Table(title="Experiments")
     for column in ("key", "name", "status", "dates", "exposures", "verdict"):
         table.add_column(column)
-    for experiment, result in _results(settings, None, moment):
-        dates = f"{experiment.start_date} to {experiment.end_date or 'open'}"
-        exposures = ", ".join(f"{v.variant} {v.units:,}" for v in result.variants)
+    for experiment in found["experiments"]:
+        dates = f"{experiment['start_date']} to {experiment['end_date'] or 'open'}"
+        exposures = ", ".join(
+            f"{variant} {units:,}" for variant, units in experiment["exposures"].items()
+        )
         table.add_row(
-            experiment.key,
-            experiment.name,
-            result.status,
+            experiment["key"],
+            experiment["name"],
+            experiment["status"],
             dates,
             exposures,
-            result.verdict.recommendation,
+            experiment["recommendation"],
         )
     if not table.row_count:
         cli.console.print("no experiments defined yet: deskpulse experiments define KEY …")
@@ -127,27 +182,27 @@ def show_command(
     cli = _main()
     settings = cli.settings_of(ctx)
     moment = cli._parse_time(as_of, "--as-of")
-    cli._django(settings)
-    found = _results(settings, [key], moment)
-    if not found:
-        raise cli.fail(f"no experiment with the key {key!r} (see: deskpulse experiments list)")
-    experiment, result = found[0]
+    found = _show_data(settings, key, moment)
     if output == ShowFormat.json:
-        body = {"experiment": experiment.as_json(), "result": result.as_json()}
-        sys.stdout.write(json.dumps(body, indent=2, allow_nan=False) + "\n")
+        write_json(found)
         return
-    _print_result(cli, experiment, result, settings.currency)
+    _print_result(cli, found, settings.currency)
 
 
-def _print_result(cli: Any, experiment: Any, result: ExperimentResult, currency: str) -> None:
+def _print_result(cli: Any, found: dict[str, Any], currency: str) -> None:
+    """The result as tables, from the JSON `--format json` prints."""
     from rich.table import Table
 
+    from deskpulse.analysis.experiments import ExperimentResult
     from deskpulse.web.experiments import present
 
+    experiment = found["experiment"]
+    # Read back into the result it describes: the pages' formatting applies unchanged.
+    result = ExperimentResult.from_json(found["result"])
     console = cli.console
     console.print(
-        f"[bold]{experiment.name}[/] ({experiment.key}) · {result.status} · "
-        f"{experiment.start_date} to {experiment.end_date or 'open'}",
+        f"[bold]{experiment['name']}[/] ({experiment['key']}) · {result.status} · "
+        f"{experiment['start_date']} to {experiment['end_date'] or 'open'}",
         highlight=False,
     )
     console.print(f"[bold]{result.headline}[/]", highlight=False)

@@ -7,6 +7,7 @@ Runs on DuckDB and on PostgreSQL (the `store` fixture).
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, date, datetime
 
 import ibis.expr.types as ir
@@ -189,6 +190,23 @@ def test_sequential_and_mann_whitney_options(small: Store) -> None:
     cost = next(g for g in result.verdict.guardrails if g.name == "cost_per_conversation")
     assert cost.comparison is not None
     assert cost.comparison.test == "mann_whitney_u"
+
+
+@pytest.mark.parametrize("options", [{}, {"sequential": True, "mann_whitney": True}])
+def test_a_result_reads_back_from_its_json(small: Store, options: dict[str, bool]) -> None:
+    # What the API answers is what the CLI renders from: it must come back whole.
+    result = experiment_result(small, small_definition(**options), now=NOW)
+    assert ExperimentResult.from_json(json.loads(json.dumps(result.as_json()))) == result
+
+
+def test_a_non_finite_number_reads_back_as_nan(small: Store) -> None:
+    # as_json writes inf and NaN as null (strict JSON); a float field takes NaN again.
+    result = experiment_result(small, small_definition(), now=NOW)
+    described = json.loads(json.dumps(result.as_json()))
+    described["verdict"]["srm"]["statistic"] = None
+    back = ExperimentResult.from_json(described)
+    assert math.isnan(back.verdict.srm.statistic)
+    assert back.verdict.srm.p_value == result.verdict.srm.p_value
 
 
 def test_definitions_are_checked() -> None:

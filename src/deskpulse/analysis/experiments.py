@@ -289,6 +289,39 @@ class ExperimentResult:
         out["headline"] = self.headline
         return out
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ExperimentResult:
+        """The result `as_json` described (the API's answer), to read it with the same
+        presentation code as a freshly computed one."""
+        from pydantic import TypeAdapter, ValidationError
+
+        fields = {f.name for f in dataclasses.fields(cls)}
+        plain = {name: value for name, value in data.items() if name in fields}
+        adapter = TypeAdapter(cls)
+        while True:
+            try:
+                return adapter.validate_python(plain)
+            except ValidationError as error:
+                # as_json writes a non-finite number as null; read it back as NaN.
+                nulls = [
+                    found["loc"]
+                    for found in error.errors()
+                    if found["input"] is None and found["type"] == "float_type"
+                ]
+                try:
+                    for location in nulls:
+                        _set_path(plain, location, math.nan)
+                except (KeyError, IndexError, TypeError):
+                    raise error from None
+                if not nulls:
+                    raise
+
+
+def _set_path(data: Any, location: tuple[int | str, ...], value: Any) -> None:
+    for step in location[:-1]:
+        data = data[step]
+    data[location[-1]] = value
+
 
 def _plain(value: object) -> Any:
     if isinstance(value, stats.Verdict):

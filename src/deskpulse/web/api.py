@@ -18,6 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 from deskpulse.analysis.agents import find_agent
 from deskpulse.events.contract import events_json_schema
 from deskpulse.events.ingest import IngestResult, ingest_objects
+from deskpulse.events.rejections import rejected_json
 from deskpulse.events.store import Store
 from deskpulse.facts.build import refresh_facts
 from deskpulse.facts.quarantine import quarantined_count
@@ -123,6 +124,29 @@ def health(request: HttpRequest) -> dict[str, Any]:
         logger.exception("health check could not read the event store")
         raise ApiError(503, "store_unavailable", "the event store cannot be read") from error
     return {"ok": True, "events": events, "backend": store.backend, "quarantined": held}
+
+
+class RejectedParams(Schema):
+    limit: int = Field(default=50, ge=1, le=10_000, description="how many, newest first")
+    offset: int = Field(default=0, ge=0, description="skip this many of the newest")
+
+
+@api.get(
+    "/rejected",
+    auth=READ,
+    response=dict[str, Any],
+    openapi_extra=errors(403),
+    summary="Rejected events, newest first, with the field and the reason (owners and admins)",
+    description=(
+        'Answers {"total", "rejected": [{"received_at", "source", "position", "event_id", '
+        '"type", "field", "reason", "raw"}]}: what `deskpulse rejected` prints.'
+    ),
+)
+def get_rejected(request: HttpRequest, params: NinjaQuery[RejectedParams]) -> dict[str, Any]:
+    # A refused event carries its raw text, whoever's conversation it was about.
+    if viewer_of(request).is_agent:
+        raise ApiError(403, "admins_only", "rejected events are for owners and admins")
+    return rejected_json(get_store(), limit=params.limit, offset=params.offset)
 
 
 @functools.cache

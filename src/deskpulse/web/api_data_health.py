@@ -18,10 +18,11 @@ from ninja import Field, Router, Schema
 from ninja import Query as NinjaQuery
 
 from deskpulse.events.retraction import RetractionError, retract_event
+from deskpulse.facts.data_health import health_summary
 from deskpulse.web.access import profile_of
 from deskpulse.web.accounts.models import Role
 from deskpulse.web.auth import READ, WRITE, user_of
-from deskpulse.web.data_health import health_summary, refresh_after_retraction
+from deskpulse.web.data_health import refresh_after_retraction
 from deskpulse.web.errors import ApiError
 from deskpulse.web.runtime import get_store
 

@@ -27,7 +27,7 @@ from deskpulse.web.api_contract import created, errors
 from deskpulse.web.auth import READ, WRITE, user_of
 from deskpulse.web.auth import viewer_of as _viewer
 from deskpulse.web.errors import ApiError
-from deskpulse.web.experiments import present, service
+from deskpulse.web.experiments import service
 from deskpulse.web.experiments.forms import ExperimentForm, initial_of
 from deskpulse.web.experiments.models import Experiment
 from deskpulse.web.runtime import install_settings, store_with_facts
@@ -97,18 +97,7 @@ def _saved(form: ExperimentForm, user: Any) -> Experiment:
 
 
 def _summary(experiment: Experiment, now: datetime | None) -> dict[str, Any]:
-    result = service.result_of(store_with_facts(), experiment, now)
-    row = present.summary_row(result)
-    return {
-        **experiment.as_json(),
-        "status": result.status,
-        "exposures": {v.variant: v.units for v in result.variants},
-        "conversations": {v.variant: v.conversations for v in result.variants},
-        "action": result.verdict.action,
-        "recommendation": result.verdict.recommendation,
-        "headline": row["headline"],
-        "href": f"/experiments/{experiment.key}/",
-    }
+    return service.summary_json(store_with_facts(), experiment, now)
 
 
 @router.get("/experiments/metrics", auth=READ, summary="The metrics an experiment may use")

@@ -162,12 +162,7 @@ def delete_rule(request: HttpRequest, rule_id: int) -> Status[None]:
 @router.get("/alerts/history", auth=READ, summary="Alert events, newest first")
 def get_history(request: HttpRequest, params: NinjaQuery[HistoryParams]) -> dict[str, Any]:
     _manager(request)
-    events = AlertEvent.objects.all()
-    if params.rule is not None:
-        events = events.filter(rule_id=params.rule)
-    total = events.count()
-    chosen = events[params.offset : params.offset + params.limit]
-    return {"total": total, "events": [present.event_json(event) for event in chosen]}
+    return present.history_json(params.rule, limit=params.limit, offset=params.offset)
 
 
 @router.post(

@@ -6,8 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from deskpulse.facts.data_health import health_summary
 from deskpulse.web.access import admin_required
-from deskpulse.web.data_health import health_summary
 from deskpulse.web.runtime import get_store
 
 

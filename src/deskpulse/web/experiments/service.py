@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from deskpulse.analysis.experiments import ExperimentResult, experiment_result
 from deskpulse.events.store import Store
@@ -28,3 +29,20 @@ def result_of(
     from deskpulse.web.runtime import install_settings
 
     return experiment_result(store, experiment.definition(), now=now, tz=install_settings().tz)
+
+
+def summary_json(store: Store, experiment: Experiment, now: datetime | None) -> dict[str, Any]:
+    """One experiment as GET /api/v1/experiments lists it (and the CLI's list prints)."""
+    from deskpulse.web.experiments.present import summary_row
+
+    result = result_of(store, experiment, now)
+    return {
+        **experiment.as_json(),
+        "status": result.status,
+        "exposures": {v.variant: v.units for v in result.variants},
+        "conversations": {v.variant: v.conversations for v in result.variants},
+        "action": result.verdict.action,
+        "recommendation": result.verdict.recommendation,
+        "headline": summary_row(result)["headline"],
+        "href": f"/experiments/{experiment.key}/",
+    }

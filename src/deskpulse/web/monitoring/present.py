@@ -48,11 +48,15 @@ def state_of(rule: AlertRule) -> AlertStateRecord | None:
     return next((s for s in rule.states.all() if s.segment_key == key), None)
 
 
+def _state(rule: AlertRule, record: AlertStateRecord | None) -> str:
+    return "off" if not rule.enabled else ("never" if record is None else record.state)
+
+
 def rule_row(rule: AlertRule) -> dict[str, Any]:
     """One rule as /alerts/ lists it: state, severity and its latest reading with n."""
     fmt = value_format(rule)
     record = state_of(rule)
-    state = "off" if not rule.enabled else ("never" if record is None else record.state)
+    state = _state(rule, record)
     row: dict[str, Any] = {
         "rule": rule,
         "href": f"/alerts/{rule.pk}/",
@@ -116,6 +120,8 @@ def rule_json(rule: AlertRule) -> dict[str, Any]:
         "metric_label": rule.metric_label,
         "direction": rule.core_rule().direction,
         "segment": rule.segment or None,
+        "segment_label": rule.segment_label,
+        "value_format": value_format(rule),
         "baseline": {"kind": "fixed", "value": rule.baseline_value}
         if rule.baseline_kind == BaselineKind.FIXED
         else {"kind": "trailing", "days": rule.baseline_days},
@@ -130,6 +136,7 @@ def rule_json(rule: AlertRule) -> dict[str, Any]:
         "created_at": rule.created_at.isoformat() if rule.created_at else None,
         "updated_at": rule.updated_at.isoformat() if rule.updated_at else None,
         "state": None if record is None else state_json(record),
+        "state_label": STATE_WORDS[_state(rule, record)],
         "href": f"/alerts/{rule.pk}/",
     }
 
@@ -166,15 +173,35 @@ def event_json(event: AlertEvent) -> dict[str, Any]:
         "segment": event.segment_label,
         "at": event.at.isoformat(),
         "kind": event.kind,
+        "kind_label": event.get_kind_display(),
         "previous_state": event.previous_state,
         "severity": event.severity,
         "current": {"value": event.current, "n": event.n},
         "baseline": {"value": event.baseline, "n": event.baseline_n},
         "deviation": event.deviation,
+        "value_format": event.value_format,
         "reason": event.reason,
         "dedup_key": event.dedup_key or None,
         "delivery": {
-            "webhook": {"status": event.webhook or None, "detail": event.webhook_detail},
-            "email": {"status": event.email or None, "detail": event.email_detail},
+            "webhook": {
+                "status": event.webhook or None,
+                "label": _delivery(event.webhook, event.webhook_detail)["label"],
+                "detail": event.webhook_detail,
+            },
+            "email": {
+                "status": event.email or None,
+                "label": _delivery(event.email, event.email_detail)["label"],
+                "detail": event.email_detail,
+            },
         },
     }
+
+
+def history_json(rule_id: int | None = None, *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    """Alert events, newest first, as GET /api/v1/alerts/history answers (and the CLI's
+    `alerts history` prints)."""
+    events = AlertEvent.objects.all()
+    if rule_id is not None:
+        events = events.filter(rule_id=rule_id)
+    chosen = events[offset : offset + limit]
+    return {"total": events.count(), "events": [event_json(event) for event in chosen]}
