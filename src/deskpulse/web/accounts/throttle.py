@@ -60,6 +60,9 @@ def client_address(request: HttpRequest) -> str | None:
 
 
 def _is_address(text: str) -> bool:
+    # No IPv6 zone ("%eth0"): the attempts table (an inet column on PostgreSQL) refuses it.
+    if "%" in text:
+        return False
     try:
         ipaddress.ip_address(text)
     except ValueError:
