@@ -53,10 +53,6 @@ class PublicUrl:
     def https(self) -> bool:
         return self.scheme == "https"
 
-    @property
-    def url(self) -> str:
-        return self.origin
-
 
 def parse_public_url(raw: str) -> PublicUrl:
     text = raw.strip()
@@ -104,7 +100,7 @@ def public_url_settings(public: PublicUrl | None) -> dict[str, Any]:
     if public is None:
         return {"DESKPULSE_PUBLIC_URL": None, "DESKPULSE_TRUST_PROXY": False}
     found: dict[str, Any] = {
-        "DESKPULSE_PUBLIC_URL": public.url,
+        "DESKPULSE_PUBLIC_URL": public.origin,
         # Forms posted from the public address (the proxy may present another Host).
         "CSRF_TRUSTED_ORIGINS": [public.origin],
         "DESKPULSE_TRUST_PROXY": False,

@@ -32,6 +32,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from deskpulse.web.accounts.backends import usernames_for
+from deskpulse.web.accounts.forms import SignInForm
 from deskpulse.web.frontdoor import LoginLimits
 
 
@@ -166,8 +167,6 @@ def lockout_response(
     credentials: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """The sign-in page with the lockout explained, as 429 Too Many Requests."""
-    from deskpulse.web.accounts.forms import SignInForm
-
     lockout = current_lockout(request, credentials)
     typed = str(request.POST.get("username", ""))[:254]
     context = {
