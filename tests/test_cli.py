@@ -143,8 +143,11 @@ def can_sign_in(data: Path, email: str, password: str) -> bool:
         "from deskpulse.settings import load_settings\n"
         "from deskpulse.web.bootstrap import setup_django\n"
         "setup_django(load_settings())\n"
+        "from django.test import RequestFactory\n"
         "from deskpulse.web.accounts.forms import SignInForm\n"
-        "form = SignInForm(None, data={'username': sys.argv[1], 'password': sys.argv[2]})\n"
+        # A sign-in always comes with its request: login throttling counts by address.
+        "request = RequestFactory().post('/accounts/login/')\n"
+        "form = SignInForm(request, data={'username': sys.argv[1], 'password': sys.argv[2]})\n"
         "print('yes' if form.is_valid() else 'no')\n"
     )
     env = {**os.environ, "DESKPULSE_DATA": str(data)}

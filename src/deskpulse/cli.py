@@ -965,8 +965,12 @@ def _data_health(settings: Settings, limit: int) -> dict[str, Any]:
 
 def _django(settings: Settings) -> None:
     from deskpulse.web.bootstrap import setup_django
+    from deskpulse.web.frontdoor import FrontDoorSettingError
 
-    setup_django(settings)
+    try:
+        setup_django(settings)
+    except FrontDoorSettingError as error:  # a DESKPULSE_PUBLIC_URL or login limit typo
+        raise fail(str(error)) from error
 
 
 class Scope(StrEnum):
@@ -1176,6 +1180,42 @@ def user_remove(
     console.print(
         f"{user.email} is deactivated; their API tokens stop working too", highlight=False
     )
+
+
+@user_app.command("unlock")
+def user_unlock(
+    ctx: typer.Context,
+    email: Annotated[
+        str | None, typer.Option(help="Whose account to unlock, from every address.")
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(help="An IP address to unlock for every account (the lockout page shows it)."),
+    ] = None,
+) -> None:
+    """Lift a sign-in lockout: forget the failed sign-ins of an account or an address."""
+    if not email and not address:
+        raise fail("give --email (an account) or --address (an IP address), or both")
+    _django(settings_of(ctx))
+    from deskpulse.web.accounts.people import PersonError, find_person
+    from deskpulse.web.accounts.throttle import unlock_account, unlock_address
+
+    if email:
+        try:
+            user = find_person(email)
+        except PersonError as error:
+            raise _person_failure(error) from error
+        unlock_account(user)
+        console.print(
+            f"[bold]{user.email}[/] can sign in again: their failed sign-ins are forgotten",
+            highlight=False,
+        )
+    if address:
+        try:
+            unlock_address(address)
+        except ValueError as error:
+            raise fail(f"--address: {error}") from error
+        console.print(f"sign-in from {address.strip()} is open again", highlight=False)
 
 
 # -- serve and demo -------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from bs4 import BeautifulSoup
 from django.contrib.auth.models import User
-from django.test import Client
+from django.test import Client, override_settings
 
 from deskpulse.events.store import Store
 from deskpulse.web.monitoring.models import AlertEvent, AlertRule, NotificationSettings
@@ -326,3 +326,13 @@ def test_delete_needs_csrf(owner: User) -> None:
     strict.force_login(owner)
     assert strict.post(f"/alerts/{rule.pk}/delete/").status_code == 403
     assert AlertRule.objects.filter(pk=rule.pk).exists()
+
+
+def test_the_address_field_says_the_public_url_stands_in(client: Client, owner: User) -> None:
+    signed_in(client, owner)
+    with override_settings(DESKPULSE_PUBLIC_URL="https://support.example.com"):
+        page = BeautifulSoup(client.get("/settings/notifications/").content, "html.parser")
+    field = page.select_one("input[name=dashboard_url]")
+    assert field is not None
+    assert field.get("placeholder") == "https://support.example.com"
+    assert "Leave empty to use https://support.example.com" in page.get_text()

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from django.test import override_settings
 
 from deskpulse.events.store import Store
 from deskpulse.web.monitoring.models import (
@@ -169,6 +170,19 @@ def test_notifications_link_to_the_rule_when_the_address_is_set(
     assert f"<{link}|Open the dashboard>" in slack["blocks"][0]["text"]["text"]
     _sender, _recipients, message = smtp.handler.messages[0]
     assert f"Dashboard: {link}" in message.get_content()
+
+
+def test_without_an_address_the_public_url_gives_the_link(
+    month_store: Store, receiver: Receiver
+) -> None:
+    configure(receiver, None)
+    rule = csat_rule()
+    with override_settings(DESKPULSE_PUBLIC_URL="https://support.example.com"):
+        check_rules(month_store, day(12), senders=NO_WAIT)
+        check_rules(month_store, day(13), senders=NO_WAIT)
+    slack = json.loads(receiver.received[0].body)
+    link = f"https://support.example.com/alerts/{rule.pk}/"
+    assert f"<{link}|Open the dashboard>" in slack["blocks"][0]["text"]["text"]
 
 
 def test_a_lost_delivery_mark_never_sends_twice(

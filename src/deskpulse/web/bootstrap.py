@@ -26,6 +26,7 @@ def setup_django(
     from django.conf import settings as django_settings
 
     from deskpulse.web.conf import build_django_settings
+    from deskpulse.web.frontdoor import allowed_hosts_with_public, public_url_from_env
 
     with _lock:
         if not django_settings.configured:
@@ -40,7 +41,10 @@ def setup_django(
                     f"cannot switch this process to {settings.data_dir}"
                 )
             if allowed_hosts:
-                django_settings.ALLOWED_HOSTS = allowed_hosts
+                # The public address stays reachable whatever the server listens on.
+                django_settings.ALLOWED_HOSTS = allowed_hosts_with_public(
+                    allowed_hosts, public_url_from_env()
+                )
         django.setup()
         if migrate:
             migrate_app_database()

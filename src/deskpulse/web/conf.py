@@ -15,6 +15,14 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from deskpulse.settings import Settings
+from deskpulse.web.frontdoor import (
+    allowed_hosts_with_public,
+    csp_settings,
+    login_limits_from_env,
+    login_throttle_settings,
+    public_url_from_env,
+    public_url_settings,
+)
 
 SECRET_KEY_FILE = "secret_key"
 DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "[::1]")
@@ -118,7 +126,10 @@ def build_django_settings(
 ) -> dict[str, Any]:
     """Every Django setting for one install, as keyword arguments for settings.configure()."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    hosts = allowed_hosts or allowed_hosts_from_env() or list(DEFAULT_ALLOWED_HOSTS)
+    public = public_url_from_env()
+    hosts = allowed_hosts_with_public(
+        allowed_hosts or allowed_hosts_from_env() or list(DEFAULT_ALLOWED_HOSTS), public
+    )
     return {
         "DESKPULSE_SETTINGS": settings,
         "SECRET_KEY": load_secret_key(settings.data_dir),
@@ -133,6 +144,8 @@ def build_django_settings(
             # Listed so /api/v1/docs renders its bundled Swagger UI instead of a CDN one:
             # installs may be offline.
             "ninja",
+            # Failed sign-ins and lockouts (web/accounts/throttle.py).
+            "axes",
             "deskpulse.web.accounts",
             "deskpulse.web.connectors",
             "deskpulse.web.coaching",
@@ -152,6 +165,10 @@ def build_django_settings(
             # After sessions and auth, so a refused page still renders in the layout.
             "deskpulse.web.request_guard.RequestGuardMiddleware",
             "django.middleware.clickjacking.XFrameOptionsMiddleware",
+            "csp.middleware.CSPMiddleware",
+            # Last, as axes asks: it turns a sign-in refused by a lockout into the page
+            # that says so (429).
+            "axes.middleware.AxesMiddleware",
         ],
         "ROOT_URLCONF": "deskpulse.web.urls",
         "WSGI_APPLICATION": "deskpulse.web.wsgi.application",
@@ -167,7 +184,8 @@ def build_django_settings(
                         "django.contrib.auth.context_processors.auth",
                         "django.contrib.messages.context_processors.messages",
                         "deskpulse.web.access.profile_context",
-                    ]
+                    ],
+                    "libraries": {"plotly_assets": "deskpulse.web.plotly_assets"},
                 },
             }
         ],
@@ -188,6 +206,9 @@ def build_django_settings(
         "DATA_UPLOAD_MAX_MEMORY_SIZE": settings.max_request_bytes,
         "X_FRAME_OPTIONS": "DENY",
         "SECURE_CONTENT_TYPE_NOSNIFF": True,
+        **public_url_settings(public),
+        **login_throttle_settings(login_limits_from_env()),
+        **csp_settings(),
         "LOGGING": {
             "version": 1,
             "disable_existing_loggers": False,

@@ -11,6 +11,7 @@ from django.views.static import serve
 
 from deskpulse.web.api import api
 from deskpulse.web.home import home
+from deskpulse.web.plotly_assets import maplibre_css, plotly_css
 
 # Static assets are served from the installed packages (ninja's Swagger UI, Plotly's
 # bundle, our stylesheet): pages must work on an offline machine, and no static-file
@@ -38,6 +39,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     re_path(
         r"^static/plotly/(?P<path>plotly\.min\.js)$", serve, {"document_root": str(PLOTLY_STATIC)}
     ),
+    # Plotly's own CSS, read from that bundle (web/plotly_assets.py: the CSP refuses the
+    # <style> elements it would inject).
+    path("static/plotly/plotly.css", plotly_css),
+    path("static/plotly/maplibre.css", maplibre_css),
 ]
 
 handler404 = "deskpulse.web.errors.handler404"

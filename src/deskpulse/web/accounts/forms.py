@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
 
 from deskpulse.web.accounts.models import Role
@@ -44,28 +44,13 @@ class SignInForm(AuthenticationForm):
         identifier = (self.cleaned_data.get("username") or "").strip()
         password = self.cleaned_data.get("password")
         if identifier and password:
-            for username in _usernames_for(identifier):
-                self.user_cache = authenticate(self.request, username=username, password=password)
-                if self.user_cache is not None:
-                    break
+            # One call, so one failure for login throttling: the backend tries each
+            # account the text may name (backends.EmailOrUsernameBackend).
+            self.user_cache = authenticate(self.request, username=identifier, password=password)
             if self.user_cache is None:
                 raise self.get_invalid_login_error()
             self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data
-
-
-def _usernames_for(identifier: str) -> list[str]:
-    """Usernames to try: the accounts with this email, then the text as a username."""
-    found: list[str] = []
-    if "@" in identifier:
-        found = list(
-            get_user_model()
-            .objects.filter(email__iexact=identifier)
-            .values_list("username", flat=True)[:3]
-        )
-    if identifier not in found:
-        found.append(identifier)
-    return found
 
 
 ROLE_CHOICES = [(role.value, role.label) for role in Role]

@@ -24,6 +24,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from deskpulse.web.accounts.models import Profile, Role
+from deskpulse.web.accounts.throttle import unlock_account
 from deskpulse.web.accounts.tokens import SERVICE_USERNAME
 
 MIN_PASSWORD_LENGTH = 10
@@ -252,7 +253,11 @@ def update_person(who: User | str, *, role: str, agent_id: str | None) -> User:
 
 
 def set_password(who: User | str, password: str | None = None) -> str | None:
-    """Set a new password; returns it if it was generated (to be shown once)."""
+    """Set a new password; returns it if it was generated (to be shown once).
+
+    The account's sign-in lockout goes too: wrong guesses at the old password say
+    nothing about the new one, and the person is about to use it.
+    """
     user = _user(who)
     generated = None
     if password is None or password == "":
@@ -261,6 +266,7 @@ def set_password(who: User | str, password: str | None = None) -> str | None:
         _check_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
+    unlock_account(user)
     return generated
 
 

@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("settings/users/<int:pk>/", views.user_update, name="settings_user_update"),
     path("settings/users/<int:pk>/active/", views.user_active, name="settings_user_active"),
     path("settings/users/<int:pk>/password/", views.user_password, name="settings_user_password"),
+    path("settings/users/<int:pk>/unlock/", views.user_unlock, name="settings_user_unlock"),
     path("settings/teams/", views.teams_page, name="settings_teams"),
     path("settings/tokens/", views.tokens_page, name="settings_tokens"),
     path("settings/tokens/<int:pk>/revoke/", views.token_revoke, name="settings_token_revoke"),

@@ -33,6 +33,7 @@ from deskpulse.web.accounts.people import (
     update_person,
 )
 from deskpulse.web.accounts.teams import TeamError, add_team, forget_team, name_team, team_rows
+from deskpulse.web.accounts.throttle import locked_accounts, unlock_account
 from deskpulse.web.accounts.tokens import SERVICE_USERNAME, TokenError, create_token, revoke_token
 
 logger = logging.getLogger("deskpulse.web.accounts")
@@ -132,6 +133,7 @@ def _users_page(
         },
         "secret": secret,
         "row_error": row_error,
+        "locked": locked_accounts(person.user.get_username() for person in people),
     }
     return render(request, "accounts/users.html", context, status=status)
 
@@ -239,6 +241,18 @@ def user_password(request: HttpRequest, pk: int) -> HttpResponse:
     return _secret_response(
         _users_page(request, secret={"email": user.email or user.username, "password": generated})
     )
+
+
+@owner_required
+@require_POST
+def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _person_or_404(pk)
+    unlock_account(user)
+    messages.success(
+        request,
+        f"{user.email or user.username} can sign in again: their failed sign-ins are forgotten.",
+    )
+    return HttpResponseRedirect(reverse("settings_users"))
 
 
 # -- teams -------------------------------------------------------------------------------------

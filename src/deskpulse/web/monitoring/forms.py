@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 from django import forms
+from django.conf import settings as django_settings
 from django.contrib.auth.models import AbstractBaseUser
 
 from deskpulse.metrics.registry import AGENT_ROW_TABLES, EFFECTIVENESS, REGISTRY
@@ -291,6 +292,14 @@ class NotificationSettingsForm(ReadableErrors, forms.Form):
             }
         super().__init__(*args, **kwargs)
         self.instance = instance
+        public = getattr(django_settings, "DESKPULSE_PUBLIC_URL", None)
+        if public:
+            field = self.fields["dashboard_url"]
+            field.widget.attrs["placeholder"] = public
+            field.help_text = (
+                f"Leave empty to use {public} (DESKPULSE_PUBLIC_URL): "
+                "each notification links to its rule's page."
+            )
 
     def clean(self) -> dict[str, Any]:
         data: dict[str, Any] = super().clean() or {}

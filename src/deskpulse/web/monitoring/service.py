@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
@@ -343,7 +344,9 @@ def _record_event(
     )
     if notification is not None:
         event.dedup_key = notification.dedup_key
-        link = f"{settings.dashboard_url}/alerts/{rule.pk}/" if settings.dashboard_url else None
+        # The address set on the notifications page, else the install's public URL.
+        base = settings.dashboard_url or getattr(django_settings, "DESKPULSE_PUBLIC_URL", None)
+        link = f"{base}/alerts/{rule.pk}/" if base else None
         subject, body = alert_email(core, evaluation, transition, dashboard_url=link)
         event.message = {
             "webhook": alert_message(core, evaluation, transition, dashboard_url=link),
