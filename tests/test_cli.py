@@ -17,9 +17,14 @@ import pytest
 END = "2026-03-01T00:00:00"
 
 
-def deskpulse(data: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def deskpulse(
+    data: Path, *args: str, stdin: str | None = None, now: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`deskpulse ARGS…` on `data`, at the suite's pinned instant or at `now`."""
     env = {**os.environ, "DESKPULSE_DATA": str(data), "COLUMNS": "160"}
     env.pop("DESKPULSE_BACKEND", None)
+    if now is not None:
+        env["DESKPULSE_NOW"] = now
     return subprocess.run(
         [sys.executable, "-m", "deskpulse.cli", *args],
         env=env,

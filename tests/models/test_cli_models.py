@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
 import pytest
 
+from tests.conftest import PINNED_NOW
 from tests.models.helpers import themed_events
 from tests.test_cli import END, deskpulse
 
@@ -92,7 +94,9 @@ def test_train_one_channel_keeps_the_others(
     loaded: Path, first_training: tuple[subprocess.CompletedProcess[str], str]
 ) -> None:
     _result, before = first_training
-    again = deskpulse(loaded, "train", "--channel", "chat")
+    # Retrained an hour later (the suite's clock is pinned: docs/clock.md).
+    later = (PINNED_NOW + timedelta(hours=1)).isoformat()
+    again = deskpulse(loaded, "train", "--channel", "chat", now=later)
     assert again.returncode == 0, again.stderr
     after = VERSION.search(again.stdout)
     assert after is not None
