@@ -187,7 +187,7 @@ def write_effectiveness(store: Store, rows: list[dict[str, Any]]) -> None:
     """(Re)write effectiveness_facts with exactly the schema of facts/tables.py."""
     schema = ibis.schema(EFFECTIVENESS_FACTS)
     table = pa.Table.from_pylist(rows, schema=schema.to_pyarrow())
-    with store.lock:
+    with store.writing():
         if store.backend != "spark":
             store.con.create_table(EFFECTIVENESS, obj=table, schema=schema, overwrite=True)
             return

@@ -120,8 +120,14 @@ def error_statuses(operation: Operation) -> list[int]:
 
 def _document(operation: Operation) -> None:
     extra: dict[str, Any] = dict(operation.openapi_extra or {})
-    declared = {str(status) for status in operation.response_models}
-    responses = dict(extra.get("responses", {}))
+    declared = {str(status): status for status in operation.response_models}
+    # ninja writes the statuses it declares as integers and merges openapi_extra into
+    # them key by key: an extra "201" beside its 201 would be a duplicated key in the
+    # document (swagger refuses it), so extras for a declared status take its own key.
+    responses = {
+        declared.get(str(status), status): entry
+        for status, entry in extra.get("responses", {}).items()
+    }
     for status, entry in errors(*error_statuses(operation))["responses"].items():
         if status not in declared:
             responses.setdefault(status, entry)
