@@ -68,7 +68,7 @@ def main() -> None:
     from django.test import Client
 
     from deskpulse.analysis import signals
-    from deskpulse.analysis.window import Window
+    from deskpulse.metrics.window import Window
     from deskpulse.web.accounts.models import Profile
     from deskpulse.web.analytics import views
     from deskpulse.web.runtime import get_store

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from deskpulse.analysis.window import Window
+from deskpulse.metrics.window import Window
 from tests.factories import Events
 
 AS_OF = datetime(2026, 3, 9, tzinfo=UTC)

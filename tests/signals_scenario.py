@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from deskpulse.analysis.window import Window
+from deskpulse.metrics.window import Window
 from tests.factories import Events
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # minute 0; the week before is the previous

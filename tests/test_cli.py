@@ -109,7 +109,7 @@ def test_bad_arguments_get_one_line_errors(loaded: Path) -> None:
     assert "--period: '5d' is not one of" in result.stderr
     result = deskpulse(loaded, "report", "--as-of", "yesterday")
     assert result.returncode != 0
-    assert "--as-of: 'yesterday' is not an ISO 8601" in result.stderr
+    assert "--as-of: 'yesterday' is not a date or a time" in result.stderr
     missing = deskpulse(loaded, "import", "no-such-file.jsonl")
     assert missing.returncode != 0
     assert "no such file: no-such-file.jsonl" in missing.stderr

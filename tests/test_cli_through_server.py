@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
@@ -127,7 +128,7 @@ def local_reads(organisation: Organisation) -> dict[tuple[str, ...], Any]:
     # Worth comparing: every command has something to show.
     assert json.loads(found[("report", "--format", "json")].stdout)["agents"]
     assert json.loads(found[("alerts", "history", "--format", "json")].stdout)["total"] >= 2
-    assert json.loads(found[("rejected", "--format", "json")].stdout)["total"] == 1
+    assert json.loads(found[("rejected", "--format", "json")].stdout)["counts"]["rejected"] == 1
     assert KEY in found[("experiments", "list")].stdout
     return found
 
@@ -161,6 +162,36 @@ def test_a_read_through_the_server_prints_what_it_prints_from_the_store(
     assert served.stdout == local.stdout
     if local.returncode:
         assert error_line(served) == error_line(local)
+
+
+# The same dates, read by the CLI and by the API: one reading of a period (metrics/window.py).
+SAME_DATES: list[dict[str, str]] = [
+    {"period": "30d", "as_of": "2027-01-08"},
+    {"period": "custom", "from": "2026-12-01", "to": "2026-12-31"},
+    {"period": "7d", "as_of": "2027-01-10T18:30:00+01:00"},
+]
+
+
+@pytest.mark.parametrize("dates", SAME_DATES, ids=lambda d: " ".join(d.values()))
+def test_the_cli_and_the_api_read_the_same_dates_as_the_same_period(
+    organisation: Organisation,
+    server: tuple[str, subprocess.Popen[bytes]],
+    dates: dict[str, str],
+) -> None:
+    url, _process = server
+    request = urllib.request.Request(
+        f"{url}/api/v1/report?{urllib.parse.urlencode(dates)}",
+        headers={"Authorization": f"Bearer {organisation.token}"},
+    )
+    with urllib.request.urlopen(request, timeout=120) as answer:
+        api = json.loads(answer.read())
+    options = [f"--{key.replace('_', '-')}" if key != "period" else "--period" for key in dates]
+    args = [part for option, value in zip(options, dates.values(), strict=True)
+            for part in (option, value)]  # fmt: skip
+    cli = json.loads(ok(organisation.data, "report", *args, "--format", "json"))
+    assert cli["period"] == api["period"]
+    assert cli["team"]["conversations"] == api["team"]["conversations"]
+    assert cli["team"]["conversations"]["value"] > 0
 
 
 def test_alerts_check_runs_on_the_server(

@@ -24,7 +24,7 @@ from deskpulse.cli_options import AsOfOption, FromOption, PeriodOption, ToOption
 from deskpulse.cli_remote import ServerClient, as_served, client_for, window_params, write_json
 
 if TYPE_CHECKING:
-    from deskpulse.analysis.window import Window
+    from deskpulse.metrics.window import Window
     from deskpulse.settings import Settings
 
 
@@ -60,7 +60,7 @@ def ai_report_command(
     """AI agents: resolution, escalation (with reasons), CSAT, cost and turns, each with
     its sample size, and the quality report against the install's targets."""
     cli = _main()
-    window = cli._window(period, as_of, start, end)
+    window = cli._window(cli.settings_of(ctx), period, as_of, start, end)
     settings = cli.settings_of(ctx)
     client = client_for(settings)
     if client is not None:

@@ -232,7 +232,7 @@ def check_command(
     """Run every enabled rule now (or --as-of), store the states and notify once."""
     cli = _main()
     settings = cli.settings_of(ctx)
-    moment = cli._parse_time(as_of, "--as-of")
+    moment = cli._parse_time(cli.settings_of(ctx), as_of, "--as-of")
     summary = _check_data(settings, moment)
     for change in summary["changes"]:
         cli.console.print(

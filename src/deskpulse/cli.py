@@ -53,7 +53,7 @@ from deskpulse.models.cli import register as register_model_commands
 from deskpulse.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from deskpulse.analysis.window import Window
+    from deskpulse.metrics.window import Window
 
 app = typer.Typer(
     name="deskpulse",
@@ -628,26 +628,46 @@ def rebuild_command(
 # -- report ---------------------------------------------------------------------------------
 
 
-def _parse_time(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
+# What the core's one reading of a period calls a parameter, as the CLI names the option.
+OPTION_OF_FIELD = {"period": "--period", "as_of": "--as-of", "from": "--from", "to": "--to"}
+
+
+def _period_error(error: Any) -> typer.Exit:
+    message = error.message.replace("from and to", "--from and --to")
+    return fail(f"{OPTION_OF_FIELD.get(error.field, error.field)}: {message}")
+
+
+def _parse_time(settings: Settings, value: str | None, option: str) -> datetime | None:
+    """`--as-of`: a date means through the end of that day (reporting time zone), a
+    timestamp with its offset exactly that instant (metrics/window.py)."""
+    from deskpulse.metrics.periods import PeriodInputError
+    from deskpulse.metrics.window import read_moment
+
+    field = next((f for f, o in OPTION_OF_FIELD.items() if o == option), option)
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as error:
-        raise fail(f"{option}: {value!r} is not an ISO 8601 date or time") from error
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        return read_moment(value, field, settings.tz, day_end=True, earliest=settings.earliest_day)
+    except PeriodInputError as error:
+        raise _period_error(error) from None
 
 
-def _window(period: str, as_of: str | None, start: str | None, end: str | None) -> Window:
-    """The period options as a Window, or a clear error naming the option at fault."""
-    from deskpulse.analysis.window import PERIOD_NAMES, Window
+def _window(
+    settings: Settings, period: str, as_of: str | None, start: str | None, end: str | None
+) -> Window:
+    """The period options as a Window, read exactly as the API and the pages read them."""
+    from deskpulse.metrics.periods import PeriodInputError
+    from deskpulse.metrics.window import read_window
 
-    if period not in PERIOD_NAMES:
-        raise fail(f"--period: {period!r} is not one of 7d, 14d, 30d, 90d, custom")
-    first, last = _parse_time(start, "--from"), _parse_time(end, "--to")
-    if period == "custom" and (first is None or last is None or first >= last):
-        raise fail("a custom period needs --from before --to")
-    return Window(period=period, as_of=_parse_time(as_of, "--as-of"), start=first, end=last)
+    try:
+        return read_window(
+            period=period,
+            as_of=as_of,
+            start=start,
+            end=end,
+            tz=settings.tz,
+            earliest=settings.earliest_day,
+        )
+    except PeriodInputError as error:
+        raise _period_error(error) from None
 
 
 @app.command("report")
@@ -665,7 +685,7 @@ def report_command(
     ),
 ) -> None:
     """Team KPIs and the agent leaderboard for a period, each number with its sample size."""
-    window = _window(period, as_of, start, end)
+    window = _window(settings_of(ctx), period, as_of, start, end)
     filters = {"team": team, "channel": channel, "inquiry": inquiry}
     report = _report_data(settings_of(ctx), window, filters)
     if output is OutputFormat.json:
@@ -782,7 +802,7 @@ def signals_command(
     ),
 ) -> None:
     """Friction signals: where, by queue, inquiry and channel, the numbers moved beyond chance."""
-    window = _window(period, as_of, start, end)
+    window = _window(settings_of(ctx), period, as_of, start, end)
     with errors.status("testing every queue, inquiry and channel"):
         report = _signals_data(settings_of(ctx), window, team=team, limit=limit)
     if output is OutputFormat.json:

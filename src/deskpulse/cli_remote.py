@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import typer
 
-    from deskpulse.analysis.window import Window
     from deskpulse.data_folder import RunningServer
+    from deskpulse.metrics.window import Window
     from deskpulse.settings import Settings
 
 # The API's parameter -> the option a CLI user typed, so errors name what to fix.

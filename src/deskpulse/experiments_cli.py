@@ -140,7 +140,7 @@ def list_command(
 
     cli = _main()
     settings = cli.settings_of(ctx)
-    moment = cli._parse_time(as_of, "--as-of")
+    moment = cli._parse_time(cli.settings_of(ctx), as_of, "--as-of")
     found = _list_data(settings, moment)
     if output == ListFormat.json:
         write_json(found)
@@ -181,7 +181,7 @@ def show_command(
     """One experiment's result: every metric per variant, SRM, power and the verdict."""
     cli = _main()
     settings = cli.settings_of(ctx)
-    moment = cli._parse_time(as_of, "--as-of")
+    moment = cli._parse_time(cli.settings_of(ctx), as_of, "--as-of")
     found = _show_data(settings, key, moment)
     if output == ShowFormat.json:
         write_json(found)

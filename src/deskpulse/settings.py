@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -91,6 +91,11 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.reporting_timezone)
+
+    @property
+    def earliest_day(self) -> date:
+        """The first day a period may be asked about: the earliest event's day, local."""
+        return self.earliest_event.astimezone(self.tz).date()
 
     @property
     def duckdb_path(self) -> Path:

@@ -21,10 +21,10 @@ from deskpulse.analysis.conversations import (
     conversations_csv,
     list_conversations,
 )
-from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
 from deskpulse.metrics.query import Filters, NotVisibleError, Query, QueryError, Viewer, query
 from deskpulse.metrics.registry import REGISTRY
+from deskpulse.metrics.window import Window
 from tests.factories import Events, ingest_and_build
 
 AS_OF = datetime(2026, 3, 9, tzinfo=UTC)

@@ -77,7 +77,6 @@ from deskpulse.analysis.effectiveness import (
     recommend,
     sort_inquiries,
 )
-from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
 from deskpulse.facts.tables import EFFECTIVENESS_FACTS
 from deskpulse.metrics.query import (
@@ -90,6 +89,7 @@ from deskpulse.metrics.query import (
     query,
 )
 from deskpulse.metrics.registry import EFFECTIVENESS
+from deskpulse.metrics.window import Window
 from tests.conftest import BACKENDS, POSTGRES_URL
 from tests.factories import Events, ingest_and_build, scratch_store
 

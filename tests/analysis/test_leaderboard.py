@@ -41,9 +41,9 @@ from deskpulse.analysis.leaderboard import (
     leaderboard_csv,
     shrunk_csat,
 )
-from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
 from deskpulse.metrics.query import MetricValue, QueryError, Viewer
+from deskpulse.metrics.window import Window
 from tests.factories import Events, ingest_and_build
 
 AS_OF = datetime(2026, 3, 9, tzinfo=UTC)

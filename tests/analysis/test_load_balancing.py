@@ -33,9 +33,9 @@ from deskpulse.analysis.load_balancing import (
     load_balance,
     quadrant_of,
 )
-from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
 from deskpulse.metrics.query import Viewer
+from deskpulse.metrics.window import Window
 from tests.factories import Events, ingest_and_build
 
 AS_OF = datetime(2026, 3, 9, tzinfo=UTC)

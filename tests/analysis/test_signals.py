@@ -31,13 +31,13 @@ from deskpulse.analysis.signals import (
     find_signals,
     signals_from_readings,
 )
-from deskpulse.analysis.window import Window
 from deskpulse.events.bulk import import_sources
 from deskpulse.events.store import Store, open_store
 from deskpulse.facts.build import refresh_facts
 from deskpulse.generator import DEGRADING_INBOXES, generate
 from deskpulse.metrics.periods import Period
 from deskpulse.metrics.query import MetricValue, Viewer
+from deskpulse.metrics.window import Window
 from deskpulse.settings import Settings
 from tests.factories import ingest_and_build
 from tests.signals_scenario import WEEK, friction_week

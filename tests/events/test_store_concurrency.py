@@ -22,7 +22,6 @@ from typing import Any
 from deskpulse.analysis.conversations import ConversationFilters, list_conversations
 from deskpulse.analysis.drilldown import agent_dashboard_payload
 from deskpulse.analysis.leaderboard import leaderboard
-from deskpulse.analysis.window import Window
 from deskpulse.events.bulk import import_sources
 from deskpulse.events.ingest import ingest_objects
 from deskpulse.events.store import Store
@@ -30,6 +29,7 @@ from deskpulse.facts.build import refresh_facts
 from deskpulse.generator import generate
 from deskpulse.metrics.dashboard import dashboard_payload
 from deskpulse.metrics.query import TEAM_VIEWER, Viewer
+from deskpulse.metrics.window import Window
 from tests.served import new_customer_conversations
 
 END = datetime(2027, 1, 10, tzinfo=UTC)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from deskpulse.analysis.agents import Agent
-from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
 from deskpulse.facts.build import facts_exist
 from deskpulse.metrics.periods import Period
@@ -36,6 +35,7 @@ from deskpulse.metrics.query import (
 )
 from deskpulse.metrics.registry import CONVERSATIONS
 from deskpulse.metrics.report import agent_directory
+from deskpulse.metrics.window import Window
 
 # The headline numbers of all AI agents together and of each AI agent.
 AI_METRICS: tuple[str, ...] = (

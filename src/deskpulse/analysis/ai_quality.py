@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from deskpulse.analysis.ai_agents import AiAgentsReport, BreakdownRow, ai_agents_report
-from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
 from deskpulse.metrics.query import TEAM_VIEWER, MetricValue, Viewer
+from deskpulse.metrics.window import Window
 
 Severity = Literal["high", "medium", "low"]
 Status = Literal["issue", "short", "met", "no_data"]

@@ -21,7 +21,6 @@ import ibis
 import ibis.expr.types as ir
 from pydantic import ValidationError
 
-from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
 from deskpulse.facts.build import facts_exist
 from deskpulse.metrics.periods import Period
@@ -44,6 +43,7 @@ from deskpulse.metrics.registry import (
     Source,
     UnknownMetricError,
 )
+from deskpulse.metrics.window import Window
 
 STATUSES = ("open", "pending", "snoozed", "resolved")
 MAX_LIMIT = 500

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
 from deskpulse.metrics.dashboard import (
     TILE_FLAGS,
@@ -22,6 +21,7 @@ from deskpulse.metrics.dashboard import (
 )
 from deskpulse.metrics.query import Filters, Query, Viewer, query
 from deskpulse.metrics.registry import REGISTRY
+from deskpulse.metrics.window import Window
 
 PER_AGENT_TILES: tuple[str, ...] = tuple(
     name for name in (*TILE_METRICS, *TILE_FLAGS) if REGISTRY[name].agent_source is not None

@@ -47,7 +47,6 @@ from deskpulse.analysis.bands import (
     eligible_values,
     quartiles,
 )
-from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
 from deskpulse.metrics.format import format_value
 from deskpulse.metrics.periods import Period
@@ -65,6 +64,7 @@ from deskpulse.metrics.query import (
 )
 from deskpulse.metrics.registry import EFFECTIVENESS, REGISTRY
 from deskpulse.metrics.report import agent_directory
+from deskpulse.metrics.window import Window
 
 EFFECTIVENESS_METRICS: tuple[str, ...] = (
     "effectiveness_score",

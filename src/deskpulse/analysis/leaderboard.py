@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
 from deskpulse.metrics.dashboard import TimeBasis, timed, timed_values
 from deskpulse.metrics.periods import Period
@@ -28,6 +27,7 @@ from deskpulse.metrics.query import (
     query,
 )
 from deskpulse.metrics.report import agent_directory
+from deskpulse.metrics.window import Window
 
 FEW_CSAT_RESPONSES = 10  # under this, the CSAT cell is marked "few responses"
 CSAT_PRIOR_RESPONSES = 10  # shrinkage weight: the team mean counts as this many responses

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from deskpulse.analysis.leaderboard import AgentRow, Leaderboard, leaderboard
-from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
 from deskpulse.metrics.periods import Period
 from deskpulse.metrics.query import TEAM_VIEWER, Viewer
+from deskpulse.metrics.window import Window
 
 QuadrantKey = Literal["workhorse", "underloaded", "drowning", "context_needed"]
 

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from deskpulse.analysis.agents import find_agent
-from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
 from deskpulse.facts.build import facts_exist
 from deskpulse.metrics.periods import Period
@@ -31,6 +30,7 @@ from deskpulse.metrics.query import (
     query,
 )
 from deskpulse.metrics.registry import AGENT_CONVERSATIONS, REGISTRY, Direction
+from deskpulse.metrics.window import Window
 
 Verdict = Literal["better", "worse", "same", "up", "down", "no_data"]
 

@@ -44,7 +44,6 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 from statsmodels.stats.rates import test_poisson_2indep
 
-from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
 from deskpulse.facts.build import facts_exist
 from deskpulse.metrics.format import format_value
@@ -60,6 +59,7 @@ from deskpulse.metrics.query import (
     resolve_period,
 )
 from deskpulse.metrics.registry import CONVERSATIONS, REGISTRY
+from deskpulse.metrics.window import Window
 
 Dimension = Literal["inbox", "inquiry", "channel"]
 DIMENSIONS: tuple[Dimension, ...] = ("inbox", "inquiry", "channel")

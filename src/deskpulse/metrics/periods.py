@@ -41,28 +41,35 @@ class PeriodInputError(ValueError):
         self.message = message
 
 
-def supported_range(tz: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
-    """The first and last instants a period may touch: 2000-01-01 00:00 and the midnight
+def supported_range(
+    tz: ZoneInfo, now: datetime, earliest: date = EARLIEST_DAY
+) -> tuple[datetime, datetime]:
+    """The first and last instants a period may touch: `earliest` (2000-01-01 unless the
+    install accepts older events, DESKPULSE_EARLIEST_EVENT) at 00:00, and the midnight
     that ends the day one year after today, both local to `tz`."""
     today = now.astimezone(tz).date()
-    return local_midnight(EARLIEST_DAY, tz), local_midnight(
-        today + timedelta(days=DAYS_AHEAD + 1), tz
-    )
+    return local_midnight(earliest, tz), local_midnight(today + timedelta(days=DAYS_AHEAD + 1), tz)
 
 
 def check_supported(
-    moment: datetime, field: str, tz: ZoneInfo, now: datetime, *, day: bool = False
+    moment: datetime,
+    field: str,
+    tz: ZoneInfo,
+    now: datetime,
+    *,
+    day: bool = False,
+    earliest: date = EARLIEST_DAY,
 ) -> datetime:
     """`moment` if it lies in the supported range, else PeriodInputError naming `field`.
 
     With `day`, `moment` is the start of a day someone named, which must itself be a
     supported day (its end may be the range's last instant, its start may not)."""
-    first, last = supported_range(tz, now)
+    first, last = supported_range(tz, now, earliest)
     if not first <= moment <= last or (day and moment == last):
         last_day = (last - timedelta(days=1)).date()
         raise PeriodInputError(
             field,
-            f"dates from {EARLIEST_DAY.isoformat()} to {last_day.isoformat()} are supported "
+            f"dates from {earliest.isoformat()} to {last_day.isoformat()} are supported "
             "(one year after today at most)",
         )
     return moment

@@ -19,8 +19,8 @@ from ninja import Query as NinjaQuery
 
 from deskpulse.analysis.ai_agents import AiAgentsReport, ReasonShare, ai_agents_report
 from deskpulse.analysis.ai_quality import QualityReport, build_quality_report, quality_csv
-from deskpulse.analysis.window import Window
 from deskpulse.metrics.query import MetricValue, Viewer
+from deskpulse.metrics.window import Window
 from deskpulse.web.ai_agents.models import AiTargets
 from deskpulse.web.analytics.params import read_window
 from deskpulse.web.api_analytics import api_answers

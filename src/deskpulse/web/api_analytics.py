@@ -29,7 +29,6 @@ from deskpulse.analysis.leaderboard import leaderboard, leaderboard_csv
 from deskpulse.analysis.load_balancing import QUADRANTS, load_balance
 from deskpulse.analysis.one_on_one import one_on_one
 from deskpulse.analysis.timeline import conversation_detail
-from deskpulse.analysis.window import Window
 from deskpulse.metrics.dashboard import TimeBasis
 from deskpulse.metrics.query import (
     Filters,
@@ -39,6 +38,7 @@ from deskpulse.metrics.query import (
     Viewer,
 )
 from deskpulse.metrics.report import agent_directory
+from deskpulse.metrics.window import Window
 from deskpulse.web.accounts.teams import require_team
 from deskpulse.web.analytics.params import ParameterError, read_window
 from deskpulse.web.api_contract import errors

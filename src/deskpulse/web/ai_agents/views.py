@@ -28,10 +28,10 @@ from deskpulse.analysis.ai_agents import (
     find_ai_agent,
 )
 from deskpulse.analysis.ai_quality import QualityReport, build_quality_report, quality_csv
-from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
 from deskpulse.metrics.query import NotVisibleError
 from deskpulse.metrics.registry import REGISTRY
+from deskpulse.metrics.window import Window
 from deskpulse.web.access import admin_required, member_required, viewer_of
 from deskpulse.web.ai_agents import present
 from deskpulse.web.ai_agents.forms import AiTargetsForm

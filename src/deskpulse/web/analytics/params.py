@@ -6,23 +6,25 @@ behind it describe the same numbers:
     period=7d|14d|30d|90d|custom   from=2026-03-01  to=2026-03-31 (inclusive days, or
     timestamps with an offset)     as_of=2026-03-31 (a named period's last day)
 
-Every date lies in the core's supported range (metrics/periods.py: 2000-01-01 through
-one year after today) and a custom period spans at most 400 days; anything else is a
-ParameterError naming the parameter, never a computation that overflows.
+The reading itself is the core's one reading of a period (metrics/window.py), the same
+as the CLI's; here it is only given the install's time zone and earliest day, and its
+errors become ParameterError, which the pages and the API answer with a 4xx naming the
+parameter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from deskpulse import clock
-from deskpulse.analysis.window import PERIOD_NAMES, PeriodName, Window
-from deskpulse.metrics.periods import PeriodInputError, check_custom, check_supported
+from deskpulse.metrics.periods import PeriodInputError, check_supported
+from deskpulse.metrics.window import Window, read_moment
+from deskpulse.metrics.window import read_window as read_core_window
 
 
 class ParameterError(ValueError):
@@ -34,59 +36,46 @@ class ParameterError(ValueError):
         self.message = message
 
 
+def _earliest() -> Any:
+    from deskpulse.web.runtime import install_settings
+
+    return install_settings().earliest_day
+
+
 def moment(value: str | None, name: str, tz: ZoneInfo, *, day_end: bool) -> datetime | None:
     """A timestamp with offset, or a date meaning its start (or, with day_end, its end),
     inside the supported range of dates."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    day: date | None = None
-    parsed: datetime | None = None
     try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-        else:
-            parsed = datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    if day is not None:
-        start = supported(datetime.combine(day, time(0), tzinfo=tz), name, tz, day=True)
-        return start + timedelta(days=1) if day_end else start
-    if parsed is None or parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise ParameterError(
-            name,
-            "use a date (2026-03-31) or a timestamp with an offset "
-            "(2026-03-31T18:00:00+00:00; write + as %2B in a URL)",
-        )
-    return supported(parsed, name, tz)
+        return read_moment(value, name, tz, day_end=day_end, earliest=_earliest())
+    except PeriodInputError as error:
+        raise ParameterError(error.field, error.message) from None
 
 
 def supported(value: datetime, name: str, tz: ZoneInfo, *, day: bool = False) -> datetime:
     """`value` when it lies in the supported range of dates, else ParameterError."""
     try:
-        return check_supported(value, name, tz, clock.now(), day=day)
+        return check_supported(value, name, tz, clock.now(), day=day, earliest=_earliest())
     except PeriodInputError as error:
         raise ParameterError(error.field, error.message) from None
 
 
 def read_window(params: Mapping[str, Any], tz: ZoneInfo) -> Window:
     """The window named by `period`, `from`, `to` and `as_of`; 30 days by default."""
-    period = str(params.get("period") or "30d").strip()
-    if period not in PERIOD_NAMES:
-        raise ParameterError("period", f"choose one of {', '.join(PERIOD_NAMES)}")
-    name: PeriodName = period  # type: ignore[assignment]
-    as_of = moment(params.get("as_of"), "as_of", tz, day_end=True)
-    if name != "custom":
-        return Window(period=name, as_of=as_of)
-    start = moment(params.get("from"), "from", tz, day_end=False)
-    end = moment(params.get("to"), "to", tz, day_end=True)
-    if start is None or end is None:
-        raise ParameterError("from" if start is None else "to", "a custom period needs from and to")
     try:
-        check_custom(start, end)
+        return read_core_window(
+            period=_text(params.get("period")),
+            as_of=_text(params.get("as_of")),
+            start=_text(params.get("from")),
+            end=_text(params.get("to")),
+            tz=tz,
+            earliest=_earliest(),
+        )
     except PeriodInputError as error:
         raise ParameterError(error.field, error.message) from None
-    return Window(period="custom", start=start, end=end)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from deskpulse.analysis.signals import (
     cached_signals,
     find_signals,
 )
-from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
 from deskpulse.metrics.query import Viewer
+from deskpulse.metrics.window import Window
 from deskpulse.web.analytics.params import PageState
 
 KIND_WORDS = {"shift": "shift", "tension": "metrics pulling apart", "surge": "volume surge"}

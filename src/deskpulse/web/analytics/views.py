@@ -37,13 +37,13 @@ from deskpulse.analysis.load_balancing import QUADRANTS, LoadBalance, load_balan
 from deskpulse.analysis.one_on_one import Comparison as OneOnOneComparison
 from deskpulse.analysis.one_on_one import one_on_one
 from deskpulse.analysis.timeline import ConversationDetail, conversation_detail
-from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
 from deskpulse.metrics.dashboard import TILE_METRICS, TimeBasis, read_time
 from deskpulse.metrics.format import EMPTY, format_value
 from deskpulse.metrics.query import Filters, NotVisibleError, QueryError, QueryTimeoutError, Viewer
 from deskpulse.metrics.registry import REGISTRY
 from deskpulse.metrics.report import agent_directory
+from deskpulse.metrics.window import Window
 from deskpulse.web.access import member_required, viewer_of
 from deskpulse.web.accounts.teams import require_team, team_names
 from deskpulse.web.analytics import charts

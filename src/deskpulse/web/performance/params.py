@@ -25,7 +25,7 @@ from deskpulse.analysis.effectiveness import (
     WindowName,
     performance_window,
 )
-from deskpulse.analysis.window import Window
+from deskpulse.metrics.window import Window
 from deskpulse.web.analytics.params import ParameterError, moment
 
 # (URL value, button label) in the order the window selector shows them.

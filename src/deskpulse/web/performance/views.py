@@ -30,12 +30,12 @@ from deskpulse.analysis.effectiveness import (
     inquiry_detail,
     sort_inquiries,
 )
-from deskpulse.analysis.window import Window
 from deskpulse.events.store import Store
 from deskpulse.metrics.format import EMPTY, format_duration
 from deskpulse.metrics.periods import custom_period, named_period
 from deskpulse.metrics.query import Viewer
 from deskpulse.metrics.report import agent_directory
+from deskpulse.metrics.window import Window
 from deskpulse.web.access import member_required, viewer_of
 from deskpulse.web.accounts.teams import team_names
 from deskpulse.web.analytics.params import ParameterError
