@@ -31,12 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.bench_foundation import END, OUT, dataset
 from deskpulse.analysis.leaderboard import leaderboard
 from deskpulse.analysis.load_balancing import load_balance
-from deskpulse.metrics.window import Window
 from deskpulse.events.bulk import import_sources
 from deskpulse.events.store import open_store
 from deskpulse.facts.build import refresh_facts
 from deskpulse.metrics.dashboard import dashboard_payload
 from deskpulse.metrics.query import TEAM_VIEWER
+from deskpulse.metrics.window import Window
 from deskpulse.settings import Settings
 
 console = Console()
