@@ -5,15 +5,20 @@ for its data folder)."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from deskpulse.events.store import open_store
 from deskpulse.settings import Settings
+from tests.conftest import PINNED_NOW
 from tests.factories import ingest_and_build
 from tests.monitoring_scenario import month_events
 from tests.test_cli import deskpulse
+
+# Inside the supported dates, but after the pinned now: a check cannot look ahead.
+LATER = (PINNED_NOW + timedelta(days=19)).isoformat()
 
 # Reruns at other pinned instants in the clock guard (docs/clock.md).
 pytestmark = pytest.mark.clock
@@ -76,9 +81,9 @@ def test_check_list_and_history(data: Path) -> None:
     assert "no state changed" in repeat.stdout
     assert "1 skipped" in repeat.stdout
     # A check dated in the future would silence the rule until then: refused.
-    future = deskpulse(data, "alerts", "check", "--as-of", "2099-01-01T00:00:00Z")
+    future = deskpulse(data, "alerts", "check", "--as-of", LATER)
     assert future.returncode == 1
-    assert "--as-of: 2099-01-01T00:00:00+00:00 is in the future" in future.stderr
+    assert f"--as-of: {LATER} is in the future" in future.stderr
 
     listed = deskpulse(data, "alerts", "list")
     assert "Firing (critical)" in listed.stdout
