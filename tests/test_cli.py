@@ -106,7 +106,7 @@ def test_reimport_counts_duplicates_and_bad_lines_are_listed(loaded: Path) -> No
 def test_bad_arguments_get_one_line_errors(loaded: Path) -> None:
     result = deskpulse(loaded, "report", "--period", "5d")
     assert result.returncode != 0
-    assert "--period: '5d' is not one of" in result.stderr
+    assert "--period: choose one of 7d, 14d, 30d, 90d, custom (not '5d')" in result.stderr
     result = deskpulse(loaded, "report", "--as-of", "yesterday")
     assert result.returncode != 0
     assert "--as-of: 'yesterday' is not a date or a time" in result.stderr
