@@ -25,9 +25,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import typer
+from deskpulse.cli.context import fail
 
+if TYPE_CHECKING:
     from deskpulse.data_folder import RunningServer
     from deskpulse.metrics.window import Window
     from deskpulse.settings import Settings
@@ -63,14 +63,6 @@ class RemoteError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
-
-
-def _fail(message: str) -> typer.Exit:
-    # deskpulse.cli imports this module: its error line is looked up when needed.
-    from deskpulse.cli import fail
-
-    failure: typer.Exit = fail(message)
-    return failure
 
 
 def client_for(settings: Settings) -> ServerClient | None:
@@ -147,8 +139,8 @@ class ServerClient:
             return self._send(method, path, params, None, {}, READ_TIMEOUT_SECONDS)
         except RemoteError as error:
             if error.status == 404 and missing is not None:
-                raise _fail(missing) from None
-            raise _fail(error.message) from None
+                raise fail(missing) from None
+            raise fail(error.message) from None
 
     # -- ingest: the caller reports what was accepted before a failure ---------------
 

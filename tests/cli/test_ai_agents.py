@@ -13,8 +13,8 @@ import pytest
 from deskpulse.events.store import open_store
 from deskpulse.settings import Settings
 from tests.ai_agents_scenario import ai_day
+from tests.cli.helpers import deskpulse
 from tests.factories import ingest_and_build
-from tests.test_cli import deskpulse
 
 AS_OF = "2026-03-09T00:00:00Z"
 

@@ -1,28 +1,27 @@
 """`deskpulse experiments`: list, show and define A/B experiments from a terminal.
 
-Registered on the main command by `register(app)` in deskpulse/cli.py. The shared
-helpers (settings, store, one-line errors) are deskpulse.cli's, imported when a command
-runs: that module imports this one. Definitions live in the app database, like the web
-app's, and are validated by the same form; results come from the same analysis code.
+Definitions live in the app database, like the web app's, and are validated by the same
+form; results come from the same analysis code.
 
 `list` and `show` answer with the API's JSON (`/api/v1/experiments…`): read from the
-store, or from the running server while one holds the data folder (cli_remote.py), and
+store, or from the running server while one holds the data folder (remote.py), and
 print from it, so both print the same.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 import typer
 
-from deskpulse.cli_remote import as_served, client_for, moment_param, write_json
+from deskpulse.cli.context import Cli
+from deskpulse.cli.options import FormatOption, OutputFormat, read_time
+from deskpulse.cli.remote import as_served, client_for, moment_param, write_json
 
 if TYPE_CHECKING:
-    from deskpulse.settings import Settings
+    from deskpulse.events.store import Store
 
 experiments_app = typer.Typer(
     help="A/B experiments: list them, show a result, define one.", no_args_is_help=True
@@ -45,52 +44,30 @@ _OPTIONS = {
 }
 
 
-class ShowFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(experiments_app, name="experiments")
-
-
-def _main() -> Any:
-    from deskpulse import cli
-
-    return cli
-
-
-class ListFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-def _list_data(settings: Settings, as_of: datetime | None) -> dict[str, Any]:
+def _list_data(cli: Cli, as_of: datetime | None) -> dict[str, Any]:
     """GET /api/v1/experiments' answer: from the running server, else from the store."""
-    cli = _main()
-    client = client_for(settings)
+    client = client_for(cli.settings)
     if client is not None:
         found: dict[str, Any] = client.get_json(
             "/api/v1/experiments", {"as_of": moment_param(as_of)}
         )
         return found
-    cli._django(settings)
+    cli.django()
     from deskpulse.web.experiments.models import Experiment
     from deskpulse.web.experiments.service import summary_json
 
     experiments = list(Experiment.objects.all())
-    with cli.opened_store(settings) as store:
+    with cli.store() as store:
         _facts_for(store, experiments)
         listed = [summary_json(store, experiment, as_of) for experiment in experiments]
     served: dict[str, Any] = as_served({"experiments": listed})
     return served
 
 
-def _show_data(settings: Settings, key: str, as_of: datetime | None) -> dict[str, Any]:
+def _show_data(cli: Cli, key: str, as_of: datetime | None) -> dict[str, Any]:
     """GET /api/v1/experiments/KEY's answer: from the running server, else the store."""
-    cli = _main()
     missing = f"no experiment with the key {key!r} (see: deskpulse experiments list)"
-    client = client_for(settings)
+    client = client_for(cli.settings)
     if client is not None:
         found: dict[str, Any] = client.get_json(
             f"/api/v1/experiments/{quote(key, safe='')}",
@@ -98,7 +75,7 @@ def _show_data(settings: Settings, key: str, as_of: datetime | None) -> dict[str
             missing=missing,
         )
         return found
-    cli._django(settings)
+    cli.django()
     from deskpulse.web.experiments.service import (
         ExperimentNotFoundError,
         experiment_for,
@@ -109,7 +86,7 @@ def _show_data(settings: Settings, key: str, as_of: datetime | None) -> dict[str
         experiment = experiment_for(key)
     except ExperimentNotFoundError:
         raise cli.fail(missing) from None
-    with cli.opened_store(settings) as store:
+    with cli.store() as store:
         _facts_for(store, [experiment])
         result = result_of(store, experiment, as_of)
     served: dict[str, Any] = as_served(
@@ -118,7 +95,7 @@ def _show_data(settings: Settings, key: str, as_of: datetime | None) -> dict[str
     return served
 
 
-def _facts_for(store: Any, experiments: list[Any]) -> None:
+def _facts_for(store: Store, experiments: list[Any]) -> None:
     from deskpulse.facts.build import facts_exist, refresh_facts
 
     if experiments and not facts_exist(store):
@@ -131,18 +108,15 @@ def list_command(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Read results at this moment (default: now).")
     ] = None,
-    output: Annotated[ListFormat, typer.Option("--format", help="table or json.")] = (
-        ListFormat.table
-    ),
+    output: FormatOption = OutputFormat.table,
 ) -> None:
     """Every experiment with its status, exposures per variant and current verdict."""
     from rich.table import Table
 
-    cli = _main()
-    settings = cli.settings_of(ctx)
-    moment = cli._parse_time(cli.settings_of(ctx), as_of, "--as-of")
-    found = _list_data(settings, moment)
-    if output == ListFormat.json:
+    cli = Cli.of(ctx)
+    moment = read_time(cli.settings, as_of, "--as-of")
+    found = _list_data(cli, moment)
+    if output == OutputFormat.json:
         write_json(found)
         return
     table = Table(title="Experiments")
@@ -171,25 +145,22 @@ def list_command(
 def show_command(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="The experiment's key.")],
-    output: Annotated[ShowFormat, typer.Option("--format", help="table or json.")] = (
-        ShowFormat.table
-    ),
+    output: FormatOption = OutputFormat.table,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Read results at this moment (default: now).")
     ] = None,
 ) -> None:
     """One experiment's result: every metric per variant, SRM, power and the verdict."""
-    cli = _main()
-    settings = cli.settings_of(ctx)
-    moment = cli._parse_time(cli.settings_of(ctx), as_of, "--as-of")
-    found = _show_data(settings, key, moment)
-    if output == ShowFormat.json:
+    cli = Cli.of(ctx)
+    moment = read_time(cli.settings, as_of, "--as-of")
+    found = _show_data(cli, key, moment)
+    if output == OutputFormat.json:
         write_json(found)
         return
-    _print_result(cli, found, settings.currency)
+    _print_result(cli, found, cli.settings.currency)
 
 
-def _print_result(cli: Any, found: dict[str, Any], currency: str) -> None:
+def _print_result(cli: Cli, found: dict[str, Any], currency: str) -> None:
     """The result as tables, from the JSON `--format json` prints."""
     from rich.table import Table
 
@@ -271,8 +242,8 @@ def define_command(
     csat_satisfied_rate, csat_mean, cost_per_conversation, turns_mean,
     first_resolution_mean, aht_mean.
     """
-    cli = _main()
-    cli._django(cli.settings_of(ctx))
+    cli = Cli.of(ctx)
+    cli.django()
     from deskpulse.web.experiments.forms import ExperimentForm
     from deskpulse.web.experiments.models import Experiment
 
@@ -308,13 +279,12 @@ def define_command(
     )
 
 
-def define_demo(settings: Settings) -> None:
+def define_demo(cli: Cli) -> None:
     """`deskpulse demo`: define the generator's experiment (once), if its data has one."""
-    cli = _main()
     from deskpulse.web.experiments.demo import define_demo_experiment
 
-    with cli.opened_store(settings) as store:
-        defined = define_demo_experiment(store, settings.tz)
+    with cli.store() as store:
+        defined = define_demo_experiment(store, cli.settings.tz)
     if defined is not None:
         cli.console.print(
             f"experiment {defined.key} defined ({defined.control} against "

@@ -9,9 +9,9 @@ import pytest
 
 from deskpulse.events.store import open_store
 from deskpulse.settings import Settings
+from tests.cli.helpers import deskpulse
 from tests.factories import ingest_and_build
 from tests.signals_scenario import friction_week
-from tests.test_cli import deskpulse
 
 # Reruns at other pinned instants in the clock guard (docs/clock.md).
 pytestmark = pytest.mark.clock

@@ -1,22 +1,23 @@
-"""`deskpulse train`, `deskpulse score` and `deskpulse topics …`.
+"""`deskpulse train`, `deskpulse score` and `deskpulse topics …`: the install's models.
 
-Registered on the main command by `register(app)` in deskpulse/cli.py. The shared
-helpers (settings, store, progress bars, one-line errors) are deskpulse.cli's, imported
-when a command runs: that module imports this one, and scikit-learn should not slow down
+The models package is imported when a command runs: scikit-learn should not slow down
 every other command's start.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from deskpulse.cli.context import Cli, fail
 
 if TYPE_CHECKING:
     from deskpulse.models.cards import ModelCards
     from deskpulse.models.scoring import ScoreSummary
     from deskpulse.models.topics import TopicBook, TopicError
+    from deskpulse.settings import Settings
 
 topics_app = typer.Typer(
     help="Topics proposed for installs without inquiry labels: list, name, merge, ignore.",
@@ -26,22 +27,9 @@ topics_app = typer.Typer(
 _TOPIC_OPTIONS = {"name": "NAME", "topic": "TOPIC", "topics": "TOPICS", "k": "--k"}
 
 
-def register(app: typer.Typer) -> None:
-    app.command("train")(train_command)
-    app.command("score")(score_command)
-    app.add_typer(topics_app, name="topics")
-
-
-def _main() -> Any:
-    from deskpulse import cli
-
-    return cli
-
-
 def _topic_failure(error: TopicError) -> typer.Exit:
     option = _TOPIC_OPTIONS.get(error.field)
-    failure: typer.Exit = _main().fail(f"{option}: {error.message}" if option else error.message)
-    return failure
+    return fail(f"{option}: {error.message}" if option else error.message)
 
 
 # -- train and score -------------------------------------------------------------------------
@@ -65,12 +53,12 @@ def train_command(
 
     With no inquiry labels it proposes topics instead. The last 5 versions are kept.
     """
-    cli = _main()
     from deskpulse.models.training import TrainingError, train
     from deskpulse.models.versions import ModelVersionError
 
-    settings = cli.settings_of(ctx)
-    with cli.opened_store(settings) as store, cli._bar() as bar:
+    cli = Cli.of(ctx)
+    settings = cli.settings
+    with cli.store() as store, cli.bar() as bar:
         task = bar.add_task("training", total=None)
         try:
             report = train(
@@ -85,7 +73,7 @@ def train_command(
             raise cli.fail(f"--{error.field}: {error.message}") from error
         except ModelVersionError as error:
             raise cli.fail(str(error)) from error
-    _print_cards(report.cards)
+    _print_cards(cli, report.cards)
     if report.topics_note:
         cli.console.print(f"topics: {report.topics_note}", highlight=False)
     scored = report.scored
@@ -102,12 +90,12 @@ def score_command(ctx: typer.Context) -> None:
 
     A channel without models good enough gets its measured outcomes instead.
     """
-    cli = _main()
     from deskpulse.models.scoring import score
     from deskpulse.models.versions import ModelVersionError
 
-    settings = cli.settings_of(ctx)
-    with cli.opened_store(settings) as store, cli._bar() as bar:
+    cli = Cli.of(ctx)
+    settings = cli.settings
+    with cli.store() as store, cli.bar() as bar:
         task = bar.add_task("scoring conversations", total=None)
         try:
             summary = score(
@@ -140,10 +128,10 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def _print_cards(cards: ModelCards) -> None:
+def _print_cards(cli: Cli, cards: ModelCards) -> None:
     from rich.table import Table
 
-    console = _main().console
+    console = cli.console
     classifier = cards.classifier
     table = Table(title="inquiry classifier (stratified held-out 20%)", show_header=False)
     if classifier is None or classifier.status != "ok":
@@ -184,7 +172,7 @@ def _print_cards(cards: ModelCards) -> None:
 # -- topics ----------------------------------------------------------------------------------
 
 
-def _book_or_fail(settings: Any) -> TopicBook:
+def _book_or_fail(settings: Settings) -> TopicBook:
     from deskpulse.models.topics import TopicError, load_book
 
     try:
@@ -192,7 +180,7 @@ def _book_or_fail(settings: Any) -> TopicBook:
     except TopicError as error:
         raise _topic_failure(error) from error
     if book is None:
-        raise _main().fail(
+        raise fail(
             "no topics yet: `deskpulse topics discover` proposes some (and `deskpulse train` "
             "does when no conversation carries an inquiry)"
         )
@@ -211,10 +199,10 @@ def topics_list(
 
     from deskpulse.models.topics import book_to_json
 
-    cli = _main()
+    cli = Cli.of(ctx)
     if output not in ("table", "json"):
         raise cli.fail(f"--format: {output!r} is not one of table, json")
-    book = _book_or_fail(cli.settings_of(ctx))
+    book = _book_or_fail(cli.settings)
     if output == "json":
         print(json.dumps(book_to_json(book), indent=2, ensure_ascii=False))
         return
@@ -246,9 +234,9 @@ def topics_name(
     """Name a topic: its conversations without an inquiry get this label."""
     from deskpulse.models.topics import TopicError, name_topic
 
-    cli = _main()
+    cli = Cli.of(ctx)
     try:
-        book = name_topic(cli.settings_of(ctx), topic, name)
+        book = name_topic(cli.settings, topic, name)
     except TopicError as error:
         raise _topic_failure(error) from error
     named = book.topic(topic)
@@ -268,9 +256,9 @@ def topics_merge(
     """Merge topics under one name: together they become one inquiry label."""
     from deskpulse.models.topics import TopicError, merge_topics
 
-    cli = _main()
+    cli = Cli.of(ctx)
     try:
-        book = merge_topics(cli.settings_of(ctx), topics, name)
+        book = merge_topics(cli.settings, topics, name)
     except TopicError as error:
         raise _topic_failure(error) from error
     label = book.topic(topics[0]).name
@@ -286,9 +274,9 @@ def topics_ignore(
     """Ignore a topic: it labels no conversation."""
     from deskpulse.models.topics import TopicError, ignore_topic
 
-    cli = _main()
+    cli = Cli.of(ctx)
     try:
-        ignore_topic(cli.settings_of(ctx), topic)
+        ignore_topic(cli.settings, topic)
     except TopicError as error:
         raise _topic_failure(error) from error
     cli.console.print(f"topic {topic} is ignored: it labels no conversation", highlight=False)
@@ -306,8 +294,8 @@ def topics_discover(
     from deskpulse.models.topics import TopicError, load_book
     from deskpulse.models.training import discover_topics
 
-    cli = _main()
-    settings = cli.settings_of(ctx)
+    cli = Cli.of(ctx)
+    settings = cli.settings
     try:
         existing = load_book(settings)
     except TopicError:
@@ -318,7 +306,7 @@ def topics_discover(
             f"{len(decided)} topics are already named or ignored; --force replaces them "
             "(and those decisions) with a new discovery"
         )
-    with cli.opened_store(settings) as store, cli._steps() as steps:
+    with cli.store() as store, cli.steps() as steps:
         steps.add_task(f"discovering {k} topics", total=None)
         try:
             book = discover_topics(store, settings, k=k)

@@ -1,30 +1,26 @@
 """`deskpulse alerts`: list, add and check regression alert rules, and read their history.
 
-Registered on the main command by `register(app)` in deskpulse/cli.py. The shared
-helpers (settings, store, progress, one-line errors) are deskpulse.cli's, imported when
-a command runs: that module imports this one. Rules live in the app database, like the
-web app's, and are validated by the same form; checks run the same service as the
-hourly job, so a check from here notifies (once) exactly as one from the server would.
+Rules live in the app database, like the web app's, and are validated by the same form;
+checks run the same service as the hourly job, so a check from here notifies (once)
+exactly as one from the server would.
 
 `list`, `history` and `check` answer with the API's JSON (`/api/v1/alerts…`): from this
-process, or from the running server while one holds the data folder (cli_remote.py),
-and print from it, so both print the same.
+process, or from the running server while one holds the data folder (remote.py), and
+print from it, so both print the same.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from deskpulse import clock
 from deskpulse.analysis.alert_rules import ValueFormat, format_value
-from deskpulse.cli_remote import as_served, client_for, moment_param, write_json
-
-if TYPE_CHECKING:
-    from deskpulse.settings import Settings
+from deskpulse.cli.context import Cli
+from deskpulse.cli.options import FormatOption, OutputFormat, read_time
+from deskpulse.cli.remote import as_served, client_for, moment_param, write_json
 
 alerts_app = typer.Typer(
     help="Regression alerts: list rules, add one, run the checks, read the history.",
@@ -48,29 +44,13 @@ _OPTIONS = {
 }
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(alerts_app, name="alerts")
-
-
-def _main() -> Any:
-    from deskpulse import cli
-
-    return cli
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-def _rules_data(settings: Settings) -> dict[str, Any]:
+def _rules_data(cli: Cli) -> dict[str, Any]:
     """GET /api/v1/alerts/rules' answer: from the running server, else the app database."""
-    client = client_for(settings)
+    client = client_for(cli.settings)
     if client is not None:
         found: dict[str, Any] = client.get_json("/api/v1/alerts/rules")
         return found
-    cli = _main()
-    cli._django(settings)
+    cli.django()
     from deskpulse.web.monitoring import present
     from deskpulse.web.monitoring.models import AlertRule
 
@@ -92,15 +72,13 @@ def _reading(value: dict[str, Any], fmt: ValueFormat) -> str:
 @alerts_app.command("list")
 def list_command(
     ctx: typer.Context,
-    output: Annotated[OutputFormat, typer.Option("--format", help="table or json.")] = (
-        OutputFormat.table
-    ),
+    output: FormatOption = OutputFormat.table,
 ) -> None:
     """Every rule with its state, latest value and baseline (with n)."""
     from rich.table import Table
 
-    cli = _main()
-    found = _rules_data(cli.settings_of(ctx))
+    cli = Cli.of(ctx)
+    found = _rules_data(cli)
     if output is OutputFormat.json:
         write_json(found)
         return
@@ -152,9 +130,8 @@ def add_command(
     pending_for: Annotated[int, typer.Option(help="Checks held pending before firing.")] = 1,
 ) -> None:
     """Define an alert rule (validated like the /alerts/new/ form)."""
-    cli = _main()
-    settings = cli.settings_of(ctx)
-    cli._django(settings)
+    cli = Cli.of(ctx)
+    cli.django()
     from deskpulse.web.monitoring.forms import RULE_DEFAULTS, AlertRuleForm
 
     dimension, value = "", ""
@@ -189,10 +166,9 @@ def add_command(
     )
 
 
-def _check_data(settings: Settings, as_of: datetime | None) -> dict[str, Any]:
+def _check_data(cli: Cli, as_of: datetime | None) -> dict[str, Any]:
     """POST /api/v1/alerts/check's answer: the running server checks, else this process."""
-    cli = _main()
-    client = client_for(settings)
+    client = client_for(cli.settings)
     if client is not None:
         # The server refuses a future --as-of itself, in the same words.
         with cli.errors.status(f"checking alert rules on {client.server.url}"):
@@ -200,7 +176,7 @@ def _check_data(settings: Settings, as_of: datetime | None) -> dict[str, Any]:
                 "/api/v1/alerts/check", {"as_of": moment_param(as_of)}
             )
         return found
-    cli._django(settings)
+    cli.django()
     from deskpulse.facts.build import facts_exist
     from deskpulse.web.monitoring.service import FUTURE_TOLERANCE, check_rules
 
@@ -208,10 +184,10 @@ def _check_data(settings: Settings, as_of: datetime | None) -> dict[str, Any]:
         # Refused before the store opens: a future check would silence every rule.
         raise cli.fail(f"--as-of: {as_of.isoformat()} is in the future")
 
-    with cli.opened_store(settings) as store:
+    with cli.store() as store:
         if not facts_exist(store):
             raise cli.fail("no facts yet: import events first (deskpulse import FILE)")
-        with cli._bar() as bar:
+        with cli.bar() as bar:
             task = bar.add_task("checking alert rules", total=None)
 
             def progress(done: int, total: int) -> None:
@@ -230,10 +206,9 @@ def check_command(
     ] = None,
 ) -> None:
     """Run every enabled rule now (or --as-of), store the states and notify once."""
-    cli = _main()
-    settings = cli.settings_of(ctx)
-    moment = cli._parse_time(cli.settings_of(ctx), as_of, "--as-of")
-    summary = _check_data(settings, moment)
+    cli = Cli.of(ctx)
+    moment = read_time(cli.settings, as_of, "--as-of")
+    summary = _check_data(cli, moment)
     for change in summary["changes"]:
         cli.console.print(
             f"{change['rule_name']}: {change['previous']} -> {change['state']} "
@@ -245,16 +220,15 @@ def check_command(
         raise typer.Exit(1)
 
 
-def _history_data(settings: Settings, rule: int | None, limit: int) -> dict[str, Any]:
+def _history_data(cli: Cli, rule: int | None, limit: int) -> dict[str, Any]:
     """GET /api/v1/alerts/history's answer: from the running server, else the app database."""
-    client = client_for(settings)
+    client = client_for(cli.settings)
     if client is not None:
         found: dict[str, Any] = client.get_json(
             "/api/v1/alerts/history", {"rule": rule, "limit": limit}
         )
         return found
-    cli = _main()
-    cli._django(settings)
+    cli.django()
     from deskpulse.web.monitoring import present
 
     served: dict[str, Any] = as_served(present.history_json(rule, limit=limit))
@@ -266,9 +240,7 @@ def history_command(
     ctx: typer.Context,
     rule: Annotated[int | None, typer.Option(help="One rule's events (its id).")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500, help="How many events, newest first.")] = 50,
-    output: Annotated[OutputFormat, typer.Option("--format", help="table or json.")] = (
-        OutputFormat.table
-    ),
+    output: FormatOption = OutputFormat.table,
     as_json: Annotated[
         bool, typer.Option("--json", hidden=True, help="The same as --format json.")
     ] = False,
@@ -276,8 +248,8 @@ def history_command(
     """Alert events, newest first, with each notification's delivery outcome."""
     from rich.table import Table
 
-    cli = _main()
-    found = _history_data(cli.settings_of(ctx), rule, limit)
+    cli = Cli.of(ctx)
+    found = _history_data(cli, rule, limit)
     if as_json or output is OutputFormat.json:
         write_json(found)
         return
@@ -304,12 +276,11 @@ def history_command(
     cli.console.print(table)
 
 
-def define_demo(settings: Settings) -> None:
+def define_demo(cli: Cli) -> None:
     """`deskpulse demo`: the demo's alert rules and a month of replayed checks (once)."""
-    cli = _main()
     from deskpulse.web.monitoring.demo import define_demo_alerts
 
-    with cli.opened_store(settings) as store, cli._bar() as bar:
+    with cli.store() as store, cli.bar() as bar:
         task = bar.add_task("replaying a month of alert checks", total=None)
 
         def progress(done: int, total: int) -> None:

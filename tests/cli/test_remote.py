@@ -1,4 +1,4 @@
-"""The CLI's client of a running server (deskpulse/cli_remote.py): the API's one error
+"""The CLI's client of a running server (deskpulse/cli/remote.py): the API's one error
 shape as the CLI's one-line errors, and a clear line when the server does not answer."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from deskpulse.cli_remote import refusal
+from deskpulse.cli.remote import refusal
 from deskpulse.data_folder import running_server
 from deskpulse.settings import Settings
 from tests.served import deskpulse_command, environment, free_port

@@ -1,5 +1,5 @@
 """`deskpulse train`, `score` and `topics` as a user runs them: real subprocesses on
-temporary data folders (the style of tests/test_cli.py)."""
+temporary data folders (the style of tests/cli/test_data.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 import orjson
 import pytest
 
+from tests.cli.helpers import END, deskpulse
 from tests.conftest import PINNED_NOW
 from tests.models.helpers import themed_events
-from tests.test_cli import END, deskpulse
 
 VERSION = re.compile(r"version (\d{8}T\d{12}Z(?:-\d+)?) saved")
 

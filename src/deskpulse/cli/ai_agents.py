@@ -1,47 +1,33 @@
 """`deskpulse ai-report`: the AI agents' numbers and the quality report in a terminal.
 
-Registered on the main command by `register(app)` in deskpulse/cli.py. The shared
-helpers (settings, store, progress, one-line errors) are deskpulse.cli's, imported when
-the command runs: that module imports this one. The targets are the install's (set at
-/settings/ai-targets/), read from the app database.
-
-The data is the API's (`GET /api/v1/ai-agents…`), read from the store, or from the
-running server while one holds the data folder (cli_remote.py); the tables are printed
-from that JSON, so both print the same.
+The targets are the install's (set at /settings/ai-targets/), read from the app
+database. The data is the API's (`GET /api/v1/ai-agents…`), read from the store, or
+from the running server while one holds the data folder (remote.py); the tables are
+printed from that JSON, so both print the same.
 """
 
 from __future__ import annotations
 
 import sys
-from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 import typer
 
-from deskpulse.cli_options import AsOfOption, FromOption, PeriodOption, ToOption
-from deskpulse.cli_remote import ServerClient, as_served, client_for, window_params, write_json
+from deskpulse.cli.context import Cli
+from deskpulse.cli.options import (
+    AsOfOption,
+    FromOption,
+    PeriodOption,
+    ReportFormat,
+    ToOption,
+    day_of,
+    read_period,
+)
+from deskpulse.cli.remote import ServerClient, as_served, client_for, window_params, write_json
 
 if TYPE_CHECKING:
     from deskpulse.metrics.window import Window
-    from deskpulse.settings import Settings
-
-
-class ReportFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-def register(app: typer.Typer) -> None:
-    app.command("ai-report")(ai_report_command)
-
-
-def _main() -> Any:
-    from deskpulse import cli
-
-    return cli
 
 
 def ai_report_command(
@@ -59,20 +45,19 @@ def ai_report_command(
 ) -> None:
     """AI agents: resolution, escalation (with reasons), CSAT, cost and turns, each with
     its sample size, and the quality report against the install's targets."""
-    cli = _main()
-    window = cli._window(cli.settings_of(ctx), period, as_of, start, end)
-    settings = cli.settings_of(ctx)
-    client = client_for(settings)
+    cli = Cli.of(ctx)
+    window = read_period(cli.settings, period, as_of, start, end)
+    client = client_for(cli.settings)
     if client is not None:
-        found = _from_server(client, window, agent, output)
+        found = _from_server(cli, client, window, agent, output)
     else:
-        found = _from_store(settings, window, agent, output)
-    if output is ReportFormat.csv:
+        found = _from_store(cli, window, agent, output)
+    if isinstance(found, str):
         sys.stdout.write(found)
     elif output is ReportFormat.json:
         write_json(found)
     else:
-        _print(found, settings.currency)
+        _print(cli, found, cli.settings.currency)
 
 
 def _not_an_ai_agent(agent: str | None) -> str:
@@ -80,12 +65,12 @@ def _not_an_ai_agent(agent: str | None) -> str:
 
 
 def _from_server(
-    client: ServerClient, window: Window, agent: str | None, output: ReportFormat
-) -> Any:
+    cli: Cli, client: ServerClient, window: Window, agent: str | None, output: ReportFormat
+) -> str | dict[str, Any]:
     """The API's answers: the quality report as CSV, or {"report", "quality"}."""
     params = {**window_params(window), "agent": agent}
     missing = _not_an_ai_agent(agent)
-    with _main().errors.status(f"asking {client.server.url}"):
+    with cli.errors.status(f"asking {client.server.url}"):
         if output is ReportFormat.csv:
             return client.get_text("/api/v1/ai-agents/quality.csv", params, missing=missing)
         path = "/api/v1/ai-agents" + ("" if agent is None else f"/{quote(agent, safe='')}")
@@ -94,24 +79,25 @@ def _from_server(
     return {"report": report, "quality": quality}
 
 
-def _from_store(settings: Settings, window: Window, agent: str | None, output: ReportFormat) -> Any:
+def _from_store(
+    cli: Cli, window: Window, agent: str | None, output: ReportFormat
+) -> str | dict[str, Any]:
     """What the API would answer, read from the store: CSV, or {"report", "quality"}."""
     from deskpulse.analysis.ai_agents import ai_agents_report
     from deskpulse.analysis.ai_quality import build_quality_report, quality_csv
     from deskpulse.facts.build import facts_exist
     from deskpulse.metrics.query import NotVisibleError, QueryError, QueryTimeoutError
 
-    cli = _main()
-    cli._django(settings)
+    cli.django()
     from deskpulse.web.ai_agents.models import current_targets
 
     targets = current_targets()
     # Errors are raised out of the progress display, so their line is the last one.
     try:
-        with cli.opened_store(settings) as store:
+        with cli.store() as store:
             if not facts_exist(store):
                 raise cli.fail("no facts yet: import events first (deskpulse import FILE)")
-            with cli._steps() as progress:
+            with cli.steps() as progress:
                 step = progress.add_task("measuring the AI agents", total=None)
                 report = ai_agents_report(
                     store, window, agent_id=agent, half_life_days=targets.half_life_days
@@ -124,18 +110,17 @@ def _from_store(settings: Settings, window: Window, agent: str | None, output: R
     except (QueryError, QueryTimeoutError) as error:
         raise cli.fail(str(error)) from error
     if output is ReportFormat.csv:
-        return quality_csv(quality)
+        csv: str = quality_csv(quality)
+        return csv
     from deskpulse.web.api_ai_agents import quality_json, report_json
 
-    return as_served({"report": report_json(report), "quality": quality_json(quality)})
+    served: dict[str, Any] = as_served(
+        {"report": report_json(report), "quality": quality_json(quality)}
+    )
+    return served
 
 
-def _day(moment: str) -> str:
-    """The reporting day of a moment the API gave with its offset."""
-    return datetime.fromisoformat(moment).strftime("%Y-%m-%d")
-
-
-def _print(found: dict[str, Any], currency: str) -> None:
+def _print(cli: Cli, found: dict[str, Any], currency: str) -> None:
     """The report as tables, from the JSON `--format json` prints."""
     from rich.table import Table
 
@@ -144,7 +129,7 @@ def _print(found: dict[str, Any], currency: str) -> None:
     from deskpulse.metrics.format import EMPTY, format_value
     from deskpulse.metrics.registry import REGISTRY
 
-    console = _main().console
+    console = cli.console
     report, quality = found["report"], found["quality"]
     span = report["period"]
 
@@ -154,7 +139,7 @@ def _print(found: dict[str, Any], currency: str) -> None:
 
     who = report["agent"]["name"] if report["agent"] is not None else "all AI agents"
     console.print(
-        f"[bold]deskpulse AI report[/] · {who} · {_day(span['from'])} → {_day(span['to'])}",
+        f"[bold]deskpulse AI report[/] · {who} · {day_of(span['from'])} → {day_of(span['to'])}",
         highlight=False,
     )
     numbers = Table(title="AI agents and people only (team aggregate)")
