@@ -125,7 +125,7 @@ def _from_store(settings: Settings, window: Window, agent: str | None, output: R
         raise cli.fail(str(error)) from error
     if output is ReportFormat.csv:
         return quality_csv(quality)
-    from deskpulse.web.api_ai_agents import quality_json, report_json
+    from deskpulse.web.ai_agents.api import quality_json, report_json
 
     return as_served({"report": report_json(report), "quality": quality_json(quality)})
 

@@ -71,8 +71,8 @@ def _rules_data(settings: Settings) -> dict[str, Any]:
         return found
     cli = _main()
     cli._django(settings)
-    from deskpulse.web.monitoring import present
-    from deskpulse.web.monitoring.models import AlertRule
+    from deskpulse.web.alerts import present
+    from deskpulse.web.alerts.models import AlertRule
 
     rules = AlertRule.objects.prefetch_related("states")
     served: dict[str, Any] = as_served({"rules": [present.rule_json(rule) for rule in rules]})
@@ -155,7 +155,7 @@ def add_command(
     cli = _main()
     settings = cli.settings_of(ctx)
     cli._django(settings)
-    from deskpulse.web.monitoring.forms import RULE_DEFAULTS, AlertRuleForm
+    from deskpulse.web.alerts.forms import RULE_DEFAULTS, AlertRuleForm
 
     dimension, value = "", ""
     if segment is not None:
@@ -202,7 +202,7 @@ def _check_data(settings: Settings, as_of: datetime | None) -> dict[str, Any]:
         return found
     cli._django(settings)
     from deskpulse.facts.build import facts_exist
-    from deskpulse.web.monitoring.service import FUTURE_TOLERANCE, check_rules
+    from deskpulse.web.alerts.service import FUTURE_TOLERANCE, check_rules
 
     if as_of is not None and as_of > clock.now() + FUTURE_TOLERANCE:
         # Refused before the store opens: a future check would silence every rule.
@@ -255,7 +255,7 @@ def _history_data(settings: Settings, rule: int | None, limit: int) -> dict[str,
         return found
     cli = _main()
     cli._django(settings)
-    from deskpulse.web.monitoring import present
+    from deskpulse.web.alerts import present
 
     served: dict[str, Any] = as_served(present.history_json(rule, limit=limit))
     return served
@@ -307,7 +307,7 @@ def history_command(
 def define_demo(settings: Settings) -> None:
     """`deskpulse demo`: the demo's alert rules and a month of replayed checks (once)."""
     cli = _main()
-    from deskpulse.web.monitoring.demo import define_demo_alerts
+    from deskpulse.web.alerts.demo import define_demo_alerts
 
     with cli.opened_store(settings) as store, cli._bar() as bar:
         task = bar.add_task("replaying a month of alert checks", total=None)

@@ -10,7 +10,7 @@ import pytest
 
 from deskpulse.events.store import Store, open_store
 from deskpulse.settings import Settings
-from deskpulse.web.monitoring.models import AlertRule
+from deskpulse.web.alerts.models import AlertRule
 from tests.factories import ingest_and_build
 from tests.monitoring_scenario import day, month_events
 

@@ -12,8 +12,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from deskpulse.events.store import Store
-from deskpulse.web.monitoring.models import AlertEvent, AlertRule, NotificationSettings
-from deskpulse.web.monitoring.service import check_rules
+from deskpulse.web.alerts.models import AlertEvent, AlertRule, NotificationSettings
+from deskpulse.web.alerts.service import check_rules
 from deskpulse.web.runtime import using_store
 from tests.web.conftest import MakeToken
 from tests.web.monitoring_scenario import csat_rule, day

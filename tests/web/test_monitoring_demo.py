@@ -20,8 +20,8 @@ from deskpulse.events.store import Store, open_store
 from deskpulse.facts.build import refresh_facts
 from deskpulse.generator import generate
 from deskpulse.settings import Settings
-from deskpulse.web.monitoring.demo import PLANTED_INBOX, define_demo_alerts
-from deskpulse.web.monitoring.models import AlertEvent, AlertRule, Delivery
+from deskpulse.web.alerts.demo import PLANTED_INBOX, define_demo_alerts
+from deskpulse.web.alerts.models import AlertEvent, AlertRule, Delivery
 from deskpulse.web.runtime import using_store
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ import pytest
 from django.test import override_settings
 
 from deskpulse.events.store import Store
-from deskpulse.web.monitoring.models import (
+from deskpulse.web.alerts.models import (
     AlertEvent,
     AlertRule,
     AlertStateRecord,
@@ -19,7 +19,7 @@ from deskpulse.web.monitoring.models import (
     NotificationSettings,
     SentNotification,
 )
-from deskpulse.web.monitoring.service import Senders, check_rules, deliver_pending
+from deskpulse.web.alerts.service import Senders, check_rules, deliver_pending
 from deskpulse.web.runtime import using_store
 from tests.notify.test_email import Handler, Server
 from tests.notify.test_webhook import SECRET, Receiver

@@ -247,7 +247,7 @@ def update_person(who: User | str, *, role: str, agent_id: str | None) -> User:
             )
     except IntegrityError:
         raise PersonError("agent_id", f"agent id {linked!r} is already linked") from None
-    # access.profile_of caches the profile on the user object.
+    # api/viewer.profile_of caches the profile on the user object.
     user.__dict__.pop("_deskpulse_profile", None)
     return user
 

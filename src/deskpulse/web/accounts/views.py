@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from deskpulse.web.access import is_owner, member_required, owner_required
+from deskpulse.web.access import member_required, owner_required
 from deskpulse.web.accounts.forms import AddPersonForm, EditPersonForm, SignInForm, TokenForm
 from deskpulse.web.accounts.models import ApiToken, Role
 from deskpulse.web.accounts.people import (
@@ -35,6 +35,7 @@ from deskpulse.web.accounts.people import (
 from deskpulse.web.accounts.teams import TeamError, add_team, forget_team, name_team, team_rows
 from deskpulse.web.accounts.throttle import locked_accounts, unlock_account
 from deskpulse.web.accounts.tokens import SERVICE_USERNAME, TokenError, create_token, revoke_token
+from deskpulse.web.api.viewer import is_owner
 
 logger = logging.getLogger("deskpulse.web.accounts")
 
