@@ -73,6 +73,8 @@ MetricDirection = Literal["higher", "lower"]
 class PlanInputError(DeskpulseError, ValueError):
     """A plan field that cannot be accepted; `field` names it for the form or the API."""
 
+    field: str  # always named
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message, field)
 

@@ -37,6 +37,8 @@ class PeriodInputError(DeskpulseError, ValueError):
     """A date or period someone asked for that is outside what can be answered;
     `field` names the parameter (as_of, from, to)."""
 
+    field: str  # always named
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message, field)
 

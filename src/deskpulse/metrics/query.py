@@ -101,6 +101,8 @@ _SHAPE_FILTERS = ("agents", "ai_involved")
 class QueryError(DeskpulseError, ValueError):
     """A query that cannot be answered as asked; `field` names the culprit."""
 
+    field: str  # always named
+
     code = "invalid_query"
 
     def __init__(self, field: str, message: str) -> None:

@@ -64,6 +64,8 @@ OUTCOMES: tuple[Outcome, ...] = ("satisfaction", "resolution")
 class TrainingError(DeskpulseError, ValueError):
     """A training request that cannot be done; `field` names the option to fix."""
 
+    field: str  # always named
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message, field)
 

@@ -31,6 +31,8 @@ from deskpulse.metrics.window import read_window as read_core_window
 class ParameterError(DeskpulseError, ValueError):
     """A URL parameter that cannot be read; `field` names it."""
 
+    field: str  # always named
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message, field)
 

@@ -33,6 +33,7 @@ from deskpulse.web.access import admin_required, member_required, viewer_of
 from deskpulse.web.ai_agents import present
 from deskpulse.web.ai_agents.forms import AiTargetsForm
 from deskpulse.web.ai_agents.models import AiTargets
+from deskpulse.web.analytics.present import FEW_SAMPLES
 from deskpulse.web.analytics.views import PERIOD_LINKS
 from deskpulse.web.api.problems import errors_as_page
 from deskpulse.web.params import ParameterError, page_state, read_window
@@ -109,7 +110,7 @@ def _report_context(report: AiAgentsReport, state: Any) -> dict[str, Any]:
         "breakdown_headings": [present.SHORT_LABELS[name] for name in BREAKDOWN_METRICS],
         "comparison": present.comparison_rows(report, currency),
         "figures": figures,
-        "few_samples": present.FEW_SAMPLES,
+        "few_samples": FEW_SAMPLES,
         "explanations": [
             (REGISTRY[name].label, text) for name, text in present.EXPLANATIONS.items()
         ],
@@ -221,7 +222,7 @@ def quality_page(request: HttpRequest) -> HttpResponse:
             "overview_href": state.link(OVERVIEW),
             "settings_href": SETTINGS,
             "can_edit_targets": not viewer_of(request).is_agent,
-            "few_samples": present.FEW_SAMPLES,
+            "few_samples": FEW_SAMPLES,
         }
     )
     return render(request, "ai_agents/quality.html", context)

@@ -46,7 +46,7 @@ class DemoAlerts:
 
 def _data_end(store: Store) -> datetime | None:
     events = store.events()
-    last = events.occurred_at.max().to_pyarrow().as_py()
+    last: datetime | None = events.occurred_at.max().to_pyarrow().as_py()
     if last is None:
         return None
     return last.replace(tzinfo=UTC) if last.tzinfo is None else last.astimezone(UTC)

@@ -9,7 +9,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings as django_settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from deskpulse.metrics.registry import AGENT_ROW_TABLES, EFFECTIVENESS, REGISTRY
 
@@ -170,7 +170,7 @@ class AlertRuleForm(ReadableErrors, forms.Form):
                 self.add_error("baseline_value", f"{fixed!r} is not a finite number")
         return data
 
-    def save(self, user: AbstractBaseUser | None) -> AlertRule:
+    def save(self, user: User | None) -> AlertRule:
         data = self.cleaned_data
         rule = self.instance or AlertRule(created_by=user)
         rule.name = data["name"].strip()
@@ -339,7 +339,7 @@ class NotificationSettingsForm(ReadableErrors, forms.Form):
             self.add_error("smtp_starttls", "must be on to send a password (never in the clear)")
         return data
 
-    def save(self, user: AbstractBaseUser | None) -> NotificationSettings:
+    def save(self, user: User | None) -> NotificationSettings:
         data = self.cleaned_data
         found = self.instance
         found.dashboard_url = (data.get("dashboard_url") or "").rstrip("/")

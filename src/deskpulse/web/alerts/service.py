@@ -459,13 +459,13 @@ def deliver_pending(
     stale = SentNotification.objects.filter(
         status=Delivery.SENDING, claimed_at__lt=now - SENDING_LEASE
     )
-    for claim in stale:
-        claim.status = Delivery.FAILED
-        claim.runs = MAX_DELIVERY_RUNS
-        claim.error = "interrupted while sending; not sent again, as it may have arrived"
-        claim.save(update_fields=["status", "runs", "error"])
-        event = AlertEvent.objects.get(pk=claim.event_id)
-        _set_channel(event, claim.channel, Delivery.GAVE_UP, claim.error)
+    for abandoned in stale:
+        abandoned.status = Delivery.FAILED
+        abandoned.runs = MAX_DELIVERY_RUNS
+        abandoned.error = "interrupted while sending; not sent again, as it may have arrived"
+        abandoned.save(update_fields=["status", "runs", "error"])
+        event = AlertEvent.objects.get(pk=abandoned.event_id)
+        _set_channel(event, abandoned.channel, Delivery.GAVE_UP, abandoned.error)
     waiting = AlertEvent.objects.filter(
         Q(webhook__in=(Delivery.QUEUED, Delivery.FAILED))
         | Q(email__in=(Delivery.QUEUED, Delivery.FAILED))

@@ -25,6 +25,7 @@ from deskpulse.web.alerts import present, service
 from deskpulse.web.alerts.forms import AlertRuleForm, NotificationSettingsForm
 from deskpulse.web.alerts.models import AlertEvent, AlertRule, NotificationSettings
 from deskpulse.web.api.problems import errors_as_page
+from deskpulse.web.api.viewer import signed_in_user
 from deskpulse.web.runtime import store_with_facts
 
 LIST = "/alerts/"
@@ -129,7 +130,7 @@ def rule_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = AlertRuleForm(request.POST, ai_agent_ids=service.ai_agent_ids())
         if form.is_valid():
-            saved = form.save(request.user)  # type: ignore[arg-type]
+            saved = form.save(signed_in_user(request))
             messages.success(request, f"Alert rule “{saved.name}” saved.")
             return HttpResponseRedirect(f"{LIST}{saved.pk}/")
         return _form_page(request, form, None, 400)
@@ -143,7 +144,7 @@ def rule_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
     if request.method == "POST":
         form = AlertRuleForm(request.POST, instance=rule, ai_agent_ids=service.ai_agent_ids())
         if form.is_valid():
-            form.save(request.user)  # type: ignore[arg-type]
+            form.save(signed_in_user(request))
             messages.success(request, f"Alert rule “{rule.name}” saved.")
             return HttpResponseRedirect(f"{LIST}{rule.pk}/")
         return _form_page(request, form, rule, 400)
@@ -192,7 +193,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST":
         form = NotificationSettingsForm(request.POST, instance=current)
         if form.is_valid():
-            form.save(request.user)  # type: ignore[arg-type]
+            form.save(signed_in_user(request))
             messages.success(request, "Notification settings saved.")
             return HttpResponseRedirect(SETTINGS)
         status = 400

@@ -27,7 +27,7 @@ BodyFormat = Literal["array", "lines"]
 
 
 def media_type(request: HttpRequest) -> str:
-    return request.META.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+    return str(request.META.get("CONTENT_TYPE", "")).split(";", 1)[0].strip().lower()
 
 
 def events_format(request: HttpRequest) -> BodyFormat:

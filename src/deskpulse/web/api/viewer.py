@@ -8,7 +8,10 @@ id yet, sees nothing (NoRoleError: the API answers 403, pages a 403 page that sa
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from typing import cast
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.http import HttpRequest
 
 from deskpulse.metrics.query import Viewer
 from deskpulse.web.accounts.models import Profile, Role
@@ -32,7 +35,7 @@ def profile_of(user: Person) -> Profile | None:
     if cached is None:
         cached = Profile.objects.filter(user_id=user.pk).first()
         if cached is not None:
-            user._deskpulse_profile = cached  # type: ignore[union-attr]
+            user._deskpulse_profile = cached  # type: ignore[union-attr,attr-defined,unused-ignore]
     return cached
 
 
@@ -52,3 +55,9 @@ def viewer_for_user(user: Person) -> Viewer:
 def is_owner(user: Person) -> bool:
     profile = profile_of(user)
     return profile is not None and profile.role == Role.OWNER
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The person behind a page request; only for views whose decorators
+    (member_required and the like) have already turned away anyone not signed in."""
+    return cast(User, request.user)

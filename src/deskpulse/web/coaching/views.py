@@ -517,10 +517,14 @@ def team(request: HttpRequest) -> HttpResponse:
     if status_filter:
         plans = [plan for plan in plans if plan.status == status_filter]
     plans.sort(key=lambda p: (STATUS_ORDER.index(p.status), p.target_date, p.pk))
-    with_plans = sorted(
-        set(Plan.objects.values_list("agent_id", flat=True)) | ({agent_filter} - {None}),
-        key=lambda agent_id: names.get(agent_id, agent_id).lower(),
-    )
+    agents_with_plans: set[str] = set(Plan.objects.values_list("agent_id", flat=True))
+    if agent_filter is not None:
+        agents_with_plans.add(agent_filter)
+
+    def by_name(agent_id: str) -> str:
+        return names.get(agent_id, agent_id).lower()
+
+    with_plans = sorted(agents_with_plans, key=by_name)
     today = service.today_of(pinned or clock.now())
     rows = [
         {

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from deskpulse.web.access import admin_required, member_required, viewer_of
 from deskpulse.web.api.problems import errors_as_page
+from deskpulse.web.api.viewer import signed_in_user
 from deskpulse.web.experiments import present, service
 from deskpulse.web.experiments.forms import ExperimentForm
 from deskpulse.web.experiments.models import Experiment
@@ -122,7 +123,7 @@ def experiment_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ExperimentForm(request.POST)
         if form.is_valid():
-            saved = form.save(request.user)
+            saved = form.save(signed_in_user(request))
             messages.success(request, f"Experiment {saved.key} defined.")
             return HttpResponseRedirect(detail_path(saved.key))
         return _form_page(request, form, None, 400)
@@ -138,7 +139,7 @@ def experiment_edit(request: HttpRequest, key: str) -> HttpResponse:
     if request.method == "POST":
         form = ExperimentForm(request.POST, instance=experiment)
         if form.is_valid():
-            form.save(request.user)
+            form.save(signed_in_user(request))
             messages.success(request, f"Experiment {experiment.key} saved.")
             return HttpResponseRedirect(detail_path(experiment.key))
         return _form_page(request, form, experiment, 400)

@@ -120,7 +120,7 @@ def inquiry_json(row: InquiryPerformance) -> dict[str, Any]:
 
 def _model_json(channel: str | None) -> dict[str, Any] | None:
     found = status.channel_status(channel) if channel else None
-    return None if found is None else jsonable(found)  # type: ignore[no-any-return]
+    return None if found is None else jsonable(found)  # type: ignore[no-any-return,unused-ignore]
 
 
 def performance_json(performance: AgentPerformance, params: PerformanceParams) -> dict[str, Any]:
