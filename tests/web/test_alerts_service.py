@@ -1,4 +1,4 @@
-"""`check_rules` on the hand-made month of tests/web/monitoring_scenario.py: the states a
+"""`check_rules` on the hand-made month of tests/web/alerts_scenario.py: the states a
 rule goes through, the history rows it leaves, and the notifications, delivered to a real
 local HTTP receiver and a real local SMTP server exactly once per transition."""
 
@@ -24,8 +24,8 @@ from deskpulse.web.runtime import using_store
 from tests.notify.test_email import Handler, Server
 from tests.notify.test_webhook import SECRET, Receiver
 from tests.notify.test_webhook import receiver as receiver
-from tests.web.monitoring_scenario import csat_rule, day
-from tests.web.monitoring_scenario import month_store as month_store
+from tests.web.alerts_scenario import csat_rule, day
+from tests.web.alerts_scenario import month_store as month_store
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,9 @@ from deskpulse.events.store import Store
 from deskpulse.web.alerts.models import AlertEvent, AlertRule, NotificationSettings
 from deskpulse.web.alerts.service import check_rules
 from deskpulse.web.runtime import using_store
+from tests.web.alerts_scenario import csat_rule, day
+from tests.web.alerts_scenario import month_store as month_store
 from tests.web.conftest import MakeToken
-from tests.web.monitoring_scenario import csat_rule, day
-from tests.web.monitoring_scenario import month_store as month_store
 from tests.web.web_helpers import assert_error
 
 pytestmark = pytest.mark.django_db

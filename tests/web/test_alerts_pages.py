@@ -16,8 +16,8 @@ from deskpulse.web.alerts.service import check_rules
 from deskpulse.web.runtime import using_store
 from tests.notify.test_webhook import SECRET, Receiver
 from tests.notify.test_webhook import receiver as receiver
-from tests.web.monitoring_scenario import csat_rule, day
-from tests.web.monitoring_scenario import month_store as month_store
+from tests.web.alerts_scenario import csat_rule, day
+from tests.web.alerts_scenario import month_store as month_store
 
 pytestmark = pytest.mark.django_db
 
