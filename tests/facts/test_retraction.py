@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from deskpulse.events.retraction import (
+    RetractionConflictError,
     RetractionError,
+    RetractionTargetMissingError,
     retract_event,
     retraction_count,
     retractions,
@@ -63,14 +65,16 @@ def test_retracting_twice_or_an_unknown_id_or_a_tombstone_is_refused(store: Stor
     with pytest.raises(RetractionError) as twice:
         retract_event(store, "ev-2", reason="again", retracted_by="olivia")
     assert twice.value.code == "already_retracted"
-    assert twice.value.status == 409
+    assert isinstance(twice.value, RetractionConflictError)
     assert "already retracted by olivia" in twice.value.message
     with pytest.raises(RetractionError) as unknown:
         retract_event(store, "no-such-event", reason="typo", retracted_by="olivia")
-    assert (unknown.value.status, unknown.value.field) == (404, "event_id")
+    assert isinstance(unknown.value, RetractionTargetMissingError)
+    assert (unknown.value.code, unknown.value.field) == ("not_found", "event_id")
     with pytest.raises(RetractionError) as tombstone:
         retract_event(store, first.id, reason="undo", retracted_by="olivia")
     assert tombstone.value.code == "not_retractable"
+    assert isinstance(tombstone.value, RetractionConflictError)
     with pytest.raises(RetractionError) as empty:
         retract_event(store, "ev-1", reason="  ", retracted_by="olivia")
     assert empty.value.field == "reason"

@@ -13,8 +13,8 @@ from django.conf import settings as django_settings
 from django.test import Client, RequestFactory, override_settings
 
 from deskpulse.events.store import Store
-from deskpulse.web import api as api_module
-from deskpulse.web.errors import handler404, handler500
+from deskpulse.web.api import core as api_module
+from deskpulse.web.api.errors import handler404, handler500
 from tests.web.web_helpers import EVENTS_URL, Api, assert_error, created
 
 pytestmark = pytest.mark.django_db

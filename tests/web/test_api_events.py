@@ -11,7 +11,7 @@ import pytest
 
 from deskpulse.events.store import Store
 from deskpulse.facts.build import facts_exist
-from deskpulse.web import api as api_module
+from deskpulse.web.api import core as api_module
 from deskpulse.web.runtime import using_store
 from tests.web.web_helpers import Api, created
 

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from deskpulse.metrics.query import Viewer
-from deskpulse.web import api as api_module
+from deskpulse.web.api import core as api_module
 from tests.factories import Events
 from tests.web.web_helpers import Api, assert_error
 

@@ -27,7 +27,7 @@ ALL_SCOPES = ("read", "write", "ingest")
 
 def _operations() -> list[tuple[str, str, dict[str, Any]]]:
     """(method, path, operation) for every operation of the OpenAPI document."""
-    from deskpulse.web.api import api
+    from deskpulse.web.api.v1 import api
 
     document = api.get_openapi_schema()
     return [

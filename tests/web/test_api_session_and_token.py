@@ -1,4 +1,4 @@
-"""One rule for sessions and tokens on every /api/v1 endpoint (web/auth.py).
+"""One rule for sessions and tokens on every /api/v1 endpoint (web/api/auth.py).
 
 Over every operation of the OpenAPI document: a signed-in session is accepted (with the
 CSRF token when the method changes something), a bearer token with the endpoint's scope
@@ -18,7 +18,7 @@ from django.contrib.auth.models import User
 from django.middleware.csrf import CSRF_SECRET_LENGTH
 from django.test import Client
 
-from deskpulse.web.auth import SessionAuth, TokenAuth
+from deskpulse.web.api.auth import SessionAuth, TokenAuth
 from tests.web.conftest import MakeToken
 from tests.web.web_helpers import assert_error
 
@@ -37,7 +37,7 @@ REQUIRED = {"model": "chat", "inquiry": "billing", "metric": "csat"}
 
 def _routes() -> list[tuple[str, str, dict[str, Any], str | None]]:
     """(method, path, OpenAPI operation, scope the endpoint needs) for every operation."""
-    from deskpulse.web.api import api
+    from deskpulse.web.api.v1 import api
 
     api.urls  # binds the routers  # noqa: B018
     scopes: dict[tuple[str, str], str | None] = {}

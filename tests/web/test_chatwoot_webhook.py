@@ -22,7 +22,7 @@ from django.urls import path
 
 from deskpulse.events.store import Store
 from deskpulse.metrics.query import Query, query
-from deskpulse.web.api_connectors import router
+from deskpulse.web.connectors.api import router
 from deskpulse.web.runtime import using_store
 from tests.factories import assert_same_facts, scratch_store, snapshot
 
@@ -30,7 +30,7 @@ FIXTURES = Path(__file__).parents[1] / "connectors" / "fixtures" / "chatwoot"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 APP = "deskpulse.web.connectors"
 
-# Until deskpulse.web.api mounts the router (api.add_router("/", connectors_router)),
+# Until deskpulse.web.api.v1 mounts the router (api.add_router("/", connectors_router)),
 # serve it from a test API with the same error handling, under the same path.
 if getattr(router, "api", None) is None:
     from django.http import Http404
@@ -38,8 +38,8 @@ if getattr(router, "api", None) is None:
     from ninja.errors import AuthenticationError, HttpError, ValidationError
     from pydantic import ValidationError as PydanticValidationError
 
-    from deskpulse.web.api import JsonBodyParser
-    from deskpulse.web.errors import ApiError, handle_exception
+    from deskpulse.web.api.errors import ApiError, handle_exception
+    from deskpulse.web.api.v1 import JsonBodyParser
 
     _test_api = NinjaAPI(urls_namespace="chatwoot-test", parser=JsonBodyParser(), docs_url=None)
     for _exception in (

@@ -30,6 +30,7 @@ from deskpulse.analysis.effectiveness import (
     VOLUME_METRIC,
     Reading,
 )
+from deskpulse.errors import DeskpulseError
 from deskpulse.events.store import Store
 from deskpulse.facts.build import facts_exist
 from deskpulse.metrics.query import (
@@ -69,13 +70,13 @@ PlanStatus = Literal["in_progress", "achieved", "expired"]
 MetricDirection = Literal["higher", "lower"]
 
 
-class PlanInputError(ValueError):
+class PlanInputError(DeskpulseError, ValueError):
     """A plan field that cannot be accepted; `field` names it for the form or the API."""
 
+    field: str  # always named
+
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+        super().__init__(message, field)
 
 
 def _known_metric(metric: str) -> str:

@@ -112,7 +112,7 @@ def _from_store(
     if output is ReportFormat.csv:
         csv: str = quality_csv(quality)
         return csv
-    from deskpulse.web.api_ai_agents import quality_json, report_json
+    from deskpulse.web.ai_agents.api import quality_json, report_json
 
     served: dict[str, Any] = as_served(
         {"report": report_json(report), "quality": quality_json(quality)}

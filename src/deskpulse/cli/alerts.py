@@ -51,8 +51,8 @@ def _rules_data(cli: Cli) -> dict[str, Any]:
         found: dict[str, Any] = client.get_json("/api/v1/alerts/rules")
         return found
     cli.django()
-    from deskpulse.web.monitoring import present
-    from deskpulse.web.monitoring.models import AlertRule
+    from deskpulse.web.alerts import present
+    from deskpulse.web.alerts.models import AlertRule
 
     rules = AlertRule.objects.prefetch_related("states")
     served: dict[str, Any] = as_served({"rules": [present.rule_json(rule) for rule in rules]})
@@ -132,7 +132,7 @@ def add_command(
     """Define an alert rule (validated like the /alerts/new/ form)."""
     cli = Cli.of(ctx)
     cli.django()
-    from deskpulse.web.monitoring.forms import RULE_DEFAULTS, AlertRuleForm
+    from deskpulse.web.alerts.forms import RULE_DEFAULTS, AlertRuleForm
 
     dimension, value = "", ""
     if segment is not None:
@@ -178,7 +178,7 @@ def _check_data(cli: Cli, as_of: datetime | None) -> dict[str, Any]:
         return found
     cli.django()
     from deskpulse.facts.build import facts_exist
-    from deskpulse.web.monitoring.service import FUTURE_TOLERANCE, check_rules
+    from deskpulse.web.alerts.service import FUTURE_TOLERANCE, check_rules
 
     if as_of is not None and as_of > clock.now() + FUTURE_TOLERANCE:
         # Refused before the store opens: a future check would silence every rule.
@@ -229,7 +229,7 @@ def _history_data(cli: Cli, rule: int | None, limit: int) -> dict[str, Any]:
         )
         return found
     cli.django()
-    from deskpulse.web.monitoring import present
+    from deskpulse.web.alerts import present
 
     served: dict[str, Any] = as_served(present.history_json(rule, limit=limit))
     return served
@@ -278,7 +278,7 @@ def history_command(
 
 def define_demo(cli: Cli) -> None:
     """`deskpulse demo`: the demo's alert rules and a month of replayed checks (once)."""
-    from deskpulse.web.monitoring.demo import define_demo_alerts
+    from deskpulse.web.alerts.demo import define_demo_alerts
 
     with cli.store() as store, cli.bar() as bar:
         task = bar.add_task("replaying a month of alert checks", total=None)

@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from deskpulse.errors import DeskpulseError
+
 logger = logging.getLogger("deskpulse.connectors.chatwoot")
 
 CONVERSATION_EVENTS = frozenset(
@@ -65,13 +67,15 @@ _ASSIGNMENT_KEYS = frozenset({"assignee_id", "assignee_agent_bot_id", "team_id"}
 _ATTRIBUTE_KEYS = frozenset({"label_list", "priority", "additional_attributes"})
 
 
-class MappingError(ValueError):
+class MappingError(DeskpulseError, ValueError):
     """A payload that cannot become contract events; `field` names the culprit."""
 
+    field: str  # always named
+
+    code = "unmappable_payload"
+
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+        super().__init__(message, field)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from pydantic import (
     model_validator,
 )
 
+from deskpulse.errors import DeskpulseError
 from deskpulse.events.contract import SOURCE_TYPES, Rejection, _Event, parse_event
 
 # -- the mapping language -----------------------------------------------------------------
@@ -51,7 +52,7 @@ _TRUE = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE = frozenset({"false", "f", "no", "n", "0"})
 
 
-class MappingError(ValueError):
+class MappingError(DeskpulseError, ValueError):
     """A mapping file that cannot be used; the message names the offending key."""
 
 

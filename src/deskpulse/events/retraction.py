@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from deskpulse import clock
+from deskpulse.errors import ConflictError, DeskpulseError, NotFoundError
 from deskpulse.events.columns import RETRACTED, event_to_row, rows_to_table
 from deskpulse.events.contract import EventRetracted, describe_error
 from deskpulse.events.store import Store
@@ -30,20 +31,23 @@ from deskpulse.events.store import Store
 MAX_REASON = 1000
 
 
-class RetractionError(ValueError):
-    """Why a retraction was refused. `code` is the API's error code."""
+class RetractionError(DeskpulseError, ValueError):
+    """Why a retraction was refused; `code` says which way (invalid_request, not_found,
+    already_retracted, not_retractable)."""
 
     def __init__(self, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
+        super().__init__(message, field, code=code)
 
-    @property
-    def status(self) -> int:
-        return {"not_found": 404, "already_retracted": 409, "not_retractable": 409}.get(
-            self.code, 422
-        )
+
+class RetractionTargetMissingError(RetractionError, NotFoundError):
+    """No stored event has the id asked for."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__("not_found", message, field)
+
+
+class RetractionConflictError(RetractionError, ConflictError):
+    """The event is already retracted, or is itself a retraction."""
 
 
 @dataclass(frozen=True)
@@ -90,10 +94,10 @@ def retract_event(store: Store, event_id: str, *, reason: str, retracted_by: str
     mark = _mark(store)
     found = store.execute(f"SELECT type, conversation_id FROM events WHERE id = {mark}", [event_id])
     if not found:
-        raise RetractionError("not_found", f"no stored event has the id {event_id!r}", "event_id")
+        raise RetractionTargetMissingError(f"no stored event has the id {event_id!r}", "event_id")
     event_type, conversation_id = found[0]
     if event_type == RETRACTED:
-        raise RetractionError(
+        raise RetractionConflictError(
             "not_retractable",
             f"{event_id!r} is itself a retraction; a retraction cannot be retracted",
             "event_id",
@@ -123,7 +127,7 @@ def retract_event(store: Store, event_id: str, *, reason: str, retracted_by: str
         raise (
             _already(raced)
             if raced
-            else RetractionError(
+            else RetractionConflictError(
                 "already_retracted", f"{event_id!r} is already retracted", "event_id"
             )
         )
@@ -139,7 +143,7 @@ def retract_event(store: Store, event_id: str, *, reason: str, retracted_by: str
 
 
 def _already(earlier: Retraction) -> RetractionError:
-    return RetractionError(
+    return RetractionConflictError(
         "already_retracted",
         f"{earlier.event_id!r} was already retracted by {earlier.retracted_by} on "
         f"{earlier.retracted_at:%Y-%m-%d %H:%M} UTC: {earlier.reason}",

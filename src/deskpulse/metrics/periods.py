@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 import ibis
 import ibis.expr.types as ir
 
+from deskpulse.errors import DeskpulseError
+
 PERIOD_DAYS = {"7d": 7, "14d": 14, "30d": 30, "90d": 90}
 
 # The supported range of dates a period may be asked about (see the module docstring).
@@ -31,14 +33,14 @@ DAYS_AHEAD = 365
 MAX_CUSTOM_DAYS = 400
 
 
-class PeriodInputError(ValueError):
+class PeriodInputError(DeskpulseError, ValueError):
     """A date or period someone asked for that is outside what can be answered;
     `field` names the parameter (as_of, from, to)."""
 
+    field: str  # always named
+
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+        super().__init__(message, field)
 
 
 def supported_range(

@@ -26,6 +26,7 @@ import ibis.expr.types as ir
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from deskpulse import clock
+from deskpulse.errors import DeskpulseError, NotFoundError
 from deskpulse.events.store import Store
 from deskpulse.facts.build import facts_exist
 from deskpulse.metrics.periods import (
@@ -97,22 +98,26 @@ DEFAULT_HALF_LIFE_DAYS = 7.0
 _SHAPE_FILTERS = ("agents", "ai_involved")
 
 
-class QueryError(ValueError):
+class QueryError(DeskpulseError, ValueError):
     """A query that cannot be answered as asked; `field` names the culprit."""
 
+    field: str  # always named
+
+    code = "invalid_query"
+
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+        super().__init__(message, field)
 
 
-class NotVisibleError(LookupError):
+class NotVisibleError(NotFoundError):
     """The viewer may not see what was asked for. Views answer 404, not 403, so the
     existence of another agent's data is not revealed."""
 
 
-class QueryTimeoutError(TimeoutError):
-    pass
+class QueryTimeoutError(DeskpulseError, TimeoutError):
+    """The query ran past its time limit."""
+
+    code = "query_timeout"
 
 
 class Filters(BaseModel):

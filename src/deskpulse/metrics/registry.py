@@ -20,6 +20,8 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
+from deskpulse.errors import DeskpulseError
+
 Unit = Literal["count", "seconds", "ratio", "score", "currency"]
 Direction = Literal["higher", "lower", "neutral"]
 Format = Literal["count", "duration", "percent", "score", "nps", "currency"]
@@ -829,7 +831,7 @@ REGISTRY: dict[str, Metric] = {
 }
 
 
-class UnknownMetricError(ValueError):
+class UnknownMetricError(DeskpulseError, ValueError):
     def __init__(self, name: str) -> None:
         super().__init__(f"unknown metric {name!r}; known metrics: {', '.join(REGISTRY)}")
         self.name = name

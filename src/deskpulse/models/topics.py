@@ -32,6 +32,7 @@ import numpy as np
 from sklearn.decomposition import NMF
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
+from deskpulse.errors import ConflictError, DeskpulseError, NotFoundError
 from deskpulse.models.cards import TopicsSummary
 from deskpulse.settings import Settings
 
@@ -63,13 +64,25 @@ _STOP_WORDS = sorted(ENGLISH_STOP_WORDS | SUPPORT_STOP_WORDS)
 TopicStatus = Literal["proposed", "named", "ignored"]
 
 
-class TopicError(ValueError):
+class TopicError(DeskpulseError, ValueError):
     """A topic request that cannot be done; `field` names what to fix."""
 
+    field: str  # always named
+
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+        super().__init__(message, field)
+
+
+class TopicNotFoundError(TopicError, NotFoundError):
+    """No topic has the id asked for."""
+
+    code = "not_found"
+
+
+class TopicsUnreadableError(TopicError, ConflictError):
+    """The stored topics cannot be read; discovering them again replaces them."""
+
+    code = "topics_unreadable"
 
 
 @dataclass(frozen=True)
@@ -103,7 +116,7 @@ class TopicBook:
             if topic.topic_id == topic_id:
                 return topic
         known = ", ".join(str(t.topic_id) for t in self.topics)
-        raise TopicError("topic", f"no topic {topic_id}; the topics are {known}")
+        raise TopicNotFoundError("topic", f"no topic {topic_id}; the topics are {known}")
 
     def summary(self) -> TopicsSummary:
         return TopicsSummary(
@@ -315,7 +328,7 @@ def load_book(settings: Settings) -> TopicBook | None:
     try:
         return book_from_json(json.loads(path.read_text()))
     except (ValueError, KeyError, TypeError) as error:
-        raise TopicError(
+        raise TopicsUnreadableError(
             "topics", f"{path} is unreadable ({error}); run deskpulse topics discover again"
         ) from None
 
@@ -328,7 +341,7 @@ def load_model(settings: Settings) -> TopicModel | None:
         stored = joblib.load(path)
         return TopicModel(vectorizer=stored["vectorizer"], factors=stored["factors"])
     except Exception as error:
-        raise TopicError(
+        raise TopicsUnreadableError(
             "topics", f"{path} is unreadable ({error}); run deskpulse topics discover again"
         ) from None
 

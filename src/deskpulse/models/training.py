@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 
 from deskpulse import clock
+from deskpulse.errors import DeskpulseError
 from deskpulse.events.store import Store
 from deskpulse.facts.build import facts_exist, refresh_facts
 from deskpulse.models.cards import (
@@ -60,13 +61,13 @@ StepReporter = Callable[[str], None]
 OUTCOMES: tuple[Outcome, ...] = ("satisfaction", "resolution")
 
 
-class TrainingError(ValueError):
+class TrainingError(DeskpulseError, ValueError):
     """A training request that cannot be done; `field` names the option to fix."""
 
+    field: str  # always named
+
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+        super().__init__(message, field)
 
 
 @dataclass(frozen=True)

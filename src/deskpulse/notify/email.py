@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from deskpulse.errors import DeskpulseError
 from deskpulse.notify import DeliveryResult
 
 # Deliberately simple: one @, no spaces or angle brackets, a dotted or bracketed domain
@@ -27,12 +28,11 @@ _ADDRESS = re.compile(
 )
 
 
-class EmailInputError(ValueError):
+class EmailInputError(DeskpulseError, ValueError):
     """Bad input to send_email; `field` names the argument at fault."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
+        super().__init__(message, field)
 
 
 def _check_address(field: str, value: object) -> str:

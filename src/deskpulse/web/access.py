@@ -1,9 +1,8 @@
-"""Who may see what, for pages and the API alike.
+"""Who may open which page: the gates every view goes through.
 
-The query layer confines an agent viewer to their own rows; this module turns a signed-in
-person (or a token's user) into that viewer, and is the one place each kind of object a
-view loads is fetched "for this user". Another agent's object answers 404, never 403, so
-its existence is not revealed.
+The viewer itself (a person's role turned into what they may see) is api/viewer.py, the
+same for pages and the API. Another agent's object answers 404, never 403, so its
+existence is not revealed.
 """
 
 from __future__ import annotations
@@ -12,58 +11,19 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from deskpulse.metrics.query import Viewer
-from deskpulse.web.accounts.models import Profile, Role
+from deskpulse.web.api.viewer import NoRoleError, is_owner, profile_of, viewer_for_user
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
-
-
-class NoRoleError(PermissionError):
-    """Signed in, but not on the team (no profile), or an agent not linked yet."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def profile_of(user: AbstractBaseUser | AnonymousUser | None) -> Profile | None:
-    if user is None or not user.is_authenticated:
-        return None
-    cached: Profile | None = getattr(user, "_deskpulse_profile", None)
-    if cached is None:
-        cached = Profile.objects.filter(user_id=user.pk).first()
-        if cached is not None:
-            user._deskpulse_profile = cached  # type: ignore[union-attr]
-    return cached
-
-
-def viewer_for_user(user: AbstractBaseUser | AnonymousUser | None) -> Viewer:
-    """The whole team for owners and admins, one agent id for an agent."""
-    profile = profile_of(user)
-    if profile is None:
-        raise NoRoleError("no_profile", "this account has no role on the team; ask an owner")
-    if profile.sees_whole_team:
-        return Viewer(agent_id=None)
-    if not profile.agent_id:
-        # Never fall back to team-wide: an agent sees their own numbers or nothing.
-        raise NoRoleError("no_agent_id", "this agent is not linked to an agent id yet")
-    return Viewer(agent_id=profile.agent_id)
 
 
 def profile_context(request: HttpRequest) -> dict[str, Any]:
     """Template context: the signed-in person's profile (role, agent id) for the layout."""
     return {"profile": profile_of(getattr(request, "user", None))}
-
-
-def is_owner(user: AbstractBaseUser | AnonymousUser | None) -> bool:
-    profile = profile_of(user)
-    return profile is not None and profile.role == Role.OWNER
 
 
 def member_required(view: View) -> View:
@@ -119,8 +79,3 @@ def admin_required(view: View) -> View:
 def viewer_of(request: HttpRequest) -> Viewer:
     viewer: Viewer = request.viewer  # type: ignore[attr-defined]
     return viewer
-
-
-def agent_visible(viewer: Viewer, agent_id: str) -> bool:
-    """May `viewer` open `agent_id`'s drill-down? Agents: only their own."""
-    return not viewer.is_agent or viewer.agent_id == agent_id

@@ -25,6 +25,22 @@ from deskpulse.web.frontdoor import (
 )
 
 SECRET_KEY_FILE = "secret_key"
+
+# Each web feature is one folder and one Django app: its pages, API router, templates
+# (found through the app's templates/ folder) and, where it has any, its models.
+FEATURE_APPS = (
+    "deskpulse.web.accounts",
+    "deskpulse.web.analytics",
+    "deskpulse.web.signals",
+    "deskpulse.web.performance",
+    "deskpulse.web.coaching",
+    "deskpulse.web.models",
+    "deskpulse.web.ai_agents",
+    "deskpulse.web.experiments",
+    "deskpulse.web.alerts",
+    "deskpulse.web.connectors",
+    "deskpulse.web.data_health",
+)
 DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
@@ -146,16 +162,11 @@ def build_django_settings(
             "ninja",
             # Failed sign-ins and lockouts (web/accounts/throttle.py).
             "axes",
-            "deskpulse.web.accounts",
-            "deskpulse.web.connectors",
-            "deskpulse.web.coaching",
-            "deskpulse.web.ai_agents",
-            "deskpulse.web.experiments",
-            "deskpulse.web.monitoring",
+            *FEATURE_APPS,
         ],
         "MIDDLEWARE": [
             # Outermost, so it also reshapes errors produced by the middleware below it.
-            "deskpulse.web.errors.ApiErrorShapeMiddleware",
+            "deskpulse.web.api.errors.ApiErrorShapeMiddleware",
             "django.middleware.security.SecurityMiddleware",
             "django.contrib.sessions.middleware.SessionMiddleware",
             "django.middleware.common.CommonMiddleware",
@@ -175,7 +186,8 @@ def build_django_settings(
         "TEMPLATES": [
             {
                 "BACKEND": "django.template.backends.django.DjangoTemplates",
-                # Pages share one layout and stylesheet, kept beside the web package.
+                # Templates shared by every feature (the layout, 404/500, the problem
+                # page); each feature's own come from its app's templates/ folder.
                 "DIRS": [str(Path(__file__).parent / "templates")],
                 "APP_DIRS": True,
                 "OPTIONS": {

@@ -328,8 +328,8 @@ register(
 
 def _check_alert_rules(context: JobContext) -> str:
     from deskpulse.facts.build import facts_exist
-    from deskpulse.web.monitoring.models import AlertRule
-    from deskpulse.web.monitoring.service import check_rules
+    from deskpulse.web.alerts.models import AlertRule
+    from deskpulse.web.alerts.service import check_rules
 
     if not AlertRule.objects.filter(enabled=True).exists():
         return "no alert rules enabled"

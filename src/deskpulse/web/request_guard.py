@@ -16,10 +16,10 @@ import unicodedata
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponseBase
-from django.shortcuts import render
 from django.urls import Resolver404, resolve
 
-from deskpulse.web.errors import ApiError, error_response, is_api_request
+from deskpulse.web.api.errors import ApiError, error_response, is_api_request
+from deskpulse.web.api.problems import render_problem
 
 _FLAG = "_deskpulse_bad_parameter"
 
@@ -86,9 +86,4 @@ class RequestGuardMiddleware:
     def _refuse(self, request: HttpRequest, field: str, message: str) -> HttpResponseBase:
         if is_api_request(request):
             return error_response(ApiError(400, "invalid_character", message, field))
-        return render(
-            request,
-            "analytics/problem.html",
-            {"title": "That address cannot be read", "message": message},
-            status=400,
-        )
+        return render_problem(request, "That address cannot be read", message, 400)

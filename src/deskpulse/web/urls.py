@@ -9,7 +9,7 @@ import plotly
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.static import serve
 
-from deskpulse.web.api import api
+from deskpulse.web.api.v1 import api
 from deskpulse.web.home import home
 from deskpulse.web.plotly_assets import maplibre_css, plotly_css
 
@@ -25,13 +25,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("", include("deskpulse.web.accounts.urls")),
     path("", include("deskpulse.web.analytics.urls")),
-    path("", include("deskpulse.web.analytics.signals_views")),
+    path("", include("deskpulse.web.signals.urls")),
     path("", include("deskpulse.web.performance.urls")),
     path("", include("deskpulse.web.coaching.urls")),
-    path("", include("deskpulse.web.models_pages.urls")),
+    path("", include("deskpulse.web.models.urls")),
     path("", include("deskpulse.web.ai_agents.urls")),
     path("", include("deskpulse.web.experiments.urls")),
-    path("", include("deskpulse.web.monitoring.urls")),
+    path("", include("deskpulse.web.alerts.urls")),
+    path("", include("deskpulse.web.data_health.urls")),
     # Browsers ask for /favicon.ico whatever the page says.
     path("favicon.ico", serve, {"document_root": str(OUR_STATIC), "path": "favicon.svg"}),
     re_path(r"^static/ninja/(?P<path>.+)$", serve, {"document_root": str(NINJA_STATIC)}),
@@ -45,5 +46,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("static/plotly/maplibre.css", maplibre_css),
 ]
 
-handler404 = "deskpulse.web.errors.handler404"
-handler500 = "deskpulse.web.errors.handler500"
+handler404 = "deskpulse.web.api.errors.handler404"
+handler500 = "deskpulse.web.api.errors.handler500"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -27,12 +28,15 @@ from deskpulse.web.accounts.models import Profile, Role
 from deskpulse.web.accounts.throttle import unlock_account
 from deskpulse.web.accounts.tokens import SERVICE_USERNAME
 
+if TYPE_CHECKING:
+    from django.contrib.auth.password_validation import PasswordValidator
+
 MIN_PASSWORD_LENGTH = 10
 GENERATED_PASSWORD_BYTES = 18  # 24 base64url characters, 144 bits
 ROLES: tuple[str, ...] = tuple(Role.values)
 # Applied explicitly rather than through AUTH_PASSWORD_VALIDATORS so the rules hold for
 # the CLI and the pages alike without touching the shared Django settings.
-_PASSWORD_RULES = [
+_PASSWORD_RULES: list[PasswordValidator] = [
     MinimumLengthValidator(MIN_PASSWORD_LENGTH),
     CommonPasswordValidator(),
     NumericPasswordValidator(),
@@ -247,7 +251,7 @@ def update_person(who: User | str, *, role: str, agent_id: str | None) -> User:
             )
     except IntegrityError:
         raise PersonError("agent_id", f"agent id {linked!r} is already linked") from None
-    # access.profile_of caches the profile on the user object.
+    # api/viewer.profile_of caches the profile on the user object.
     user.__dict__.pop("_deskpulse_profile", None)
     return user
 

@@ -110,7 +110,7 @@ def forget_team(team_id: str) -> None:
 def require_team(directory: Mapping[str, Mapping[str, Any]], team: str | None) -> None:
     """Nothing when `team` is None, a team an agent belongs to, or one with a saved name;
     otherwise ParameterError naming the value (a typo must not read as an empty team)."""
-    from deskpulse.web.analytics.params import ParameterError
+    from deskpulse.web.params import ParameterError
 
     if team is None:
         return

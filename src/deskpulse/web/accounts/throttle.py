@@ -37,7 +37,8 @@ from deskpulse.web.frontdoor import LoginLimits
 
 
 def limits() -> LoginLimits:
-    found: LoginLimits = settings.DESKPULSE_LOGIN_LIMITS
+    # Our own setting (web/conf.py), unknown to django-stubs.
+    found: LoginLimits = settings.DESKPULSE_LOGIN_LIMITS  # type: ignore[misc]
     return found
 
 
@@ -52,11 +53,11 @@ def client_address(request: HttpRequest) -> str | None:
     proxy appended. Entries before it come from the client and could be anything.
     """
     if getattr(settings, "DESKPULSE_TRUST_PROXY", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if hops and _is_address(hops[-1]):
             return hops[-1]
-    remote = request.META.get("REMOTE_ADDR")
+    remote: object = request.META.get("REMOTE_ADDR")
     return remote if isinstance(remote, str) and _is_address(remote) else None
 
 
@@ -97,7 +98,7 @@ def _failures(attempts: QuerySet[AccessAttempt]) -> int:
     return int(total or 0)
 
 
-class LoginThrottleHandler(AxesDatabaseHandler):
+class LoginThrottleHandler(AxesDatabaseHandler):  # type: ignore[misc]  # axes is untyped
     """axes' database handler with a limit per account and address and one per address.
 
     AXES_LOCKOUT_PARAMETERS lists the two counts in that order.

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -63,7 +63,7 @@ def normalise_scopes(scopes: Iterable[str]) -> list[str]:
     return found
 
 
-def service_user() -> AbstractBaseUser:
+def service_user() -> User:
     """The owner account that holds tokens created without a person (integrations)."""
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(username=SERVICE_USERNAME)
@@ -74,7 +74,7 @@ def service_user() -> AbstractBaseUser:
     return user
 
 
-def _user_by_email(email: str) -> AbstractBaseUser:
+def _user_by_email(email: str) -> User:
     matches = list(get_user_model().objects.filter(email__iexact=email.strip())[:2])
     if not matches:
         raise TokenError(f"no user has the email {email!r}")
@@ -88,7 +88,7 @@ def create_token(
     name: str,
     scopes: Iterable[str],
     user_email: str | None = None,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
 ) -> tuple[ApiToken, str]:
     """A new token and its plaintext, which is shown this once and never again.
 

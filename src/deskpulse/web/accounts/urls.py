@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from deskpulse.web.accounts import business_hours_views, data_health_views, views
+from deskpulse.web.accounts import business_hours_views, views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/login/", views.SignInView.as_view(), name="login"),
@@ -25,5 +25,4 @@ urlpatterns: list[URLPattern | URLResolver] = [
         business_hours_views.business_hours_page,
         name="settings_business_hours",
     ),
-    path("settings/data-health/", data_health_views.data_health_page, name="settings_data_health"),
 ]

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from deskpulse.web.access import is_owner, member_required, owner_required
+from deskpulse.web.access import member_required, owner_required
 from deskpulse.web.accounts.forms import AddPersonForm, EditPersonForm, SignInForm, TokenForm
 from deskpulse.web.accounts.models import ApiToken, Role
 from deskpulse.web.accounts.people import (
@@ -35,6 +35,7 @@ from deskpulse.web.accounts.people import (
 from deskpulse.web.accounts.teams import TeamError, add_team, forget_team, name_team, team_rows
 from deskpulse.web.accounts.throttle import locked_accounts, unlock_account
 from deskpulse.web.accounts.tokens import SERVICE_USERNAME, TokenError, create_token, revoke_token
+from deskpulse.web.api.viewer import is_owner, signed_in_user
 
 logger = logging.getLogger("deskpulse.web.accounts")
 
@@ -311,11 +312,12 @@ def _tokens_page(
     created: tuple[ApiToken, str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    mine = list(ApiToken.objects.filter(user=request.user).order_by("-created_at", "-id"))
+    me = signed_in_user(request)
+    mine = list(ApiToken.objects.filter(user=me).order_by("-created_at", "-id"))
     others: list[ApiToken] = []
     if is_owner(request.user):
         others = list(
-            ApiToken.objects.exclude(user=request.user)
+            ApiToken.objects.exclude(user=me)
             .select_related("user")
             .order_by("revoked_at", "-created_at", "-id")
         )
@@ -342,7 +344,9 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
         return _tokens_page(request, form=form, status=400)
     try:
         token, plaintext = create_token(
-            name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"], user=request.user
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            user=signed_in_user(request),
         )
     except TokenError as error:
         form.add_error("name", str(error))
@@ -363,7 +367,7 @@ def _token_for_user(request: HttpRequest, pk: int) -> ApiToken:
     """
     tokens = ApiToken.objects.select_related("user")
     if not is_owner(request.user):
-        tokens = tokens.filter(user=request.user)
+        tokens = tokens.filter(user=signed_in_user(request))
     token = tokens.filter(pk=pk).first()
     if token is None:
         raise Http404("no such token")

@@ -4,8 +4,8 @@ page and CSV) and the targets behind it at /settings/ai-targets/.
 Views only arrange what `deskpulse.analysis.ai_agents` and `ai_quality` return. Every
 role that may read analytics sees these pages: AI agents are not colleagues. People's
 figures appear only as one team aggregate (conversations handled by humans only), never
-per person. The one object a view loads, an AI agent, goes through `ai_agent_for`, which
-answers 404 for a human agent id exactly as for an id nobody has.
+per person. The one object a view loads, an AI agent, goes through `find_ai_agent`, whose
+NotVisibleError is the 404 page for a human agent id exactly as for an id nobody has.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from typing import Any
 from urllib.parse import quote
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from deskpulse.analysis.agents import Agent
 from deskpulse.analysis.ai_agents import (
     BREAKDOWN_METRICS,
     BREAKDOWNS,
@@ -28,16 +27,16 @@ from deskpulse.analysis.ai_agents import (
     find_ai_agent,
 )
 from deskpulse.analysis.ai_quality import QualityReport, build_quality_report, quality_csv
-from deskpulse.events.store import Store
-from deskpulse.metrics.query import NotVisibleError
 from deskpulse.metrics.registry import REGISTRY
 from deskpulse.metrics.window import Window
 from deskpulse.web.access import admin_required, member_required, viewer_of
 from deskpulse.web.ai_agents import present
 from deskpulse.web.ai_agents.forms import AiTargetsForm
 from deskpulse.web.ai_agents.models import AiTargets
-from deskpulse.web.analytics.params import ParameterError, page_state, read_window
-from deskpulse.web.analytics.views import PERIOD_LINKS, errors_as_page
+from deskpulse.web.analytics.present import FEW_SAMPLES
+from deskpulse.web.analytics.views import PERIOD_LINKS
+from deskpulse.web.api.problems import errors_as_page
+from deskpulse.web.params import ParameterError, page_state, read_window
 from deskpulse.web.request_guard import note_bad_parameter
 from deskpulse.web.runtime import install_settings, store_with_facts
 
@@ -49,14 +48,6 @@ SETTINGS = "/settings/ai-targets/"
 
 def agent_path(agent_id: str) -> str:
     return f"{OVERVIEW}{quote(agent_id, safe='')}/"
-
-
-def ai_agent_for(store: Store, agent_id: str) -> Agent:
-    """The AI agent a view shows; 404 for a human agent or an unknown id."""
-    try:
-        return find_ai_agent(store, agent_id)
-    except NotVisibleError:
-        raise Http404("no such AI agent") from None
 
 
 def _window(request: HttpRequest) -> Window:
@@ -119,7 +110,7 @@ def _report_context(report: AiAgentsReport, state: Any) -> dict[str, Any]:
         "breakdown_headings": [present.SHORT_LABELS[name] for name in BREAKDOWN_METRICS],
         "comparison": present.comparison_rows(report, currency),
         "figures": figures,
-        "few_samples": present.FEW_SAMPLES,
+        "few_samples": FEW_SAMPLES,
         "explanations": [
             (REGISTRY[name].label, text) for name, text in present.EXPLANATIONS.items()
         ],
@@ -155,7 +146,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 def agent_page(request: HttpRequest, agent_id: str) -> HttpResponse:
     """/ai-agents/<id>/: one AI agent's numbers; a human or unknown id is a 404."""
     store = store_with_facts()
-    agent = ai_agent_for(store, agent_id)
+    agent = find_ai_agent(store, agent_id)
     window = _window(request)
     path = agent_path(agent_id)
     context = _period_context(request, window, path)
@@ -185,7 +176,7 @@ def _quality(request: HttpRequest, window: Window | None = None) -> tuple[Qualit
     store = store_with_facts()
     agent_id = request.GET.get("agent") or None
     if agent_id is not None:
-        ai_agent_for(store, agent_id)
+        find_ai_agent(store, agent_id)
     if window is None:
         window = read_window(request.GET, install_settings().tz)
     targets = AiTargets.current().targets()
@@ -231,7 +222,7 @@ def quality_page(request: HttpRequest) -> HttpResponse:
             "overview_href": state.link(OVERVIEW),
             "settings_href": SETTINGS,
             "can_edit_targets": not viewer_of(request).is_agent,
-            "few_samples": present.FEW_SAMPLES,
+            "few_samples": FEW_SAMPLES,
         }
     )
     return render(request, "ai_agents/quality.html", context)

@@ -2,8 +2,9 @@
 the conversations behind a number and a conversation's timeline.
 
 Views only arrange what the analysis layer returns. Every view that loads an object goes
-through one helper per object (`agent_for`, `_conversation_for`), which answers 404 for
-anything the viewer may not see.
+through the core's one finder for it (`find_agent`, `conversation_detail`), which refuses
+anything the viewer may not see with NotVisibleError: `errors_as_page` answers it with
+the 404 page, exactly as for an id nobody has.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from deskpulse.analysis.agents import Agent, find_agent
+from deskpulse.analysis.agents import find_agent
 from deskpulse.analysis.conversations import (
     ConversationFilters,
     conversations_csv,
@@ -36,18 +37,17 @@ from deskpulse.analysis.leaderboard import leaderboard_csv as board_csv
 from deskpulse.analysis.load_balancing import QUADRANTS, LoadBalance, load_balance
 from deskpulse.analysis.one_on_one import Comparison as OneOnOneComparison
 from deskpulse.analysis.one_on_one import one_on_one
-from deskpulse.analysis.timeline import ConversationDetail, conversation_detail
+from deskpulse.analysis.timeline import conversation_detail
 from deskpulse.events.store import Store
 from deskpulse.metrics.dashboard import TILE_METRICS, TimeBasis, read_time
 from deskpulse.metrics.format import EMPTY, format_value
-from deskpulse.metrics.query import Filters, NotVisibleError, QueryError, QueryTimeoutError, Viewer
+from deskpulse.metrics.query import Filters, Viewer
 from deskpulse.metrics.registry import REGISTRY
 from deskpulse.metrics.report import agent_directory
 from deskpulse.metrics.window import Window
 from deskpulse.web.access import member_required, viewer_of
 from deskpulse.web.accounts.teams import require_team, team_names
 from deskpulse.web.analytics import charts
-from deskpulse.web.analytics.params import PageState, ParameterError, page_state, read_window
 from deskpulse.web.analytics.present import (
     FEW_SAMPLES,
     duration_text,
@@ -56,9 +56,11 @@ from deskpulse.web.analytics.present import (
     score_text,
     tiles,
 )
-from deskpulse.web.analytics.signals_present import panel_context
+from deskpulse.web.api.problems import errors_as_page
+from deskpulse.web.params import PageState, ParameterError, page_state, read_window
 from deskpulse.web.request_guard import note_bad_parameter
 from deskpulse.web.runtime import install_settings, store_with_facts
+from deskpulse.web.signals.present import panel_context
 
 logger = logging.getLogger("deskpulse.web")
 
@@ -127,51 +129,6 @@ def _board_choices(request: HttpRequest, store: Store) -> tuple[str | None, str,
     if time not in ("", "calendar", "business"):
         raise ParameterError("time", "calendar or business")
     return team, sort, descending, read_time(time)
-
-
-def errors_as_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The metrics layer's typed errors as pages a person can act on."""
-
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotVisibleError:
-            raise Http404("not found") from None
-        except (QueryError, ParameterError) as error:
-            return render(
-                request,
-                "analytics/problem.html",
-                {"title": "That question cannot be answered", "message": str(error)},
-                status=400,
-            )
-        except QueryTimeoutError as error:
-            return render(
-                request,
-                "analytics/problem.html",
-                {"title": "That took too long", "message": str(error)},
-                status=504,
-            )
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
-# -- object helpers: the one way each view loads what it shows -------------------------
-
-
-def agent_for(store: Store, viewer: Viewer, agent_id: str) -> Agent:
-    try:
-        return find_agent(store, agent_id, viewer)
-    except NotVisibleError:
-        raise Http404("no such agent") from None
-
-
-def _conversation_for(store: Store, viewer: Viewer, conversation_id: str) -> ConversationDetail:
-    try:
-        return conversation_detail(store, conversation_id, viewer)
-    except NotVisibleError:
-        raise Http404("no such conversation") from None
 
 
 # -- building blocks shared by the team page and the drill-down ------------------------
@@ -451,7 +408,7 @@ def agent_page(request: HttpRequest, agent_id: str) -> HttpResponse:
     """One agent's drill-down: the team page's tiles and charts, scoped to their work."""
     viewer = viewer_of(request)
     store = store_with_facts()
-    agent = agent_for(store, viewer, agent_id)
+    agent = find_agent(store, agent_id, viewer)
     window = _window(request)
     path = f"/analytics/agents/{agent_id}/"
     context = _period_context(request, window, path)
@@ -499,7 +456,7 @@ def one_on_one_page(request: HttpRequest, agent_id: str) -> HttpResponse:
     """Seed 000's 15-minute one-on-one, over 30 days against the prior 30 and the team."""
     viewer = viewer_of(request)
     store = store_with_facts()
-    agent = agent_for(store, viewer, agent_id)
+    agent = find_agent(store, agent_id, viewer)
     as_of = read_window({"as_of": request.GET.get("as_of")}, install_settings().tz).as_of
     meeting = one_on_one(store, agent_id, viewer, as_of=as_of)
     keep = {"as_of": request.GET.get("as_of") or None}
@@ -611,7 +568,7 @@ def conversations_page(request: HttpRequest) -> HttpResponse:
     store = store_with_facts()
     window = _window(request)
     filters = _conversation_filters(request)
-    agent = None if filters.agent is None else agent_for(store, viewer, filters.agent)
+    agent = None if filters.agent is None else find_agent(store, filters.agent, viewer)
     try:
         page_number = max(1, int(request.GET.get("page") or 1))
     except ValueError:
@@ -690,7 +647,7 @@ def conversations_export(request: HttpRequest) -> HttpResponse:
     window = read_window(request.GET, install_settings().tz)
     filters = _conversation_filters(request)
     if filters.agent is not None:
-        agent_for(store, viewer, filters.agent)
+        find_agent(store, filters.agent, viewer)
     rows = []
     offset = 0
     while True:
@@ -709,7 +666,7 @@ def conversations_export(request: HttpRequest) -> HttpResponse:
 def conversation_page(request: HttpRequest, conversation_id: str) -> HttpResponse:
     """One conversation's events, each computed duration, and what started and stopped it."""
     viewer = viewer_of(request)
-    detail = _conversation_for(store_with_facts(), viewer, conversation_id)
+    detail = conversation_detail(store_with_facts(), conversation_id, viewer)
     clocks = [
         {
             **asdict(clock),

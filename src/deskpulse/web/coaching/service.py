@@ -21,6 +21,7 @@ from deskpulse import clock
 from deskpulse.analysis import coaching as core
 from deskpulse.analysis import effectiveness as eff
 from deskpulse.analysis.agents import find_agent
+from deskpulse.errors import NotFoundError
 from deskpulse.events.store import Store
 from deskpulse.metrics.format import EMPTY, format_value
 from deskpulse.metrics.query import Viewer
@@ -47,8 +48,13 @@ POOR_INTERACTIONS = 10
 PlanInputError = core.PlanInputError
 
 
-class PlanNotFoundError(LookupError):
+class PlanNotFoundError(NotFoundError):
     """No such plan, or one the viewer may not see (the two are not told apart)."""
+
+    def __init__(self, plan_id: int) -> None:
+        # The same words for both, so an answer never tells them apart.
+        super().__init__("not found")
+        self.plan_id = plan_id
 
 
 # -- labels and formatting --------------------------------------------------------------------

@@ -22,10 +22,10 @@ from deskpulse.analysis import coaching as core
 from deskpulse.analysis import effectiveness as eff
 from deskpulse.events.store import Store
 from deskpulse.metrics.format import EMPTY, format_duration
-from deskpulse.metrics.query import NotVisibleError, QueryError, QueryTimeoutError, Viewer
+from deskpulse.metrics.query import Viewer
 from deskpulse.metrics.report import agent_directory
 from deskpulse.web.access import admin_required, member_required, viewer_of
-from deskpulse.web.analytics.params import ParameterError, moment
+from deskpulse.web.api.problems import errors_as_page
 from deskpulse.web.coaching import service
 from deskpulse.web.coaching.forms import (
     STEP_KEYS,
@@ -45,6 +45,7 @@ from deskpulse.web.coaching.present import (
     plan_href,
     progress_figure,
 )
+from deskpulse.web.params import ParameterError, moment
 from deskpulse.web.request_guard import note_bad_parameter
 from deskpulse.web.runtime import install_settings
 
@@ -82,31 +83,6 @@ def _with_as_of(path: str, as_of: str | None) -> str:
     return f"{path}?{urlencode({'as_of': as_of})}" if as_of else path
 
 
-def _problem(request: HttpRequest, title: str, message: str, status: int) -> HttpResponse:
-    return render(
-        request, "analytics/problem.html", {"title": title, "message": message}, status=status
-    )
-
-
-def _store_errors(view: Any) -> Any:
-    """The analysis layer's typed errors as pages (404 for what the viewer may not see)."""
-
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            response: HttpResponse = view(request, *args, **kwargs)
-        except (NotVisibleError, service.PlanNotFoundError):
-            raise Http404("not found") from None
-        except QueryError as error:
-            return _problem(request, "That question cannot be answered", str(error), 400)
-        except QueryTimeoutError as error:
-            return _problem(request, "That took too long", str(error), 504)
-        return response
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
 def _names(store: Store) -> dict[str, str]:
     return {
         agent_id: str(row.get("name") or agent_id)
@@ -125,7 +101,7 @@ def _agent_name(viewer: Viewer, names: dict[str, str], agent_id: str) -> str:
 
 
 @member_required
-@_store_errors
+@errors_as_page
 def wizard_start(request: HttpRequest) -> HttpResponse:
     """`/coaching/new/?agent=&model=&inquiry=`: start a draft (or resume the same one)."""
     viewer = viewer_of(request)
@@ -165,7 +141,7 @@ def wizard_start(request: HttpRequest) -> HttpResponse:
 
 
 @member_required
-@_store_errors
+@errors_as_page
 def wizard_step(request: HttpRequest, step: str) -> HttpResponse:
     if step not in STEP_KEYS:
         raise Http404("no such step")
@@ -492,7 +468,7 @@ def _refresh_listed(store: Store, plans: list[Plan], pinned: datetime | None) ->
 
 
 @member_required
-@_store_errors
+@errors_as_page
 def plan_list(request: HttpRequest) -> HttpResponse:
     """My plans, grouped In progress / Achieved / Expired. Coaches go to the team view."""
     viewer = viewer_of(request)
@@ -525,7 +501,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @member_required
-@_store_errors
+@errors_as_page
 def team(request: HttpRequest) -> HttpResponse:
     """Every agent's plans with the help asked of their coaches (owners and admins)."""
     viewer = viewer_of(request)
@@ -541,10 +517,14 @@ def team(request: HttpRequest) -> HttpResponse:
     if status_filter:
         plans = [plan for plan in plans if plan.status == status_filter]
     plans.sort(key=lambda p: (STATUS_ORDER.index(p.status), p.target_date, p.pk))
-    with_plans = sorted(
-        set(Plan.objects.values_list("agent_id", flat=True)) | ({agent_filter} - {None}),
-        key=lambda agent_id: names.get(agent_id, agent_id).lower(),
-    )
+    agents_with_plans: set[str] = set(Plan.objects.values_list("agent_id", flat=True))
+    if agent_filter is not None:
+        agents_with_plans.add(agent_filter)
+
+    def by_name(agent_id: str) -> str:
+        return names.get(agent_id, agent_id).lower()
+
+    with_plans = sorted(agents_with_plans, key=by_name)
     today = service.today_of(pinned or clock.now())
     rows = [
         {
@@ -576,7 +556,7 @@ def team(request: HttpRequest) -> HttpResponse:
 
 
 @member_required
-@_store_errors
+@errors_as_page
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     viewer = viewer_of(request)
     plan = service.plan_for(viewer, plan_id)
@@ -616,7 +596,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @require_POST
 @member_required
-@_store_errors
+@errors_as_page
 def plan_action(request: HttpRequest, plan_id: int, action_id: int) -> HttpResponse:
     """Tick an action off (or on again); the form posts `done` only when checked."""
     viewer = viewer_of(request)

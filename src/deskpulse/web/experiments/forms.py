@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from deskpulse.analysis.experiments import EXPERIMENT_METRICS, KEY_PATTERN, metric_choices
 from deskpulse.web.experiments.models import Experiment
@@ -137,7 +137,7 @@ class ExperimentForm(ReadableErrors, forms.Form):
             self.add_error("end_date", "must not be before the start date")
         return data
 
-    def save(self, user: AbstractBaseUser | None) -> Experiment:
+    def save(self, user: User | None) -> Experiment:
         data = self.cleaned_data
         experiment = self.instance or Experiment(key=data["key"], created_by=user)
         treatment_share = float(data["treatment_percent"])

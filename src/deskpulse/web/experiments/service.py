@@ -6,12 +6,17 @@ from datetime import datetime
 from typing import Any
 
 from deskpulse.analysis.experiments import ExperimentResult, experiment_result
+from deskpulse.errors import NotFoundError
 from deskpulse.events.store import Store
 from deskpulse.web.experiments.models import Experiment
 
 
-class ExperimentNotFoundError(LookupError):
+class ExperimentNotFoundError(NotFoundError):
     """No experiment has this key. Pages answer 404, the API its 404 error shape."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__("no such experiment")
+        self.key = key
 
 
 def experiment_for(key: str) -> Experiment:

@@ -14,16 +14,17 @@ from typing import Any
 from urllib.parse import quote
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from deskpulse.web.access import admin_required, member_required, viewer_of
-from deskpulse.web.analytics.params import moment
-from deskpulse.web.analytics.views import errors_as_page
+from deskpulse.web.api.problems import errors_as_page
+from deskpulse.web.api.viewer import signed_in_user
 from deskpulse.web.experiments import present, service
 from deskpulse.web.experiments.forms import ExperimentForm
 from deskpulse.web.experiments.models import Experiment
+from deskpulse.web.params import moment
 from deskpulse.web.runtime import install_settings, store_with_facts
 
 LIST = "/experiments/"
@@ -31,13 +32,6 @@ LIST = "/experiments/"
 
 def detail_path(key: str) -> str:
     return f"{LIST}{quote(key, safe='')}/"
-
-
-def _experiment(key: str) -> Experiment:
-    try:
-        return service.experiment_for(key)
-    except service.ExperimentNotFoundError:
-        raise Http404("no such experiment") from None
 
 
 def _as_of(request: HttpRequest) -> datetime | None:
@@ -76,7 +70,7 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
 @errors_as_page
 def experiment_detail(request: HttpRequest, key: str) -> HttpResponse:
     """/experiments/<key>/: the result, every statistic behind it, and how to read them."""
-    experiment = _experiment(key)
+    experiment = service.experiment_for(key)
     result = service.result_of(store_with_facts(), experiment, _as_of(request))
     currency = install_settings().currency
     verdict = result.verdict
@@ -129,7 +123,7 @@ def experiment_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ExperimentForm(request.POST)
         if form.is_valid():
-            saved = form.save(request.user)
+            saved = form.save(signed_in_user(request))
             messages.success(request, f"Experiment {saved.key} defined.")
             return HttpResponseRedirect(detail_path(saved.key))
         return _form_page(request, form, None, 400)
@@ -137,14 +131,15 @@ def experiment_new(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required
+@errors_as_page
 @require_http_methods(["GET", "POST"])
 def experiment_edit(request: HttpRequest, key: str) -> HttpResponse:
     """/experiments/<key>/edit/: owners and admins change a definition (not its key)."""
-    experiment = _experiment(key)
+    experiment = service.experiment_for(key)
     if request.method == "POST":
         form = ExperimentForm(request.POST, instance=experiment)
         if form.is_valid():
-            form.save(request.user)
+            form.save(signed_in_user(request))
             messages.success(request, f"Experiment {experiment.key} saved.")
             return HttpResponseRedirect(detail_path(experiment.key))
         return _form_page(request, form, experiment, 400)

@@ -26,7 +26,7 @@ from deskpulse.analysis.effectiveness import (
     performance_window,
 )
 from deskpulse.metrics.window import Window
-from deskpulse.web.analytics.params import ParameterError, moment
+from deskpulse.web.params import ParameterError, moment
 
 # (URL value, button label) in the order the window selector shows them.
 WINDOW_CHOICES: tuple[tuple[str, str], ...] = (

@@ -2,8 +2,9 @@
 Score, and one inquiry in detail (seed 002).
 
 Views only arrange what `deskpulse.analysis.effectiveness` returns. Every view that loads
-an agent goes through `agent_for`, which answers 404 for anyone the viewer may not see:
-an agent opening another agent's page by URL learns nothing, not even that they exist.
+an agent goes through `find_agent`, whose NotVisibleError is the 404 page for anyone the
+viewer may not see: an agent opening another agent's page by URL learns nothing, not
+even that they exist.
 Agents never see another agent's name or id here: the best agent is "Top performer".
 """
 
@@ -19,7 +20,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 
 from deskpulse import clock
-from deskpulse.analysis.agents import Agent
+from deskpulse.analysis.agents import Agent, find_agent
 from deskpulse.analysis.effectiveness import (
     BAND_LABELS,
     MIN_INTERACTIONS,
@@ -38,8 +39,8 @@ from deskpulse.metrics.report import agent_directory
 from deskpulse.metrics.window import Window
 from deskpulse.web.access import member_required, viewer_of
 from deskpulse.web.accounts.teams import team_names
-from deskpulse.web.analytics.params import ParameterError
-from deskpulse.web.analytics.views import agent_for, errors_as_page
+from deskpulse.web.api.problems import errors_as_page
+from deskpulse.web.params import ParameterError
 from deskpulse.web.performance import status
 from deskpulse.web.performance.params import (
     DEFAULT_SORT,
@@ -241,7 +242,7 @@ def agent_page(request: HttpRequest, agent_id: str) -> HttpResponse:
     """Top performing inquiries, inquiries to work on, and every inquiry, sortable."""
     viewer = viewer_of(request)
     store = scored_store()
-    agent = agent_for(store, viewer, agent_id)
+    agent = find_agent(store, agent_id, viewer)
     params = _params(request)
     window = params.window()
     performance = agent_performance(store, viewer, agent_id, channel=params.model, window=window)
@@ -336,7 +337,7 @@ def inquiry_page(request: HttpRequest, agent_id: str, inquiry: str) -> HttpRespo
     """One inquiry: each metric with its band, the metric to focus on, recent examples."""
     viewer = viewer_of(request)
     store = scored_store()
-    agent = agent_for(store, viewer, agent_id)
+    agent = find_agent(store, agent_id, viewer)
     params = _params(request)
     window = params.window()
     channel = params.model

@@ -1,0 +1,1 @@
+"""Alerts in the web app: regression alert rules, their state, history and delivery."""

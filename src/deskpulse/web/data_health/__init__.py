@@ -1,0 +1,1 @@
+"""Data health: rejected events, quarantined conversations and retractions (owners, admins)."""

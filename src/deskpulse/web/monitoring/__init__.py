@@ -1,1 +1,0 @@
-"""Regression monitoring in the web app: alert rules, their state, history and delivery."""
