@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from deskpulse import clock
-from deskpulse.analysis.alert_rules import ValueFormat, format_value
+from deskpulse.analysis.alerts import ValueFormat, format_value
 from deskpulse.cli_remote import as_served, client_for, moment_param, write_json
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from deskpulse.analysis.alert_rules import (
+from deskpulse.analysis.alerts import (
     AlertState,
     Baseline,
     FixedBaseline,
