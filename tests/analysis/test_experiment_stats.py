@@ -52,6 +52,7 @@ from deskpulse.analysis.experiment_stats import (
     RateCounts,
     compare_means,
     compare_rates,
+    comparisons,
     confidence_sequence_half_width,
     days_to_decision,
     decide,
@@ -315,7 +316,7 @@ def test_mann_whitney_needs_samples_and_caps_hodges_lehmann(
 ) -> None:
     with pytest.raises(ValueError, match="raw samples"):
         compare_means(MeanSummary(40, 1.0, 1.0), [1.0] * 40, test="mann_whitney")
-    monkeypatch.setattr(es, "HODGES_LEHMANN_MAX_PAIRS", 99)
+    monkeypatch.setattr(comparisons, "HODGES_LEHMANN_MAX_PAIRS", 99)
     assert mann_whitney(np.arange(10.0), np.arange(10.0)).hodges_lehmann is None
 
 

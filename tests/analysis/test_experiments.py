@@ -16,6 +16,7 @@ import pytest
 from deskpulse.analysis.experiments import (
     EXPERIMENT_METRICS,
     Definition,
+    ExperimentMetric,
     ExperimentResult,
     experiment_result,
 )
@@ -102,7 +103,7 @@ def test_the_first_exposure_wins_for_customers_too(store: Store) -> None:
 def test_metrics_mean_what_the_registry_says(small: Store) -> None:
     """Each experiment metric over one variant's conversations equals the registry
     metric's own aggregate over the same rows (`measure_rows`)."""
-    every = tuple(name for name in EXPERIMENT_METRICS if name != "ai_resolved_rate")
+    every = tuple(EXPERIMENT_METRICS)
     definition = small_definition(guardrails=every)
     result = experiment_result(small, definition, now=NOW)
     members = {"control": ["a1", "a2", "d1"], "concise": ["b1", "b2", "u9-after"]}
@@ -231,3 +232,13 @@ def test_no_exposures_at_all(store: Store) -> None:
     assert result.assigned == 0
     assert result.verdict.action == "keep_running"
     assert result.series == ()  # nothing to draw
+
+
+def test_an_experiment_metric_is_a_per_row_rate_or_mean_of_the_registry() -> None:
+    with pytest.raises(ValueError, match="'conversations' has no per-row reading"):
+        ExperimentMetric("conversations")
+    with pytest.raises(ValueError, match="'first_response_median' is not a rate or a mean"):
+        ExperimentMetric("first_response_median")
+    escalations = EXPERIMENT_METRICS["escalation_rate"]
+    assert (escalations.kind, escalations.direction) == ("rate", "lower_is_better")
+    assert EXPERIMENT_METRICS["csat_mean"].kind == "mean"

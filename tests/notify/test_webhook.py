@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from deskpulse.analysis.alert_rules import (
+from deskpulse.analysis.alerts import (
     FixedBaseline,
     Observation,
     Rule,

@@ -13,11 +13,13 @@ Assignments come from `experiment.exposed` events:
   let the treatment leak into the control's numbers (and back).
 
 Each experiment metric is a registry metric (same name, label, direction and meaning as
-on every other page) read per conversation: `included` is the registry's row selection
-(its time column present, plus the metric's own condition) and `value` the number the
-registry averages. Rates go to the statistics as counts, means as raw samples, so
-Welch and Mann-Whitney see every conversation. Outcomes are read as they stand now:
-a conversation assigned yesterday may not be resolved yet, in either variant alike.
+on every other page) read per conversation through the registry's own per-row reading
+(metrics/registry.py, `PerRow`): `included` is the registry's row selection (its time
+column present, plus the metric's own condition) and `value` the number the registry
+averages; nothing here defines a metric a second time. Rates go to the statistics as
+counts, means as raw samples, so Welch and Mann-Whitney see every conversation. Outcomes
+are read as they stand now: a conversation assigned yesterday may not be resolved yet, in
+either variant alike.
 
 The statistics are `experiment_stats.decide`'s; this module only feeds it. No Django.
 """
@@ -27,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -41,7 +43,7 @@ from deskpulse import clock
 from deskpulse.analysis import experiment_stats as stats
 from deskpulse.events.store import Store
 from deskpulse.facts.build import facts_exist
-from deskpulse.metrics.registry import CONVERSATIONS, REGISTRY
+from deskpulse.metrics.registry import CONVERSATIONS, REGISTRY, Reduce
 from deskpulse.metrics.registry import Metric as RegistryMetric
 
 __all__ = [
@@ -71,21 +73,33 @@ MINUS = "\u2212"
 
 @dataclass(frozen=True)
 class ExperimentMetric:
-    """A registry metric read per conversation.
-
-    `included(t)` picks the conversations the registry counts in n (the registry's time
-    column must be set too: a row without it is in no period); `value(t)` is what the
-    registry averages over them (yes/no for a rate: the share of yes).
-    """
+    """A registry metric read per conversation, straight from the registry's per-row
+    reading of its team source: `included(t)` picks the conversations the registry
+    counts in n, `value(t)` is what it averages over them (yes/no for a rate: the share
+    of yes)."""
 
     name: str
-    kind: stats.MetricKind
-    included: Callable[[ir.Table], ir.BooleanValue]
-    value: Callable[[ir.Table], ir.Value]
+
+    def __post_init__(self) -> None:
+        metric = REGISTRY.get(self.name)
+        if metric is None or not metric.readable_per_row:
+            raise ValueError(f"metric: {self.name!r} has no per-row reading in the registry")
+        if metric.source.table != CONVERSATIONS or self.reduce not in ("share", "mean"):
+            raise ValueError(f"metric: {self.name!r} is not a rate or a mean of conversations")
 
     @property
     def registry(self) -> RegistryMetric:
         return REGISTRY[self.name]
+
+    @property
+    def reduce(self) -> Reduce:
+        rows = self.registry.source.rows
+        assert rows is not None  # checked on creation
+        return rows.reduce
+
+    @property
+    def kind(self) -> stats.MetricKind:
+        return "rate" if self.reduce == "share" else "mean"
 
     @property
     def label(self) -> str:
@@ -103,57 +117,27 @@ class ExperimentMetric:
     def time_column(self) -> str:
         return self.registry.source.time_column
 
+    def included(self, t: ir.Table) -> ir.BooleanValue:
+        return self.registry.source.row_included(t)
 
-def _flag(column: str) -> Callable[[ir.Table], ir.Value]:
-    return lambda t: t[column].fill_null(False)
-
-
-def _number(column: str) -> Callable[[ir.Table], ir.Value]:
-    return lambda t: t[column].cast("float64")
-
-
-def _always(t: ir.Table) -> ir.BooleanValue:
-    return ibis.literal(True)
-
-
-def _present(column: str) -> Callable[[ir.Table], ir.BooleanValue]:
-    return lambda t: t[column].notnull()
+    def value(self, t: ir.Table) -> ir.Value:
+        return self.registry.source.row_value(t)
 
 
 # Order is the order of the form's choices and of the pages' tables.
 EXPERIMENT_METRICS: dict[str, ExperimentMetric] = {
-    m.name: m
-    for m in (
-        ExperimentMetric("ai_resolved_rate", "rate", lambda t: t.ai_involved, _flag("ai_resolved")),
-        ExperimentMetric("escalation_rate", "rate", _always, _flag("escalated")),
-        ExperimentMetric(
-            "resolution_rate", "rate", _always, lambda t: (t.status == "resolved").fill_null(False)
-        ),
-        ExperimentMetric(
-            "reopen_rate", "rate", _always, lambda t: (t.reopens > 0).fill_null(False)
-        ),
-        ExperimentMetric(
-            "csat_satisfied_rate",
-            "rate",
-            _present("csat_score"),
-            lambda t: t.csat_score >= 4,
-        ),
-        ExperimentMetric("csat_mean", "mean", _present("csat_score"), _number("csat_score")),
-        # No cost recorded is a conversation that cost nothing, as the registry reads it.
-        ExperimentMetric(
-            "cost_per_conversation",
-            "mean",
-            _always,
-            lambda t: t.cost_amount.cast("float64").fill_null(0.0),
-        ),
-        ExperimentMetric("turns_mean", "mean", lambda t: t.replies > 0, _number("turns")),
-        ExperimentMetric(
-            "first_resolution_mean",
-            "mean",
-            _present("first_resolution_seconds"),
-            _number("first_resolution_seconds"),
-        ),
-        ExperimentMetric("aht_mean", "mean", _present("handle_seconds"), _number("handle_seconds")),
+    name: ExperimentMetric(name)
+    for name in (
+        "ai_resolved_rate",
+        "escalation_rate",
+        "resolution_rate",
+        "reopen_rate",
+        "csat_satisfied_rate",
+        "csat_mean",
+        "cost_per_conversation",
+        "turns_mean",
+        "first_resolution_mean",
+        "aht_mean",
     )
 }
 
@@ -424,13 +408,11 @@ def _facts(
         "created_at": t.created_at,
     }
     for metric in metrics:
-        columns[f"{metric.name}__in"] = (
-            metric.included(t) & t[metric.time_column].notnull()
-        ).fill_null(False)
-        # Rates come back as booleans, means as numbers: a float literal in a CASE would
-        # come back from PostgreSQL as NUMERIC, which Arrow will not read as a double.
-        value = metric.value(t)
-        columns[f"{metric.name}__v"] = value if metric.kind == "rate" else value.cast("float64")
+        columns[f"{metric.name}__in"] = metric.included(t)
+        # Rates come back as booleans, means as float64 (the registry's per-row reading):
+        # a float literal in a CASE would come back from PostgreSQL as NUMERIC, which
+        # Arrow will not read as a double.
+        columns[f"{metric.name}__v"] = metric.value(t)
     rows: list[dict[str, Any]] = t.filter(wanted).select(**columns).to_pyarrow().to_pylist()
     return rows
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from deskpulse import clock
-from deskpulse.analysis.alert_rules import ValueFormat, format_value
+from deskpulse.analysis.alerts import ValueFormat, format_value
 from deskpulse.cli.context import Cli
 from deskpulse.cli.options import FormatOption, OutputFormat, read_time
 from deskpulse.cli.remote import as_served, client_for, moment_param, write_json

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from deskpulse.connectors.mapping import (
+from deskpulse.connectors.mapping_file import (
     FieldError,
     Mapped,
     MappingFile,

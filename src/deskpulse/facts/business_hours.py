@@ -44,7 +44,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from deskpulse.facts.expressions import seconds_between
+from deskpulse.facts.durations import seconds_between
 
 DEFAULT_INBOX = "*"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()

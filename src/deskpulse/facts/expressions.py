@@ -17,14 +17,12 @@ import ibis
 import ibis.expr.types as ir
 from ibis import _
 
+from deskpulse.facts.business_hours import business_seconds_expr
+from deskpulse.facts.durations import seconds_between
 from deskpulse.settings import Settings
 
 HUMAN = "agent"
 AI = "ai"
-
-
-def seconds_between(start: ir.TimestampValue, stop: ir.TimestampValue) -> ir.FloatingValue:
-    return stop.delta(start, unit="microsecond").cast("float64") / 1_000_000
 
 
 def flag(condition: ir.BooleanValue) -> ir.IntegerValue:
@@ -103,8 +101,6 @@ def with_business_time(
         return table.mutate(
             **{f"{name}_business_seconds": seconds_between(table[start], table[end])}
         )
-    from deskpulse.facts.business_hours import business_seconds_expr  # imports this module
-
     return business_seconds_expr(table, intervals, start=start, end=end, inbox=inbox, name=name)
 
 

@@ -9,6 +9,13 @@ by agent, so the leaderboard and the team tiles share the same definition.
 
 Every aggregate receives `inside`, the boolean "this row's time column is in the
 bucket", so one scan of a facts table can compute many metrics over different periods.
+
+Most metrics are a plain statistic of one number per row (a share, a mean, a median):
+their source is written as that per-row reading (`PerRow`: the row's value and whether
+the row is in the sample) and the aggregate is built from it, so a reader that needs the
+rows themselves (an experiment comparing two variants conversation by conversation)
+reads the same definition the tiles aggregate. Counts, sums and ratios of sums keep an
+aggregate of their own and have no per-row reading.
 """
 
 from __future__ import annotations
@@ -26,6 +33,11 @@ Unit = Literal["count", "seconds", "ratio", "score", "currency"]
 Direction = Literal["higher", "lower", "neutral"]
 Format = Literal["count", "duration", "percent", "score", "nps", "currency"]
 Aggregate = Callable[[ir.Table, ir.BooleanValue], ir.Scalar]
+RowValue = Callable[[ir.Table], ir.Value]
+RowCondition = Callable[[ir.Table], ir.BooleanValue]
+# How a per-row metric turns its rows into one number: a share of yes, a mean, a median,
+# a percentile or a sample standard deviation (n - 1).
+Reduce = Literal["share", "mean", "median", "p90", "p95", "sd"]
 # (rows, inside, the end of the row's period, half-life in days): for metrics whose value
 # weighs each row by its age at the end of the period (see csat_recency_weighted).
 WeightedAggregate = Callable[[ir.Table, ir.BooleanValue, ir.Value, float], ir.Scalar]
@@ -41,11 +53,123 @@ AGENT_ROW_TABLES = frozenset({AGENT_CONVERSATIONS, EFFECTIVENESS})
 
 
 @dataclass(frozen=True)
+class PerRow:
+    """A metric read row by row.
+
+    `value(t)` is each row's number (for a share: whether the row is a yes; a missing
+    answer is a no); `included(t)` says whether the row belongs to the sample (None:
+    every row does). The aggregate is `reduce` over the included rows of the bucket and
+    n is how many they are.
+    """
+
+    value: RowValue
+    reduce: Reduce
+    included: RowCondition | None = None
+
+
+@dataclass(frozen=True)
 class Source:
     table: str
     time_column: str
     value: Aggregate
     sample: Aggregate
+    # Set when `value` and `sample` are built from a per-row reading (Source.per_row).
+    rows: PerRow | None = None
+
+    @classmethod
+    def per_row(cls, table: str, time_column: str, rows: PerRow) -> Source:
+        """A source whose aggregate and n are built from its per-row reading."""
+
+        def value(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
+            included = None if rows.included is None else rows.included(t)
+            return _REDUCERS[rows.reduce](t, rows.value(t), inside, included)
+
+        def sample(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
+            return t.count(where=inside if rows.included is None else inside & rows.included(t))
+
+        return cls(table, time_column, value, sample, rows)
+
+    def row_value(self, t: ir.Table) -> ir.Value:
+        """Each row's value as the aggregate reads it: a boolean for a share (a missing
+        answer is False), a float64 otherwise."""
+        rows = self._rows()
+        value = rows.value(t)
+        if rows.reduce == "share":
+            return value.fill_null(False)
+        return value.cast("float64")
+
+    def row_included(self, t: ir.Table) -> ir.BooleanValue:
+        """Whether each row is in the metric's sample: its time column is set (a row
+        without it is in no period) and the metric's own condition holds."""
+        rows = self._rows()
+        present = t[self.time_column].notnull()
+        if rows.included is None:
+            return present
+        return (present & rows.included(t)).fill_null(False)
+
+    def _rows(self) -> PerRow:
+        if self.rows is None:
+            raise ValueError(f"{self.table}.{self.time_column}: this source has no per-row reading")
+        return self.rows
+
+
+# (rows, each row's value, the bucket's rows, the metric's own sample condition or None)
+Reducer = Callable[[ir.Table, ir.Value, ir.BooleanValue, ir.BooleanValue | None], ir.Scalar]
+
+
+def _both(inside: ir.BooleanValue, included: ir.BooleanValue | None) -> ir.BooleanValue:
+    return inside if included is None else inside & included
+
+
+def _share(
+    t: ir.Table, value: ir.Value, inside: ir.BooleanValue, included: ir.BooleanValue | None
+) -> ir.Scalar:
+    return value.ifelse(1.0, 0.0).mean(where=_both(inside, included))
+
+
+def _exact_mean(
+    t: ir.Table, value: ir.Value, inside: ir.BooleanValue, included: ir.BooleanValue | None
+) -> ir.Scalar:
+    where = _both(inside, included)
+    if not value.type().is_decimal():
+        return value.mean(where=where)
+    # Money: sum the exact decimals and convert once; a float sum depends on row order,
+    # and the same events must always give the same number.
+    rows = t.count(where=where)
+    total = value.sum(where=where).cast("float64")
+    return (rows > 0).ifelse(total / rows, ibis.null("float64"))
+
+
+def _sd(
+    t: ir.Table, value: ir.Value, inside: ir.BooleanValue, included: ir.BooleanValue | None
+) -> ir.Scalar:
+    return value.std(where=_both(inside, included))
+
+
+def _quantile(q: float) -> Reducer:
+    def reduce(
+        t: ir.Table, value: ir.Value, inside: ir.BooleanValue, included: ir.BooleanValue | None
+    ) -> ir.Scalar:
+        # The sample condition goes into the value, not the filter: Ibis compiles a
+        # percentile's filter into its percentage too, and Spark needs that a constant
+        # (it folds the query layer's `inside`, a literal true, but not a column test).
+        if included is not None:
+            value = included.ifelse(value, ibis.null(value.type()))
+        if q == 0.5:
+            return value.median(where=inside)
+        return value.quantile(q, where=inside)
+
+    return reduce
+
+
+_REDUCERS: dict[Reduce, Reducer] = {
+    "share": _share,
+    "mean": _exact_mean,
+    "median": _quantile(0.5),
+    "p90": _quantile(0.9),
+    "p95": _quantile(0.95),
+    "sd": _sd,
+}
 
 
 @dataclass(frozen=True)
@@ -67,6 +191,18 @@ class Metric:
     recency_weighted: WeightedAggregate | None = None
 
     @property
+    def readable_per_row(self) -> bool:
+        """Whether the team number is its source's per-row reading reduced over the rows,
+        so that the rows themselves can stand for it (an experiment's per-conversation
+        samples). Not for counts and sums, nor a number that depends on where the bucket
+        ends (resolved) or on each row's age (recency-weighted)."""
+        return (
+            self.source.rows is not None
+            and not self.needs_bucket_end
+            and self.recency_weighted is None
+        )
+
+    @property
     def agent_source(self) -> Source | None:
         """The per-agent reading, if the metric has one."""
         if self.per_agent is not None:
@@ -78,33 +214,11 @@ def _count(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
     return t.count(where=inside)
 
 
-def _share(condition: Callable[[ir.Table], ir.BooleanValue]) -> Aggregate:
-    """Fraction of in-bucket rows meeting `condition`; null on an empty bucket."""
-
-    def value(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
-        hits = condition(t).ifelse(1.0, 0.0)
-        return hits.mean(where=inside)
-
-    return value
-
-
 def _count_where(condition: Callable[[ir.Table], ir.BooleanValue]) -> Aggregate:
     def sample(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
         return t.count(where=inside & condition(t))
 
     return sample
-
-
-def _median(column: str) -> Aggregate:
-    return lambda t, inside: t[column].median(where=inside)
-
-
-def _quantile(column: str, q: float) -> Aggregate:
-    return lambda t, inside: t[column].quantile(q, where=inside)
-
-
-def _mean(column: str) -> Aggregate:
-    return lambda t, inside: t[column].mean(where=inside)
 
 
 def _present(column: str) -> Aggregate:
@@ -116,14 +230,46 @@ def _handled(aggregate: Aggregate) -> Aggregate:
     return lambda t, inside: aggregate(t, inside & t.handled)
 
 
-def _satisfied(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
-    return (t.csat_score >= 4).ifelse(1.0, 0.0).mean(where=inside & t.csat_score.notnull())
+# -- per-row readings ----------------------------------------------------------------------
 
 
-def _detractor(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
+def _column(name: str) -> RowValue:
+    return lambda t: t[name]
+
+
+def _answered(column: str) -> RowCondition:
+    """The rows where `column` has a value (a duration that ended, a survey answered)."""
+    return lambda t: t[column].notnull()
+
+
+def _by_handler(condition: RowCondition) -> RowCondition:
+    """Agent rows where the agent replied publicly and `condition` holds."""
+    return lambda t: t.handled & condition(t)
+
+
+def _satisfied(t: ir.Table) -> ir.BooleanValue:
+    return t.csat_score >= 4
+
+
+def _detractor(t: ir.Table) -> ir.BooleanValue:
     # Seed 003 computed `100 - pct(scores <= 2)`, the share of responses that are NOT
     # detractors; the detractor share is the share that scored 1 or 2.
-    return (t.csat_score <= 2).ifelse(1.0, 0.0).mean(where=inside & t.csat_score.notnull())
+    return t.csat_score <= 2
+
+
+def _csat(reduce: Reduce, value: RowValue) -> tuple[Source, Source]:
+    """A CSAT metric's team reading and its per-agent one (the conversations the agent
+    handled), both over the answered surveys, bucketed by response time."""
+    return (
+        _rows("csat_at", reduce, value, _answered("csat_score")),
+        _rows(
+            "csat_at",
+            reduce,
+            value,
+            _by_handler(_answered("csat_score")),
+            table=AGENT_CONVERSATIONS,
+        ),
+    )
 
 
 def _recency_weighted_mean(column: str, at: str) -> WeightedAggregate:
@@ -142,10 +288,6 @@ def _recency_weighted_mean(column: str, at: str) -> WeightedAggregate:
         return (total > 0).ifelse(weighted / total, ibis.null("float64"))
 
     return value
-
-
-def _estimated(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
-    return t.handle_time_estimated.ifelse(1.0, 0.0).mean(where=inside & t.handle_seconds.notnull())
 
 
 def _ratio_of_sums(numerator: tuple[str, ...], denominator: tuple[str, ...]) -> Aggregate:
@@ -176,12 +318,16 @@ def _a(time_column: str, value: Aggregate, sample: Aggregate) -> Source:
     return Source(table=AGENT_CONVERSATIONS, time_column=time_column, value=value, sample=sample)
 
 
-def _p90(column: str) -> Aggregate:
-    return _quantile(column, 0.9)
-
-
-def _p95(column: str) -> Aggregate:
-    return _quantile(column, 0.95)
+def _rows(
+    time_column: str,
+    reduce: Reduce,
+    value: RowValue,
+    included: RowCondition | None = None,
+    *,
+    table: str = CONVERSATIONS,
+) -> Source:
+    """A source defined row by row (see PerRow); its aggregate and n are built from it."""
+    return Source.per_row(table, time_column, PerRow(value, reduce, included))
 
 
 BUSINESS_SUFFIX = "_business"
@@ -200,7 +346,7 @@ def _durations(
     *,
     at: str,
     column: str,
-    reduce: Callable[[str], Aggregate],
+    reduce: Reduce,
     table: str = CONVERSATIONS,
     agent: tuple[str, str] | None = None,
 ) -> tuple[Metric, Metric]:
@@ -212,10 +358,12 @@ def _durations(
         def col(c: str) -> str:
             return business_column(c) if business else c
 
+        def seconds(at: str, column: str, table: str) -> Source:
+            return _rows(at, reduce, _column(col(column)), _answered(col(column)), table=table)
+
         per_agent = None
         if agent is not None:
-            agent_at, agent_column = agent
-            per_agent = _a(agent_at, reduce(col(agent_column)), _present(col(agent_column)))
+            per_agent = seconds(*agent, AGENT_CONVERSATIONS)
         return Metric(
             name,
             label,
@@ -223,7 +371,7 @@ def _durations(
             "seconds",
             "lower",
             "duration",
-            Source(table, at, reduce(col(column)), _present(col(column))),
+            seconds(at, column, table),
             per_agent=per_agent,
         )
 
@@ -244,10 +392,14 @@ def _handled_count(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
     return t.count(where=inside & t.handled)
 
 
-def _nps(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
-    promoter = (t.nps_score >= 9).ifelse(100.0, 0.0)
-    detractor = (t.nps_score <= 6).ifelse(100.0, 0.0)
-    return (promoter - detractor).mean(where=inside & t.nps_score.notnull())
+def _nps(t: ir.Table) -> ir.Value:
+    """Each answer's part in the score: +100 a promoter, -100 a detractor, 0 passive."""
+    # Integers, so that the per-row reading's cast to float64 is a real CAST: a float
+    # literal in a CASE comes back from PostgreSQL as NUMERIC, which Arrow will not read
+    # as a double (and Ibis drops a cast to the type it already believes it has).
+    promoter = (t.nps_score >= 9).ifelse(100, 0)
+    detractor = (t.nps_score <= 6).ifelse(100, 0)
+    return promoter - detractor
 
 
 def _effectiveness(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
@@ -261,22 +413,20 @@ def _effectiveness(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
     return usable.ifelse(handle / (satisfaction * resolution), ibis.null("float64"))
 
 
+# Effectiveness metrics are bucketed by conversation creation, like aht_mean's team
+# reading: an interaction's predictions describe the conversation as a whole.
 def _e(value: Aggregate, sample: Aggregate) -> Source:
-    # Bucketed by conversation creation, like aht_mean's team reading: an interaction's
-    # predictions describe the conversation as a whole.
     return Source(table=EFFECTIVENESS, time_column="created_at", value=value, sample=sample)
+
+
+def _e_mean(column: str) -> Source:
+    return _rows("created_at", "mean", _column(column), _answered(column), table=EFFECTIVENESS)
 
 
 def _cost_total(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
     # Sum the exact decimals, convert once: a float sum depends on row order, and the
     # same events must always give the same number.
     return t.cost_amount.sum(where=inside).cast("float64")
-
-
-def _cost_per_conversation(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
-    conversations = t.count(where=inside)
-    total = _cost_total(t, inside).fill_null(0.0)
-    return (conversations > 0).ifelse(total / conversations, ibis.null("float64"))
 
 
 _METRICS: tuple[Metric, ...] = (
@@ -336,7 +486,7 @@ _METRICS: tuple[Metric, ...] = (
         "reply by any agent, human or AI; bucketed by reply time.",
         at="first_response_at",
         column="first_response_seconds",
-        reduce=_median,
+        reduce="median",
         agent=("agent_first_response_at", "agent_first_response_seconds"),
     ),
     *_durations(
@@ -345,7 +495,7 @@ _METRICS: tuple[Metric, ...] = (
         "90th percentile of first response time; bucketed by reply time.",
         at="first_response_at",
         column="first_response_seconds",
-        reduce=_p90,
+        reduce="p90",
         agent=("agent_first_response_at", "agent_first_response_seconds"),
     ),
     *_durations(
@@ -355,7 +505,7 @@ _METRICS: tuple[Metric, ...] = (
         "escalation when there was one (bot time excluded).",
         at="first_human_response_at",
         column="first_human_response_seconds",
-        reduce=_median,
+        reduce="median",
     ),
     *_durations(
         "agent_first_response_median",
@@ -366,7 +516,7 @@ _METRICS: tuple[Metric, ...] = (
         "Bucketed by that reply.",
         at="agent_first_response_at",
         column="agent_first_response_seconds",
-        reduce=_median,
+        reduce="median",
         table=AGENT_CONVERSATIONS,
     ),
     # -- resolution ------------------------------------------------------------------------
@@ -376,7 +526,7 @@ _METRICS: tuple[Metric, ...] = (
         "Median time from creation to the first `resolved`; bucketed by that resolution.",
         at="first_resolved_at",
         column="first_resolution_seconds",
-        reduce=_median,
+        reduce="median",
     ),
     *_durations(
         "first_resolution_mean",
@@ -385,7 +535,7 @@ _METRICS: tuple[Metric, ...] = (
         "resolved in the period; bucketed by that resolution.",
         at="first_resolved_at",
         column="first_resolution_seconds",
-        reduce=_mean,
+        reduce="mean",
     ),
     *_durations(
         "first_resolution_p95",
@@ -394,7 +544,7 @@ _METRICS: tuple[Metric, ...] = (
         "that resolution.",
         at="first_resolved_at",
         column="first_resolution_seconds",
-        reduce=_p95,
+        reduce="p95",
     ),
     *_durations(
         "full_resolution_median",
@@ -402,7 +552,7 @@ _METRICS: tuple[Metric, ...] = (
         "Median time from creation to the last `resolved` not followed by a reopen.",
         at="full_resolved_at",
         column="full_resolution_seconds",
-        reduce=_median,
+        reduce="median",
     ),
     *_durations(
         "resolution_time_mean",
@@ -410,7 +560,7 @@ _METRICS: tuple[Metric, ...] = (
         "Mean full resolution time.",
         at="full_resolved_at",
         column="full_resolution_seconds",
-        reduce=_mean,
+        reduce="mean",
     ),
     *_durations(
         "resolution_time_p95",
@@ -418,7 +568,7 @@ _METRICS: tuple[Metric, ...] = (
         "95th percentile of full resolution time.",
         at="full_resolved_at",
         column="full_resolution_seconds",
-        reduce=_p95,
+        reduce="p95",
     ),
     Metric(
         "resolution_rate",
@@ -427,7 +577,7 @@ _METRICS: tuple[Metric, ...] = (
         "ratio",
         "higher",
         "percent",
-        _c("created_at", _share(lambda t: t.status == "resolved"), _count),
+        _rows("created_at", "share", lambda t: t.status == "resolved"),
     ),
     Metric(
         "fcr_rate",
@@ -438,7 +588,7 @@ _METRICS: tuple[Metric, ...] = (
         "ratio",
         "higher",
         "percent",
-        _c("full_resolved_at", _share(lambda t: t.fcr), _present("fcr")),
+        _rows("full_resolved_at", "share", _column("fcr"), _answered("fcr")),
     ),
     Metric(
         "reopen_rate",
@@ -447,7 +597,7 @@ _METRICS: tuple[Metric, ...] = (
         "ratio",
         "lower",
         "percent",
-        _c("first_resolved_at", _share(lambda t: t.reopens > 0), _count),
+        _rows("first_resolved_at", "share", lambda t: t.reopens > 0),
     ),
     # -- escalation and AI -------------------------------------------------------------------
     Metric(
@@ -457,7 +607,7 @@ _METRICS: tuple[Metric, ...] = (
         "ratio",
         "lower",
         "percent",
-        _c("created_at", _share(lambda t: t.escalated), _count),
+        _rows("created_at", "share", _column("escalated")),
     ),
     Metric(
         "escalations",
@@ -478,7 +628,7 @@ _METRICS: tuple[Metric, ...] = (
         "ratio",
         "neutral",
         "percent",
-        _c("created_at", _share(lambda t: t.ai_handled), _count),
+        _rows("created_at", "share", _column("ai_handled")),
         per_agent=_a(
             "first_reply_at",
             _ratio_of_sums(("replies_as_is", "replies_edited"), _ASSIST_COLUMNS),
@@ -493,7 +643,7 @@ _METRICS: tuple[Metric, ...] = (
         "ratio",
         "neutral",
         "percent",
-        _c("created_at", _share(lambda t: t.human_replies > 0), _count),
+        _rows("created_at", "share", lambda t: t.human_replies > 0),
     ),
     Metric(
         "ai_resolved_rate",
@@ -503,11 +653,7 @@ _METRICS: tuple[Metric, ...] = (
         "ratio",
         "higher",
         "percent",
-        _c(
-            "created_at",
-            lambda t, inside: t.ai_resolved.ifelse(1.0, 0.0).mean(where=inside & t.ai_involved),
-            lambda t, inside: t.count(where=inside & t.ai_involved),
-        ),
+        _rows("created_at", "share", _column("ai_resolved"), _column("ai_involved")),
     ),
     # -- effort ------------------------------------------------------------------------------
     Metric(
@@ -518,11 +664,7 @@ _METRICS: tuple[Metric, ...] = (
         "count",
         "lower",
         "score",
-        _c(
-            "created_at",
-            lambda t, inside: t.turns.mean(where=inside & (t.replies > 0)),
-            lambda t, inside: t.count(where=inside & (t.replies > 0)),
-        ),
+        _rows("created_at", "mean", _column("turns"), lambda t: t.replies > 0),
     ),
     Metric(
         "aht_mean",
@@ -533,11 +675,13 @@ _METRICS: tuple[Metric, ...] = (
         "seconds",
         "lower",
         "duration",
-        _c("created_at", _mean("handle_seconds"), _present("handle_seconds")),
-        per_agent=_a(
+        _rows("created_at", "mean", _column("handle_seconds"), _answered("handle_seconds")),
+        per_agent=_rows(
             "first_reply_at",
-            _handled(_mean("handle_seconds")),
-            _handled(_present("handle_seconds")),
+            "mean",
+            _column("handle_seconds"),
+            _by_handler(_answered("handle_seconds")),
+            table=AGENT_CONVERSATIONS,
         ),
     ),
     Metric(
@@ -548,8 +692,14 @@ _METRICS: tuple[Metric, ...] = (
         "ratio",
         "neutral",
         "percent",
-        _c("created_at", _estimated, _present("handle_seconds")),
-        per_agent=_a("first_reply_at", _handled(_estimated), _handled(_present("handle_seconds"))),
+        _rows("created_at", "share", _column("handle_time_estimated"), _answered("handle_seconds")),
+        per_agent=_rows(
+            "first_reply_at",
+            "share",
+            _column("handle_time_estimated"),
+            _by_handler(_answered("handle_seconds")),
+            table=AGENT_CONVERSATIONS,
+        ),
     ),
     # -- surveys -------------------------------------------------------------------------------
     Metric(
@@ -560,8 +710,7 @@ _METRICS: tuple[Metric, ...] = (
         "score",
         "higher",
         "score",
-        _c("csat_at", _mean("csat_score"), _present("csat_score")),
-        per_agent=_a("csat_at", _handled(_mean("csat_score")), _handled(_present("csat_score"))),
+        *_csat("mean", _column("csat_score")),
     ),
     Metric(
         "csat_satisfied_rate",
@@ -570,8 +719,7 @@ _METRICS: tuple[Metric, ...] = (
         "ratio",
         "higher",
         "percent",
-        _c("csat_at", _satisfied, _present("csat_score")),
-        per_agent=_a("csat_at", _handled(_satisfied), _handled(_present("csat_score"))),
+        *_csat("share", _satisfied),
     ),
     Metric(
         "csat_detractor_rate",
@@ -580,8 +728,7 @@ _METRICS: tuple[Metric, ...] = (
         "ratio",
         "lower",
         "percent",
-        _c("csat_at", _detractor, _present("csat_score")),
-        per_agent=_a("csat_at", _handled(_detractor), _handled(_present("csat_score"))),
+        *_csat("share", _detractor),
     ),
     Metric(
         "csat_recency_weighted",
@@ -592,7 +739,7 @@ _METRICS: tuple[Metric, ...] = (
         "score",
         "higher",
         "score",
-        _c("csat_at", _mean("csat_score"), _present("csat_score")),
+        _rows("csat_at", "mean", _column("csat_score"), _answered("csat_score")),
         recency_weighted=_recency_weighted_mean("csat_score", "csat_at"),
     ),
     Metric(
@@ -612,7 +759,7 @@ _METRICS: tuple[Metric, ...] = (
         "ratio",
         "higher",
         "percent",
-        _c("first_resolved_at", _share(lambda t: t.csat_score.notnull()), _count),
+        _rows("first_resolved_at", "share", _answered("csat_score")),
     ),
     Metric(
         "nps",
@@ -621,7 +768,7 @@ _METRICS: tuple[Metric, ...] = (
         "score",
         "higher",
         "nps",
-        _c("nps_at", _nps, _present("nps_score")),
+        _rows("nps_at", "mean", _nps, _answered("nps_score")),
     ),
     Metric(
         "ces_mean",
@@ -630,7 +777,7 @@ _METRICS: tuple[Metric, ...] = (
         "score",
         "higher",
         "score",
-        _c("ces_at", _mean("ces_score"), _present("ces_score")),
+        _rows("ces_at", "mean", _column("ces_score"), _answered("ces_score")),
     ),
     # -- cost ----------------------------------------------------------------------------------
     Metric(
@@ -640,7 +787,8 @@ _METRICS: tuple[Metric, ...] = (
         "currency",
         "lower",
         "currency",
-        _c("created_at", _cost_per_conversation, _count),
+        # No cost recorded is a conversation that cost nothing.
+        _rows("created_at", "mean", lambda t: t.cost_amount.fill_null(0)),
     ),
     Metric(
         "cost_total",
@@ -733,7 +881,7 @@ _EFFECTIVENESS_METRICS: tuple[Metric, ...] = (
         "seconds",
         "lower",
         "duration",
-        _e(_mean("handle_seconds"), _present("handle_seconds")),
+        _e_mean("handle_seconds"),
     ),
     Metric(
         "predicted_satisfaction",
@@ -743,7 +891,7 @@ _EFFECTIVENESS_METRICS: tuple[Metric, ...] = (
         "ratio",
         "higher",
         "percent",
-        _e(_mean("predicted_satisfaction"), _present("predicted_satisfaction")),
+        _e_mean("predicted_satisfaction"),
     ),
     Metric(
         "predicted_resolution",
@@ -753,7 +901,7 @@ _EFFECTIVENESS_METRICS: tuple[Metric, ...] = (
         "ratio",
         "higher",
         "percent",
-        _e(_mean("predicted_resolution"), _present("predicted_resolution")),
+        _e_mean("predicted_resolution"),
     ),
     Metric(
         "aes_interactions",
@@ -780,8 +928,8 @@ SPREAD_METRIC_NAMES: tuple[str, ...] = (
 )
 
 
-def _sd(column: str) -> Aggregate:
-    return lambda t, inside: t[column].std(where=inside)
+def _spread(time_column: str, reduce: Reduce, column: str) -> Source:
+    return _rows(time_column, reduce, _column(column), _answered(column))
 
 
 _SPREAD_METRICS: tuple[Metric, ...] = (
@@ -792,9 +940,7 @@ _SPREAD_METRICS: tuple[Metric, ...] = (
         "seconds",
         "lower",
         "duration",
-        _c(
-            "first_response_at", _mean("first_response_seconds"), _present("first_response_seconds")
-        ),
+        _spread("first_response_at", "mean", "first_response_seconds"),
     ),
     Metric(
         "first_response_sd",
@@ -803,7 +949,7 @@ _SPREAD_METRICS: tuple[Metric, ...] = (
         "seconds",
         "neutral",
         "duration",
-        _c("first_response_at", _sd("first_response_seconds"), _present("first_response_seconds")),
+        _spread("first_response_at", "sd", "first_response_seconds"),
     ),
     Metric(
         "aht_sd",
@@ -812,7 +958,7 @@ _SPREAD_METRICS: tuple[Metric, ...] = (
         "seconds",
         "neutral",
         "duration",
-        _c("created_at", _sd("handle_seconds"), _present("handle_seconds")),
+        _spread("created_at", "sd", "handle_seconds"),
     ),
     Metric(
         "csat_sd",
@@ -821,7 +967,7 @@ _SPREAD_METRICS: tuple[Metric, ...] = (
         "score",
         "neutral",
         "score",
-        _c("csat_at", _sd("csat_score"), _present("csat_score")),
+        _spread("csat_at", "sd", "csat_score"),
     ),
 )
 assert tuple(m.name for m in _SPREAD_METRICS) == SPREAD_METRIC_NAMES

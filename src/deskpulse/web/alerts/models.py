@@ -1,7 +1,7 @@
 """Alert rules, their stored state, their history and where notifications go.
 
 A rule is stored in the units a support lead types (percentages as 10, not 0.10) and
-becomes the pure core's `Rule` (deskpulse.analysis.alert_rules) through `core_rule()`.
+becomes the pure core's `Rule` (deskpulse.analysis.alerts) through `core_rule()`.
 The metric's direction is never stored: it is read from the one metric registry, so a
 rule cannot disagree with every other page about which way is good.
 """
@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from deskpulse.analysis.alert_rules import (
+from deskpulse.analysis.alerts import (
     AlertState,
     Baseline,
     FixedBaseline,
@@ -24,7 +24,7 @@ from deskpulse.analysis.alert_rules import (
 )
 from deskpulse.metrics.registry import REGISTRY
 
-# Registry units -> how a value prints in a message (alert_rules.format_value).
+# Registry units -> how a value prints in a message (deskpulse.analysis.alerts.format_value).
 _FORMATS: dict[str, ValueFormat] = {
     "ratio": "percent",
     "seconds": "duration",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deskpulse.analysis.alert_rules import ValueFormat, format_value
+from deskpulse.analysis.alerts import ValueFormat, format_value
 from deskpulse.web.alerts.models import (
     AlertEvent,
     AlertRule,

@@ -31,7 +31,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from deskpulse import clock
-from deskpulse.analysis.alert_rules import (
+from deskpulse.analysis.alerts import (
     Evaluation,
     FixedBaseline,
     Observation,

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from deskpulse.analysis.alert_rules import (
+from deskpulse.analysis.alerts import (
     AlertState,
     Evaluation,
     FixedBaseline,
