@@ -1,5 +1,5 @@
 """`deskpulse alerts add|list|check|history` on the hand-made month of
-tests/monitoring_scenario.py, as a user runs them (subprocesses: each sets Django up
+tests/alerts_month.py, as a user runs them (subprocesses: each sets Django up
 for its data folder)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from deskpulse.settings import Settings
 from tests.cli.helpers import deskpulse
 from tests.conftest import PINNED_NOW
 from tests.factories import ingest_and_build
-from tests.monitoring_scenario import month_events
+from tests.alerts_month import month_events
 
 # Inside the supported dates, but after the pinned now: a check cannot look ahead.
 LATER = (PINNED_NOW + timedelta(days=19)).isoformat()

@@ -1,5 +1,5 @@
 """The monitoring scenario's store and rules for the web tests (the events themselves are
-in tests/monitoring_scenario.py, which needs no Django)."""
+in tests/alerts_month.py, which needs no Django)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from deskpulse.events.store import Store, open_store
 from deskpulse.settings import Settings
 from deskpulse.web.alerts.models import AlertRule
 from tests.factories import ingest_and_build
-from tests.monitoring_scenario import day, month_events
+from tests.alerts_month import day, month_events
 
 __all__ = ["csat_rule", "day", "month_store"]
 

@@ -1,4 +1,4 @@
-"""A small, hand-made month for the monitoring tests: three inboxes whose CSAT is known
+"""A small, hand-made month for the alerts tests: three inboxes whose CSAT is known
 day by day, so every check's value, state and history can be worked out by hand.
 
 Every day from day 0 (2026-03-02) to day 29, each inbox gets four resolved chat
