@@ -12,10 +12,10 @@ import pytest
 
 from deskpulse.events.store import open_store
 from deskpulse.settings import Settings
+from tests.alerts_month import month_events
 from tests.cli.helpers import deskpulse
 from tests.conftest import PINNED_NOW
 from tests.factories import ingest_and_build
-from tests.alerts_month import month_events
 
 # Inside the supported dates, but after the pinned now: a check cannot look ahead.
 LATER = (PINNED_NOW + timedelta(days=19)).isoformat()

@@ -11,8 +11,8 @@ import pytest
 from deskpulse.events.store import Store, open_store
 from deskpulse.settings import Settings
 from deskpulse.web.alerts.models import AlertRule
-from tests.factories import ingest_and_build
 from tests.alerts_month import day, month_events
+from tests.factories import ingest_and_build
 
 __all__ = ["csat_rule", "day", "month_store"]
 
