@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -28,6 +29,10 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+# The clock guard runs pins side by side (scripts/test): each keeps its screenshots apart,
+# and the main run's stay as they were.
+if _guard_pin := os.environ.get("DESKPULSE_TEST_NOW", ""):
+    SCREENSHOTS = SCREENSHOTS / ("clock-" + re.sub(r"[^0-9A-Za-z]+", "-", _guard_pin).strip("-"))
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
