@@ -11,44 +11,26 @@ error shape.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any, Literal
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Router
 from ninja import Query as NinjaQuery
 
 from deskpulse.analysis.ai_agents import AiAgentsReport, ReasonShare, ai_agents_report
 from deskpulse.analysis.ai_quality import QualityReport, build_quality_report, quality_csv
 from deskpulse.metrics.query import MetricValue, Viewer
-from deskpulse.metrics.window import Window
 from deskpulse.web.ai_agents.models import AiTargets
 from deskpulse.web.api.auth import READ
 from deskpulse.web.api.auth import viewer_of as _viewer
 from deskpulse.web.api.contract import errors
-from deskpulse.web.params import read_window
-from deskpulse.web.runtime import install_settings, store_with_facts
+from deskpulse.web.api.window_params import ReportingPeriodParams
+from deskpulse.web.runtime import store_with_facts
 
 router = Router(auth=READ, tags=["ai agents"])
 
 
-class AiPeriodParams(Schema):
-    period: Literal["7d", "14d", "30d", "90d", "custom"] = "30d"
-    start: str | None = Field(default=None, alias="from", description="custom period start")
-    end: str | None = Field(
-        default=None, alias="to", description="custom period end (inclusive day)"
-    )
-    as_of: str | None = Field(
-        default=None, description="last day of a named period (a date) or a timestamp with offset"
-    )
-
-    def window(self) -> Window:
-        return read_window(
-            {"period": self.period, "from": self.start, "to": self.end, "as_of": self.as_of},
-            install_settings().tz,
-        )
-
-
-class QualityParams(AiPeriodParams):
+class QualityParams(ReportingPeriodParams):
     agent: str | None = Field(default=None, description="one AI agent's report (its agent id)")
 
 
@@ -153,7 +135,7 @@ def quality_json(quality: QualityReport) -> dict[str, Any]:
 
 
 def _report(
-    params: AiPeriodParams, viewer: Viewer, agent_id: str | None
+    params: ReportingPeriodParams, viewer: Viewer, agent_id: str | None
 ) -> tuple[AiAgentsReport, AiTargets]:
     settings = AiTargets.current()
     report = ai_agents_report(
@@ -171,7 +153,9 @@ def _report(
     summary="All AI agents: numbers, reasons, breakdowns, people only",
     openapi_extra=errors(404, 504),
 )
-def get_ai_agents(request: HttpRequest, params: NinjaQuery[AiPeriodParams]) -> dict[str, Any]:
+def get_ai_agents(
+    request: HttpRequest, params: NinjaQuery[ReportingPeriodParams]
+) -> dict[str, Any]:
     viewer = _viewer(request)
     report, _settings = _report(params, viewer, None)
     return report_json(report)
@@ -206,7 +190,7 @@ def get_ai_quality_csv(request: HttpRequest, params: NinjaQuery[QualityParams]) 
     openapi_extra=errors(504),
 )
 def get_ai_agent(
-    request: HttpRequest, agent_id: str, params: NinjaQuery[AiPeriodParams]
+    request: HttpRequest, agent_id: str, params: NinjaQuery[ReportingPeriodParams]
 ) -> dict[str, Any]:
     viewer = _viewer(request)
     report, _settings = _report(params, viewer, agent_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Router
 from ninja import Query as NinjaQuery
 
 from deskpulse.analysis.agents import find_agent
@@ -32,31 +32,17 @@ from deskpulse.web.accounts.teams import require_team
 from deskpulse.web.api.auth import READ, viewer_of
 from deskpulse.web.api.contract import errors
 from deskpulse.web.api.jsonable import jsonable
+from deskpulse.web.api.window_params import ReportingPeriodParams
 from deskpulse.web.params import read_window
 from deskpulse.web.runtime import install_settings, store_with_facts
 
 router = Router(auth=READ, tags=["analytics"])
 
 
-class PeriodParams(Schema):
-    period: Literal["7d", "14d", "30d", "90d", "custom"] = "30d"
-    start: str | None = Field(default=None, alias="from", description="custom period start")
-    end: str | None = Field(
-        default=None, alias="to", description="custom period end (inclusive day)"
-    )
-    as_of: str | None = Field(
-        default=None, description="last day of a named period (a date) or a timestamp with offset"
-    )
-
+class PeriodParams(ReportingPeriodParams):
     time: Literal["calendar", "business"] = Field(
         default="calendar", description="business: durations in business hours"
     )
-
-    def window(self) -> Window:
-        return read_window(
-            {"period": self.period, "from": self.start, "to": self.end, "as_of": self.as_of},
-            install_settings().tz,
-        )
 
 
 class BoardParams(PeriodParams):
