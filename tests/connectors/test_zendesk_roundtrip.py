@@ -119,3 +119,19 @@ def test_bad_records_are_kept_with_reasons_and_the_rest_imports(
     ]
     values = query(store, PERIOD).single().metrics
     assert values["csat_mean"].as_json() == {"value": 5.0, "n": 2}
+
+
+CASES = Path(__file__).parent / "fixtures" / "zendesk_cases"
+
+
+def test_assigned_and_answered_in_one_update_is_not_a_zero_agent_response(store: Store) -> None:
+    # Ticket 103: the customer writes at 09:00; at 09:45 agent 602 takes the ticket by
+    # answering it, one audit carrying both the assignee change and the public comment.
+    summary = import_zendesk(store, [CASES / "ticket_103.json"])
+    assert summary.rejected == []
+    team = row_of(store, "conversation_facts", conversation_id="zd-103")
+    assert team["first_response_seconds"] == 2700.0  # 45 min
+    agent = row_of(store, "agent_conversation_facts", conversation_id="zd-103", agent_id="zd-602")
+    assert agent["was_assigned"] is True
+    # from the customer's message (09:00), not from the assignment in the same update
+    assert agent["agent_first_response_seconds"] == 2700.0

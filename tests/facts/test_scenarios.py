@@ -401,6 +401,29 @@ def test_agent_first_response_starts_at_assignment(store: Store) -> None:
     expect(conv(store, "c1"), {"first_response_seconds": 900.0})
 
 
+def test_assignment_arriving_with_the_reply_does_not_restart_the_clock(store: Store) -> None:
+    # DESIGN.md: an assignment that arrives with the reply itself (one helpdesk update:
+    # the agent took the conversation by answering it) does not restart the clock.
+    # "Arrives with" = the same instant (a Zendesk audit stamps its events alike).
+    f = team()
+    c = f.conversation("c1", at=0)
+    c.customer(at=0)
+    c.assign("alice", at=45)  # alice takes it by answering, in one update
+    c.reply("alice", at=45)
+    c2 = f.conversation("c2", at=0)
+    c2.customer(at=0)
+    c2.assign("bob", at=10)  # bob was assigned first ...
+    c2.assign("bob", at=30)  # ... and re-assigned in the update carrying his reply
+    c2.reply("bob", at=30)
+    ingest_and_build(store, f.events)
+
+    # oldest waiting message 0, no earlier assignment -> reply at 45: 45 * 60, not 0
+    expect(agent_conv(store, "c1", "alice"), {"agent_first_response_seconds": 2700.0})
+    expect(conv(store, "c1"), {"first_response_seconds": 2700.0})
+    # later of (previous assignment 10, oldest waiting message 0) -> reply at 30
+    expect(agent_conv(store, "c2", "bob"), {"agent_first_response_seconds": 1200.0})
+
+
 def test_mentions_in_notes(store: Store) -> None:
     f = team()
     f.agent("carol", teams=["t2"])

@@ -513,7 +513,10 @@ def agent_conversation_facts(
 
     assigned = e.filter((e.type == "conversation.assigned") & e.agent_id.notnull())
     assignments = assigned.select("conversation_id", "agent_id", assigned_at=_.occurred_at)
-    # The assignment that counts is the latest one to this agent before their first reply.
+    # The assignment that counts is the latest one to this agent strictly before their
+    # first reply. One at the reply's own instant arrived with it (one helpdesk update:
+    # the agent took the conversation by answering it, e.g. a Zendesk audit setting the
+    # assignee and adding the comment); counting it would make every such reply 0 s.
     clock = first_reply.select(
         "conversation_id", "agent_id", reply_at=_.occurred_at, waiting_since=_.waiting_since
     ).left_join(
@@ -521,7 +524,7 @@ def agent_conversation_facts(
         [
             _.conversation_id == assignments.conversation_id,
             _.agent_id == assignments.agent_id,
-            assignments.assigned_at <= _.reply_at,
+            assignments.assigned_at < _.reply_at,
         ],
     )
     clock = clock.group_by(["conversation_id", "agent_id", "reply_at", "waiting_since"]).aggregate(
