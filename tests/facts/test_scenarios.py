@@ -158,6 +158,31 @@ def test_first_response_without_customer_message_counts_from_creation(store: Sto
     )
 
 
+def test_conversation_opened_by_a_reply_has_no_first_response(store: Store) -> None:
+    # No customer message and the first reply at the creation instant: the reply opened
+    # the conversation (a brand's tweet answering a post outside the export), nobody
+    # waited: no value, not 0 s; a later follow-up is no response either.
+    f = team()
+    c = f.conversation("c1", channel="social", at=0)
+    c.reply("alice", at=0)
+    c.reply("alice", at=6, text="following up")
+    ingest_and_build(store, f.events)
+
+    expect(
+        conv(store, "c1"),
+        {
+            "first_reply_at": f.t(0),
+            "first_response_at": None,
+            "first_response_seconds": None,
+            "first_human_response_seconds": None,
+            "replies": 2,
+        },
+    )
+    expect(
+        agent_conv(store, "c1", "alice"), {"handled": True, "agent_first_response_seconds": None}
+    )
+
+
 def test_first_response_ignores_replies_before_the_customer_wrote(store: Store) -> None:
     # tables.py: first_response_at is the "first public reply ... after the start", the
     # start being the first customer message when there is one. Agent first response:

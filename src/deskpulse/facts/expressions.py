@@ -218,6 +218,16 @@ def conversation_facts(
         [_first_replies(messages, facts), _surveys(e, facts, settings)],
         ("conversation_id",),
     )
+    # A conversation opened by a public reply (no customer message, the first reply at
+    # the creation instant: a brand's tweet, an outbound e-mail) kept nobody waiting, so
+    # it has no first response rather than 0 s; after a handoff a human still answers.
+    opened_by_reply = _.first_message_at.isnull() & (_.first_reply_at == _.created_at)
+    facts = facts.mutate(
+        first_response_at=opened_by_reply.ifelse(ibis.null("timestamp"), _.first_response_at),
+        first_human_response_at=(opened_by_reply & _.first_handoff_at.isnull()).ifelse(
+            ibis.null("timestamp"), _.first_human_response_at
+        ),
+    )
 
     fcr_window = ibis.interval(days=settings.fcr_window_days)
     ai_window = ibis.interval(days=7)
