@@ -17,10 +17,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from deskpulse.analysis.leaderboard import leaderboard
 from deskpulse.connectors.mapping import check_reopens, import_mapped, load_mapping
 from deskpulse.events.store import Store
 from deskpulse.facts.build import refresh_facts
 from deskpulse.metrics.query import Query, query
+from deskpulse.metrics.window import Window
 
 DATA = Path(__file__).parent / "data"
 TWCS = DATA / "twcs_sample.csv"
@@ -235,6 +237,19 @@ def test_servicenow_state_history_and_the_reopen_check(store: Store) -> None:
     )
     [row] = result.rows
     assert row.metrics["conversations"].value == 890
+
+    # Whoever resolves an incident has handled it: the leaderboard lists the resolvers.
+    resolvers = log[log.incident_state.map(STATES) == "resolved"]
+    resolved_per = resolvers[resolvers.resolved_by != "?"].groupby("resolved_by").number.nunique()
+    everything = Window(
+        period="custom",
+        start=datetime(2000, 1, 1, tzinfo=UTC),
+        end=datetime(2030, 1, 1, tzinfo=UTC),
+    )
+    board = leaderboard(store, everything)
+    handled = {r.agent_id: r.handled.value for r in board.rows if r.handled.value}
+    assert handled == {str(k): int(v) for k, v in resolved_per.items()}
+    assert len(handled) == resolved_per.size > 0
 
 
 def test_the_copies_match_the_shared_samples() -> None:

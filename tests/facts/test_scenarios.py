@@ -372,6 +372,29 @@ def test_teammate_reply_counts_as_handled_for_both(store: Store) -> None:
     )
 
 
+def test_resolver_without_a_reply_has_handled_it(store: Store) -> None:
+    # Issue 14: whoever resolves a ticket has handled it (ServiceNow resolvers send no
+    # public reply in the export), bucketed by the resolution.
+    f = team()
+    c = f.conversation("c1", at=0)
+    c.customer(at=1)
+    c.reply("alice", at=3)
+    c.resolve(at=10, by="bob")
+    ingest_and_build(store, f.events)
+
+    expect(
+        agent_conv(store, "c1", "bob"),
+        {
+            "handled": True,
+            "handled_at": f.t(10),
+            "replies": 0,
+            "first_reply_at": None,
+            "agent_first_response_seconds": None,
+        },
+    )
+    expect(agent_conv(store, "c1", "alice"), {"handled": True, "handled_at": f.t(3)})
+
+
 def test_unassigned_in_the_end(store: Store) -> None:
     f = team()
     c = f.conversation("c1", at=0)

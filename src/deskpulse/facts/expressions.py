@@ -574,16 +574,26 @@ def agent_conversation_facts(
         logged_seconds=work.seconds.sum()
     )
 
+    # Whoever resolves a conversation has handled it, reply or not (a ServiceNow
+    # resolver works the incident without public replies in the export).
+    resolving = e.filter(
+        (e.type == "conversation.status_changed") & (e.status == "resolved") & e.agent_id.notnull()
+    )
+    resolved = resolving.group_by(["conversation_id", "agent_id"]).aggregate(
+        first_resolved_by_agent_at=_.occurred_at.min()
+    )
+
     keys = (
         reply_totals.select("conversation_id", "agent_id")
         .union(was_assigned.select("conversation_id", "agent_id"))
+        .union(resolved.select("conversation_id", "agent_id"))
         .union(mentioned.select("conversation_id", "agent_id"))
         .union(logged.select("conversation_id", "agent_id"))
         .distinct()
     )
     rows = attach(
         keys,
-        [reply_totals, clock, was_assigned, mentioned, logged],
+        [reply_totals, clock, was_assigned, mentioned, logged, resolved],
         ("conversation_id", "agent_id"),
     )
     conversation = conversations.select(
@@ -600,7 +610,14 @@ def agent_conversation_facts(
     )
     rows = rows.join(conversation, "conversation_id")
     rows = rows.mutate(
-        handled=_.replies.fill_null(0) > 0,
+        handled=(_.replies.fill_null(0) > 0) | _.first_resolved_by_agent_at.notnull(),
+        # Handled from the first public reply or the resolution, whichever came first.
+        handled_at=_.first_reply_at.isnull().ifelse(
+            _.first_resolved_by_agent_at,
+            _.first_resolved_by_agent_at.isnull().ifelse(
+                _.first_reply_at, ibis.least(_.first_reply_at, _.first_resolved_by_agent_at)
+            ),
+        ),
         was_assigned=_.was_assigned.fill_null(False),
         replies=_.replies.fill_null(0),
         replies_as_is=_.replies_as_is.fill_null(0),
@@ -631,6 +648,7 @@ _AGENT_COLUMNS = (
     "language",
     "team_id",
     "handled",
+    "handled_at",
     "was_assigned",
     "replies",
     "replies_as_is",
