@@ -887,9 +887,10 @@ def cross_check(store: Store, bundle: ExportBundle) -> list[MetricCheck]:
             # Zendesk reports whole minutes.
             agrees = minutes is not None and abs(minutes - float(calendar)) < 1
             note = missing or ("" if agrees else _reply_difference(ours, tickets.get(ticket_id)))
-            checks.append(
-                MetricCheck(ticket_id, "first_reply_minutes", float(calendar), minutes, agrees, note)
+            check = MetricCheck(
+                ticket_id, "first_reply_minutes", float(calendar), minutes, agrees, note
             )
+            checks.append(check)
     return checks
 
 
