@@ -894,9 +894,11 @@ def cross_check(store: Store, bundle: ExportBundle) -> list[MetricCheck]:
     return checks
 
 
-def _reply_difference(ours: dict[str, Any], ticket: Record | None) -> str:
-    """Why Zendesk's first reply time and deskpulse's first response differ, for a
-    ticket that was imported: the known definitional differences, most specific first."""
+def _reply_difference(ours: dict[str, Any] | None, ticket: Record | None) -> str:
+    """Why Zendesk's first reply time and deskpulse's first response differ: the known
+    definitional differences, most specific first."""
+    if ours is None:
+        return "ticket not imported"
     created = ours.get("created_at")
     first_message = ours.get("first_message_at")
     first_reply = ours.get("first_reply_at")
