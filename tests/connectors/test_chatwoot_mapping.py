@@ -16,6 +16,9 @@ from deskpulse.connectors.chatwoot import (
     parse_time,
 )
 from deskpulse.events.contract import _Event, parse_event
+from deskpulse.events.store import Store
+from deskpulse.metrics.query import Query, query
+from tests.factories import ingest_and_build, row_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "chatwoot"
 CONV = "chatwoot:1:1:10"
@@ -272,3 +275,79 @@ def test_bad_timestamps_name_the_field(value: Any) -> None:
     with pytest.raises(MappingError) as caught:
         parse_time(value, "created_at")
     assert caught.value.field == "created_at"
+
+
+# -- bot handoffs ---------------------------------------------------------------------------
+
+
+def _handoff_timeline() -> list[dict[str, Any]]:
+    """Conversation 10 with an agent bot, from the documented payloads, retimed: the
+    customer writes 18:02:48, the bot answers 18:03:00, hands off (pending -> open)
+    18:03:45 (57 s after the customer), John replies 18:12:43 (595 s after)."""
+    created = load("conversation_created.json")
+    created["status"] = "pending"  # an inbox with an agent bot opens conversations pending
+    customer = load("message_created.json")
+    bot = load("message_created_agent_bot.json")
+    handoff = load("conversation_status_changed.json")
+    handoff["status"] = "open"
+    # WebhookListener#conversation_status_changed adds the changed attributes.
+    handoff["changed_attributes"] = [
+        {"status": {"previous_value": "pending", "current_value": "open"}},
+        {"updated_at": {"previous_value": 1627063380, "current_value": 1627063425}},
+    ]
+    human = load("message_created_outgoing_user.json")
+    human["created_at"] = "2021-07-23T18:12:43.000Z"
+    options = ChatwootOptions(account_id=1)
+    events: list[dict[str, Any]] = []
+    for payload in (created, customer, bot, handoff, human):
+        events += map_webhook(payload, connector="test", options=options)
+    for event in events:
+        assert isinstance(parse_event(event), _Event), (event, parse_event(event))
+    return events
+
+
+def test_pending_to_open_is_the_bot_handoff() -> None:
+    events = _handoff_timeline()
+    [handoff] = of_type(events, "conversation.escalated")
+    assert handoff["occurred_at"] == "2021-07-23T18:03:45+00:00"
+    assert handoff["conversation_id"] == CONV
+    # the payload does not name the bot: the inbox's agent bot, an AI agent
+    assert handoff["from_agent_id"] == "chatwoot:1:inbox:1:agent-bot"
+    assert handoff["to_agent_id"] == "chatwoot:user:1"  # meta.assignee John
+    bots = [
+        e for e in of_type(events, "agent.upserted") if e["agent_id"] == handoff["from_agent_id"]
+    ]
+    assert [b["kind"] for b in bots] == ["ai"]
+    [bot_reply] = [e for e in of_type(events, "message.created") if e.get("author_kind") == "ai"]
+    assert bot_reply["agent_id"] == "chatwoot:bot:3"
+
+
+def test_other_status_changes_are_no_handoff() -> None:
+    payload = load("conversation_status_changed.json")
+    payload["changed_attributes"] = [
+        {"status": {"previous_value": "open", "current_value": "resolved"}}
+    ]
+    payload["status"] = "resolved"
+    events = map_webhook(payload, connector="test", options=ChatwootOptions(account_id=1))
+    assert of_type(events, "conversation.escalated") == []
+
+
+def test_first_human_response_runs_from_the_handoff(store: Store) -> None:
+    ingest_and_build(store, _handoff_timeline())
+    row = row_of(store, "conversation_facts", conversation_id=CONV)
+    assert row["escalated"] is True
+    assert row["first_response_seconds"] == 12.0  # the bot, 18:02:48 -> 18:03:00
+    # from the handoff 18:03:45 to John's reply 18:12:43, not 595 s from the customer
+    assert row["first_human_response_seconds"] == 538.0
+    values = query(
+        store,
+        Query.model_validate(
+            {
+                "metrics": ["escalation_rate"],
+                "period": "custom",
+                "from": "2021-07-01T00:00:00Z",
+                "to": "2021-08-01T00:00:00Z",
+            }
+        ),
+    ).single()
+    assert values.metrics["escalation_rate"].value == 1.0

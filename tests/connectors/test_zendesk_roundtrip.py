@@ -119,3 +119,36 @@ def test_bad_records_are_kept_with_reasons_and_the_rest_imports(
     ]
     values = query(store, PERIOD).single().metrics
     assert values["csat_mean"].as_json() == {"value": 5.0, "n": 2}
+
+
+CASES = Path(__file__).parent / "fixtures" / "zendesk_cases"
+
+
+def test_assigned_and_answered_in_one_update_is_not_a_zero_agent_response(store: Store) -> None:
+    # Ticket 103: the customer writes at 09:00; at 09:45 agent 602 takes the ticket by
+    # answering it, one audit carrying both the assignee change and the public comment.
+    summary = import_zendesk(store, [CASES / "ticket_103.json"])
+    assert summary.rejected == []
+    team = row_of(store, "conversation_facts", conversation_id="zd-103")
+    assert team["first_response_seconds"] == 2700.0  # 45 min
+    agent = row_of(store, "agent_conversation_facts", conversation_id="zd-103", agent_id="zd-602")
+    assert agent["was_assigned"] is True
+    # from the customer's message (09:00), not from the assignment in the same update
+    assert agent["agent_first_response_seconds"] == 2700.0
+
+
+def test_every_difference_in_the_cross_check_is_explained(store: Store) -> None:
+    # Ticket 104: agent 602 opened it for the customer at 10:00 (the description is a
+    # public agent comment), the customer wrote at 12:00, 602 answered at 12:15.
+    summary = import_zendesk(store, [FIXTURES, CASES])
+    assert summary.rejected == []
+    checks = {(c.ticket_id, c.metric): c for c in summary.metric_checks}
+    agent_created = checks[("104", "first_reply_minutes")]
+    # Zendesk: creation 10:00 -> second public agent comment 12:15; deskpulse: 12:00 -> 12:15
+    assert (agent_created.zendesk, agent_created.deskpulse) == (135.0, 15.0)
+    assert not agent_created.agrees
+    assert agent_created.note.startswith("agent-created ticket")
+    assert checks[("103", "first_reply_minutes")].agrees  # 45 min both
+    assert checks[("209", "first_reply_minutes")].note  # 25 against 20: still says why
+    assert summary.disagreements
+    assert [c for c in summary.disagreements if not c.note] == []

@@ -158,6 +158,31 @@ def test_first_response_without_customer_message_counts_from_creation(store: Sto
     )
 
 
+def test_conversation_opened_by_a_reply_has_no_first_response(store: Store) -> None:
+    # No customer message and the first reply at the creation instant: the reply opened
+    # the conversation (a brand's tweet answering a post outside the export), nobody
+    # waited: no value, not 0 s; a later follow-up is no response either.
+    f = team()
+    c = f.conversation("c1", channel="social", at=0)
+    c.reply("alice", at=0)
+    c.reply("alice", at=6, text="following up")
+    ingest_and_build(store, f.events)
+
+    expect(
+        conv(store, "c1"),
+        {
+            "first_reply_at": f.t(0),
+            "first_response_at": None,
+            "first_response_seconds": None,
+            "first_human_response_seconds": None,
+            "replies": 2,
+        },
+    )
+    expect(
+        agent_conv(store, "c1", "alice"), {"handled": True, "agent_first_response_seconds": None}
+    )
+
+
 def test_first_response_ignores_replies_before_the_customer_wrote(store: Store) -> None:
     # tables.py: first_response_at is the "first public reply ... after the start", the
     # start being the first customer message when there is one. Agent first response:
@@ -347,6 +372,29 @@ def test_teammate_reply_counts_as_handled_for_both(store: Store) -> None:
     )
 
 
+def test_resolver_without_a_reply_has_handled_it(store: Store) -> None:
+    # Issue 14: whoever resolves a ticket has handled it (ServiceNow resolvers send no
+    # public reply in the export), bucketed by the resolution.
+    f = team()
+    c = f.conversation("c1", at=0)
+    c.customer(at=1)
+    c.reply("alice", at=3)
+    c.resolve(at=10, by="bob")
+    ingest_and_build(store, f.events)
+
+    expect(
+        agent_conv(store, "c1", "bob"),
+        {
+            "handled": True,
+            "handled_at": f.t(10),
+            "replies": 0,
+            "first_reply_at": None,
+            "agent_first_response_seconds": None,
+        },
+    )
+    expect(agent_conv(store, "c1", "alice"), {"handled": True, "handled_at": f.t(3)})
+
+
 def test_unassigned_in_the_end(store: Store) -> None:
     f = team()
     c = f.conversation("c1", at=0)
@@ -399,6 +447,29 @@ def test_agent_first_response_starts_at_assignment(store: Store) -> None:
     expect(agent_conv(store, "c1", "alice"), {"agent_first_response_seconds": 300.0})
     # the customer's own wait is unaffected by the assignment: 15 * 60
     expect(conv(store, "c1"), {"first_response_seconds": 900.0})
+
+
+def test_assignment_arriving_with_the_reply_does_not_restart_the_clock(store: Store) -> None:
+    # DESIGN.md: an assignment that arrives with the reply itself (one helpdesk update:
+    # the agent took the conversation by answering it) does not restart the clock.
+    # "Arrives with" = the same instant (a Zendesk audit stamps its events alike).
+    f = team()
+    c = f.conversation("c1", at=0)
+    c.customer(at=0)
+    c.assign("alice", at=45)  # alice takes it by answering, in one update
+    c.reply("alice", at=45)
+    c2 = f.conversation("c2", at=0)
+    c2.customer(at=0)
+    c2.assign("bob", at=10)  # bob was assigned first ...
+    c2.assign("bob", at=30)  # ... and re-assigned in the update carrying his reply
+    c2.reply("bob", at=30)
+    ingest_and_build(store, f.events)
+
+    # oldest waiting message 0, no earlier assignment -> reply at 45: 45 * 60, not 0
+    expect(agent_conv(store, "c1", "alice"), {"agent_first_response_seconds": 2700.0})
+    expect(conv(store, "c1"), {"first_response_seconds": 2700.0})
+    # later of (previous assignment 10, oldest waiting message 0) -> reply at 30
+    expect(agent_conv(store, "c2", "bob"), {"agent_first_response_seconds": 1200.0})
 
 
 def test_mentions_in_notes(store: Store) -> None:

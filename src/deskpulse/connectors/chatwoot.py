@@ -449,6 +449,7 @@ def map_conversation(
         )
         if status_changed:
             events.append(_status_event(ref, _require(payload, "status", "status"), at))
+            events += _handoff_events(ref, payload, changes, at)
         if event == "conversation_updated":
             keys = set(changes) if changes is not None else _ASSIGNMENT_KEYS | _ATTRIBUTE_KEYS
             if keys & _ASSIGNMENT_KEYS:
@@ -458,6 +459,57 @@ def map_conversation(
                 events += [attributes] if attributes else []
     if include_messages:
         events += _embedded_messages(payload, ref, options)
+    return events
+
+
+def _handoff_events(
+    ref: _Conversation,
+    conversation: Mapping[str, Any],
+    changes: Mapping[str, Mapping[str, Any]] | None,
+    at: datetime,
+) -> list[dict[str, Any]]:
+    """A bot handoff as Chatwoot's reports define it: the status going pending -> open
+    (the CONVERSATION_BOT_HANDOFF event behind ReportingEventListener's
+    conversation_bot_handoff; Chatwoot's first response after a handoff starts there).
+    An agent bot keeps its conversations pending while it answers, so this change is the
+    bot giving the conversation to humans.
+
+    The payload does not name the bot: `performed_by` when an agent bot is given, else
+    the inbox's agent bot (one per inbox in Chatwoot), as an AI agent of that inbox.
+    """
+    status = (changes or {}).get("status")
+    if not status or status.get("previous_value") != "pending":
+        return []
+    if status.get("current_value") != "open":
+        return []
+    performer = _actor(conversation.get("performed_by"))
+    events: list[dict[str, Any]] = []
+    if performer is not None and performer[0] == "ai":
+        bot = performer
+    else:
+        bot = (
+            "ai",
+            f"chatwoot:{ref.account_id}:inbox:{ref.inbox_id}:agent-bot",
+            f"Agent bot of inbox {ref.inbox_id}",
+        )
+    events.append(_agent_event(bot, None, at))
+    meta = _optional_object(conversation.get("meta"))
+    hint = _ASSIGNEE_TYPES.get(str(meta.get("assignee_type")))
+    assignee = _actor(meta.get("assignee"), hint)
+    team = _optional_object(meta.get("team")).get("id")
+    handoff: dict[str, Any] = {
+        "id": f"{ref.id}:escalated:{_iso(at)}",
+        "type": "conversation.escalated",
+        "occurred_at": _iso(at),
+        "conversation_id": ref.id,
+        "from_agent_id": bot[1],
+        "to_agent_id": assignee[1] if assignee and assignee[0] == "agent" else None,
+        "to_team_id": (
+            f"chatwoot:{ref.account_id}:team:{_ident(team, 'meta.team.id')}" if team else None
+        ),
+    }
+    # No reason: the status change carries none in Chatwoot's payload.
+    events.append(handoff)
     return events
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -90,8 +91,22 @@ def _lines(handle: io.TextIOBase, chunk: int = 1 << 20) -> Iterator[str]:
         yield pending
 
 
+# Stands in for a bare carriage return while the csv module parses a line (it would
+# stop at one inside an unquoted field); a private-use character no export writes.
+_BARE_CR = "\ue000"
+_BARE_CR_PATTERN = re.compile(r"\r(?!\n)")
+
+
+def _restore_cr(field: str) -> str:
+    return field.replace(_BARE_CR, "\r") if _BARE_CR in field else field
+
+
 def read_csv(path: Path, options: SourceOptions) -> Iterator[SourceRow]:
-    """Stream a CSV file's rows as dicts keyed by the header."""
+    """Stream a CSV file's rows as dicts keyed by the header.
+
+    Records end at "\n" (or "\r\n") only: a bare "\r" inside a field, quoted or not,
+    is part of the text, as pandas and spreadsheet programs read it (TWCS row 2485).
+    """
     with path.open(encoding=options.encoding, newline="") as handle:
         lines = _lines(handle)
         seen: list[str] = []
@@ -99,11 +114,13 @@ def read_csv(path: Path, options: SourceOptions) -> Iterator[SourceRow]:
         def remember() -> Iterator[str]:
             for line in lines:
                 seen.append(line)
+                if "\r" in line and _BARE_CR not in line:
+                    line = _BARE_CR_PATTERN.sub(_BARE_CR, line)
                 yield line
 
         reader = csv.reader(remember(), delimiter=options.delimiter, strict=True)
         try:
-            header = next(reader)
+            header = [_restore_cr(name) for name in next(reader)]
         except StopIteration:
             return
         except csv.Error as error:
@@ -139,7 +156,8 @@ def read_csv(path: Path, options: SourceOptions) -> Iterator[SourceRow]:
                     f"malformed CSV: {len(record)} fields where the header has {len(header)}",
                 )
                 continue
-            yield SourceRow(number, dict(zip(header, record, strict=True)), raw)
+            fields = [_restore_cr(field) for field in record]
+            yield SourceRow(number, dict(zip(header, fields, strict=True)), raw)
 
 
 def read_json(path: Path, options: SourceOptions) -> Iterator[SourceRow]:

@@ -353,9 +353,12 @@ def state_history(
     agents: dict[str, tuple[str, int]] = {}
     made: list[tuple[str, int | None, dict[str, Any]]] = []
     for ticket, history in tickets.items():
-        # Same-minute rows are common (times have no seconds): the update counter breaks
-        # the tie, then the row order.
-        history.sort(key=lambda item: (item[0], item[1], item[2]))
+        if all(item[1] >= 0 for item in history):
+            history = _in_counter_order(history)
+        else:
+            # Same-minute rows are common (times have no seconds): the update counter
+            # breaks the tie, then the row order.
+            history.sort(key=lambda item: (item[0], item[1], item[2]))
         last = history[-1][3]
         conversation_id = stable_id(mapping.id_prefix, ticket)
         opened = last["opened_at"]
@@ -376,10 +379,17 @@ def state_history(
         changes: list[tuple[str, int, dict[str, Any]]] = []
         status: str | None = None
         assignee: str | None = None
-        for at, sequence, number, values in history:
+        # In counter order a stale copy can carry a later time than the next version:
+        # a change it makes is dated no later than any version after it, so the events
+        # keep the counter's order.
+        dated: list[str] = []
+        for item in reversed(history):
+            dated.append(item[0] if not dated else min(item[0], dated[-1]))
+        dated.reverse()
+        for (saved_at, sequence, number, values), at in zip(history, dated, strict=True):
             # The update counter alone repeats in real logs (a stale copy of a row saved
             # later); with the row's time it names one saved version.
-            key = f"{sequence}@{at}" if sequence >= 0 else f"row{number}"
+            key = f"{sequence}@{saved_at}" if sequence >= 0 else f"row{number}"
             who = values.get("assigned_to")
             if who is not None and who != assignee:
                 assignee = str(who)
@@ -442,6 +452,43 @@ def state_history(
     made.sort(key=lambda item: (item[2]["occurred_at"], item[2]["id"]))
     for _at, event_row, event in made:
         mapped.add(event, event_row)
+
+
+_Version = tuple[str, int, int, dict[str, Any]]
+
+
+def _in_counter_order(history: list[_Version]) -> list[_Version]:
+    """A record's saved versions in update-counter order (ServiceNow's sys_mod_count),
+    stale copies left out.
+
+    A counter saved twice is one version plus a stale copy of it, written before the
+    version it copies or after a later one (INC0000137: update 1 again at 11:10, after
+    update 2 resolved it at 11:03; ordered by time it would reopen the incident). The
+    copy kept is the one whose time lies between the previous version's and the next
+    counter's earliest; when none or several do, the last of them by time.
+    """
+    by_counter: dict[int, list[_Version]] = defaultdict(list)
+    for version in sorted(history, key=lambda item: (item[1], item[0], item[2])):
+        by_counter[version[1]].append(version)
+    counters = sorted(by_counter)
+    kept: list[_Version] = []
+    for index, counter in enumerate(counters):
+        copies = by_counter[counter]
+        if len(copies) > 1:
+            after = kept[-1][0] if kept else None
+            before = (
+                min(v[0] for v in by_counter[counters[index + 1]])
+                if index + 1 < len(counters)
+                else None
+            )
+            fitting = [
+                v
+                for v in copies
+                if (after is None or v[0] >= after) and (before is None or v[0] <= before)
+            ]
+            copies = [(fitting or copies)[-1]]
+        kept.extend(copies)
+    return kept
 
 
 def _first(agents: dict[str, tuple[str, int]], agent: str, at: str, row: int) -> None:

@@ -839,10 +839,20 @@ def cross_check(store: Store, bundle: ExportBundle) -> list[MetricCheck]:
         wanted = sorted({conversation_id(t) for m in metrics if (t := _id_of(m.get("ticket_id")))})
         table = store.con.table("conversation_facts")
         chosen = table.filter(table.conversation_id.isin(wanted)).select(
-            "conversation_id", "first_response_seconds", "reopens"
+            "conversation_id",
+            "first_response_seconds",
+            "reopens",
+            "created_at",
+            "first_message_at",
+            "first_reply_at",
         )
         for row in chosen.to_pyarrow().to_pylist():
             facts[row["conversation_id"]] = row
+    tickets = {
+        ticket_id: ticket
+        for _file, ticket in bundle.of("ticket")
+        if (ticket_id := _id_of(ticket.get("id"))) is not None
+    }
     checks: list[MetricCheck] = []
     for metric in metrics:
         ticket_id = _id_of(metric.get("ticket_id"))
@@ -860,7 +870,13 @@ def cross_check(store: Store, bundle: ExportBundle) -> list[MetricCheck]:
                     float(reopens),
                     None if mine is None else float(mine),
                     mine is not None and int(mine) == reopens,
-                    missing,
+                    missing
+                    or (
+                        ""
+                        if mine is not None and int(mine) == reopens
+                        else "Zendesk counts solved -> open; deskpulse counts resolved "
+                        "(solved or closed) -> open or pending"
+                    ),
                 )
             )
         reply = metric.get("reply_time_in_minutes")
@@ -868,19 +884,51 @@ def cross_check(store: Store, bundle: ExportBundle) -> list[MetricCheck]:
         if isinstance(calendar, int | float) and not isinstance(calendar, bool):
             seconds = None if ours is None else ours.get("first_response_seconds")
             minutes = None if seconds is None else round(float(seconds) / 60, 2)
-            note = missing or ("no public agent reply in the history" if minutes is None else "")
-            checks.append(
-                MetricCheck(
-                    ticket_id,
-                    "first_reply_minutes",
-                    float(calendar),
-                    minutes,
-                    # Zendesk reports whole minutes.
-                    minutes is not None and abs(minutes - float(calendar)) < 1,
-                    note,
-                )
+            # Zendesk reports whole minutes.
+            agrees = minutes is not None and abs(minutes - float(calendar)) < 1
+            note = missing or ("" if agrees else _reply_difference(ours, tickets.get(ticket_id)))
+            check = MetricCheck(
+                ticket_id, "first_reply_minutes", float(calendar), minutes, agrees, note
             )
+            checks.append(check)
     return checks
+
+
+def _reply_difference(ours: dict[str, Any] | None, ticket: Record | None) -> str:
+    """Why Zendesk's first reply time and deskpulse's first response differ: the known
+    definitional differences, most specific first."""
+    if ours is None:
+        return "ticket not imported"
+    created = ours.get("created_at")
+    first_message = ours.get("first_message_at")
+    first_reply = ours.get("first_reply_at")
+    if ours.get("first_response_seconds") is None:
+        if first_reply is None:
+            return "no public agent reply in the history (or only a snapshot was imported)"
+        return (
+            "opened by an agent's public comment with no customer message: deskpulse has no "
+            "first response (nobody waited); Zendesk counts to a later agent comment"
+        )
+    submitter = None if ticket is None else _id_of(ticket.get("submitter_id"))
+    requester = None if ticket is None else _id_of(ticket.get("requester_id"))
+    agent_created = (submitter is not None and submitter != requester) or (
+        first_reply is not None and first_message is not None and first_reply < first_message
+    )
+    if agent_created:
+        return (
+            "agent-created ticket: Zendesk measures from creation to the second public agent "
+            "comment (the first is the ticket's description); deskpulse from the customer's "
+            "first message to the agent reply after it"
+        )
+    if created is not None and first_message is not None and first_message > created:
+        return (
+            "different starting point: Zendesk counts from ticket creation, deskpulse from "
+            "the customer's first message, which came later"
+        )
+    return (
+        "no known definitional difference: compare the ticket's audits with its metric "
+        "record (Zendesk may count a comment whose author role differs here)"
+    )
 
 
 def import_zendesk(

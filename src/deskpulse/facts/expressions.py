@@ -218,6 +218,16 @@ def conversation_facts(
         [_first_replies(messages, facts), _surveys(e, facts, settings)],
         ("conversation_id",),
     )
+    # A conversation opened by a public reply (no customer message, the first reply at
+    # the creation instant: a brand's tweet, an outbound e-mail) kept nobody waiting, so
+    # it has no first response rather than 0 s; after a handoff a human still answers.
+    opened_by_reply = _.first_message_at.isnull() & (_.first_reply_at == _.created_at)
+    facts = facts.mutate(
+        first_response_at=opened_by_reply.ifelse(ibis.null("timestamp"), _.first_response_at),
+        first_human_response_at=(opened_by_reply & _.first_handoff_at.isnull()).ifelse(
+            ibis.null("timestamp"), _.first_human_response_at
+        ),
+    )
 
     fcr_window = ibis.interval(days=settings.fcr_window_days)
     ai_window = ibis.interval(days=7)
@@ -513,7 +523,10 @@ def agent_conversation_facts(
 
     assigned = e.filter((e.type == "conversation.assigned") & e.agent_id.notnull())
     assignments = assigned.select("conversation_id", "agent_id", assigned_at=_.occurred_at)
-    # The assignment that counts is the latest one to this agent before their first reply.
+    # The assignment that counts is the latest one to this agent strictly before their
+    # first reply. One at the reply's own instant arrived with it (one helpdesk update:
+    # the agent took the conversation by answering it, e.g. a Zendesk audit setting the
+    # assignee and adding the comment); counting it would make every such reply 0 s.
     clock = first_reply.select(
         "conversation_id", "agent_id", reply_at=_.occurred_at, waiting_since=_.waiting_since
     ).left_join(
@@ -521,7 +534,7 @@ def agent_conversation_facts(
         [
             _.conversation_id == assignments.conversation_id,
             _.agent_id == assignments.agent_id,
-            assignments.assigned_at <= _.reply_at,
+            assignments.assigned_at < _.reply_at,
         ],
     )
     clock = clock.group_by(["conversation_id", "agent_id", "reply_at", "waiting_since"]).aggregate(
@@ -561,16 +574,26 @@ def agent_conversation_facts(
         logged_seconds=work.seconds.sum()
     )
 
+    # Whoever resolves a conversation has handled it, reply or not (a ServiceNow
+    # resolver works the incident without public replies in the export).
+    resolving = e.filter(
+        (e.type == "conversation.status_changed") & (e.status == "resolved") & e.agent_id.notnull()
+    )
+    resolved = resolving.group_by(["conversation_id", "agent_id"]).aggregate(
+        first_resolved_by_agent_at=_.occurred_at.min()
+    )
+
     keys = (
         reply_totals.select("conversation_id", "agent_id")
         .union(was_assigned.select("conversation_id", "agent_id"))
+        .union(resolved.select("conversation_id", "agent_id"))
         .union(mentioned.select("conversation_id", "agent_id"))
         .union(logged.select("conversation_id", "agent_id"))
         .distinct()
     )
     rows = attach(
         keys,
-        [reply_totals, clock, was_assigned, mentioned, logged],
+        [reply_totals, clock, was_assigned, mentioned, logged, resolved],
         ("conversation_id", "agent_id"),
     )
     conversation = conversations.select(
@@ -587,7 +610,14 @@ def agent_conversation_facts(
     )
     rows = rows.join(conversation, "conversation_id")
     rows = rows.mutate(
-        handled=_.replies.fill_null(0) > 0,
+        handled=(_.replies.fill_null(0) > 0) | _.first_resolved_by_agent_at.notnull(),
+        # Handled from the first public reply or the resolution, whichever came first.
+        handled_at=_.first_reply_at.isnull().ifelse(
+            _.first_resolved_by_agent_at,
+            _.first_resolved_by_agent_at.isnull().ifelse(
+                _.first_reply_at, ibis.least(_.first_reply_at, _.first_resolved_by_agent_at)
+            ),
+        ),
         was_assigned=_.was_assigned.fill_null(False),
         replies=_.replies.fill_null(0),
         replies_as_is=_.replies_as_is.fill_null(0),
@@ -618,6 +648,7 @@ _AGENT_COLUMNS = (
     "language",
     "team_id",
     "handled",
+    "handled_at",
     "was_assigned",
     "replies",
     "replies_as_is",

@@ -76,7 +76,9 @@ AGENT_CONVERSATION_FACTS: dict[str, str] = {
     "customer_tier": "string",
     "language": "string",
     "team_id": "string",
-    "handled": "boolean",  # sent at least one public reply (teammates included)
+    # Sent at least one public reply (teammates included), or resolved the conversation.
+    "handled": "boolean",
+    "handled_at": "timestamp",  # the first public reply or resolution, whichever first
     "was_assigned": "boolean",
     "replies": "int64",
     "replies_as_is": "int64",  # AI draft sent as is

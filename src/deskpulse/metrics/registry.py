@@ -444,13 +444,13 @@ _METRICS: tuple[Metric, ...] = (
         "handled",
         "Conversations handled",
         "Conversations with at least one public reply from an agent, human or AI, bucketed "
-        "by the first reply; per agent (by the agent's own first reply), teammate replies "
-        "count too.",
+        "by the first reply; per agent: the agent replied publicly (teammate replies count "
+        "too) or resolved the conversation, bucketed by whichever came first.",
         "count",
         "neutral",
         "count",
         _c("first_reply_at", _present("first_reply_at"), _present("first_reply_at")),
-        per_agent=_a("first_reply_at", _handled_count, _handled_count),
+        per_agent=_a("handled_at", _handled_count, _handled_count),
     ),
     Metric(
         "replies",
