@@ -1,13 +1,15 @@
 """`deskpulse connect …`: one sub-command per helpdesk connector.
 
 `connect chatwoot webhook` makes a webhook connector (the connectors feature's service
-in the app database); `connect chatwoot backfill` reads an account through Chatwoot's
+in the app database), `connect chatwoot set-secret` sets its webhook signing secret and
+`connect list` lists them; `connect chatwoot backfill` reads an account through Chatwoot's
 REST API; `connect zendesk import` maps saved Zendesk export pages. The mapping itself
 is the core's (deskpulse.connectors); this module reads options and prints.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -37,6 +39,71 @@ connect_app.add_typer(zendesk_app, name="zendesk")
 # -- Chatwoot -------------------------------------------------------------------------------
 
 
+@connect_app.command("list")
+def list_command(ctx: typer.Context) -> None:
+    """Every webhook connector: kind, name, created, last seen, and whether it checks
+    signatures."""
+    cli = Cli.of(ctx)
+    cli.django()
+    from deskpulse.web.connectors.service import all_connectors
+
+    found = all_connectors()
+    if not found:
+        cli.console.print("no connectors yet: deskpulse connect chatwoot webhook")
+        return
+    table = Table(title="Connectors")
+    for column in ("id", "kind", "name", "created", "last seen", "signatures"):
+        table.add_column(column)
+    unsigned = 0
+    for connector in found:
+        state = connector.signing_state
+        if state == "unsigned allowed":
+            unsigned += 1
+            state = "[yellow]unsigned allowed[/]"
+        elif state != "signed":
+            state = f"[red]{state}[/]"
+        table.add_row(
+            str(connector.pk),
+            connector.kind,
+            connector.name,
+            _minute(connector.created_at),
+            _minute(connector.last_seen_at) if connector.last_seen_at else "never",
+            state,
+        )
+    cli.console.print(table)
+    if unsigned:
+        cli.console.print(
+            f"[yellow]warning:[/] {unsigned} connector(s) accept unsigned webhooks: anyone "
+            "who learns the URL can send events. Set the signing secret: "
+            "deskpulse connect chatwoot set-secret NAME"
+        )
+
+
+def _minute(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+SigningSecretEnv = Annotated[
+    str | None,
+    typer.Option(
+        "--signing-secret-env",
+        metavar="VAR",
+        help="Read the webhook's signing secret (Chatwoot shows it on the webhook's page) "
+        "from this environment variable. Never given as a plain value: it would end up in "
+        "the shell history.",
+    ),
+]
+
+
+def _secret_from_env(cli: Cli, variable: str) -> str:
+    import os
+
+    value = os.environ.get(variable, "")
+    if not value.strip():
+        raise cli.fail(f"--signing-secret-env {variable}: the variable is not set or empty")
+    return value
+
+
 @chatwoot_app.command("webhook")
 def webhook_command(
     ctx: typer.Context,
@@ -49,14 +116,48 @@ def webhook_command(
             "Chatwoot's conversation webhooks do not name their account.",
         ),
     ] = None,
+    signing_secret_env: SigningSecretEnv = None,
+    ask_signing_secret: Annotated[
+        bool,
+        typer.Option(
+            "--ask-signing-secret", help="Ask for the webhook's signing secret (not echoed)."
+        ),
+    ] = False,
+    allow_unsigned: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unsigned",
+            help="Accept webhooks without a signature while no signing secret is set: only "
+            "for Chatwoot before v4.11.2 (account webhooks), which cannot sign.",
+        ),
+    ] = False,
 ) -> None:
     """Create a webhook connector and print its URL path (the secret is shown only once)."""
     cli = Cli.of(ctx)
     cli.django()
-    from deskpulse.web.connectors.service import create_connector
+    from deskpulse.web.connectors.service import (
+        SigningSecretError,
+        create_connector,
+        find_connectors,
+    )
 
     console = cli.console
-    connector, secret = create_connector("chatwoot", name, account_id=account_id)
+    if find_connectors("chatwoot", name):
+        raise cli.fail(
+            f"--name {name!r}: a Chatwoot connector has that name already; choose another "
+            "(deskpulse connect list shows them)"
+        )
+    signing_secret = _read_signing_secret(cli, signing_secret_env, ask=ask_signing_secret)
+    try:
+        connector, secret = create_connector(
+            "chatwoot",
+            name,
+            account_id=account_id,
+            signing_secret=signing_secret,
+            allow_unsigned=allow_unsigned,
+        )
+    except SigningSecretError as error:
+        raise cli.fail(str(error)) from error
     console.print(f"connector [bold]{connector.name}[/] created (id {connector.pk}).")
     console.print("In Chatwoot: Settings → Integrations → Webhooks → Add new webhook, URL:")
     console.print(
@@ -66,6 +167,95 @@ def webhook_command(
         "tick: conversation_created, conversation_status_changed, conversation_updated, "
         "message_created, message_updated. This URL is not shown again."
     )
+    _print_signing_next_step(cli, connector.name, connector.signing_state)
+
+
+def _read_signing_secret(cli: Cli, variable: str | None, *, ask: bool) -> str | None:
+    if variable and ask:
+        raise cli.fail("give --signing-secret-env or --ask-signing-secret, not both")
+    if variable:
+        return _secret_from_env(cli, variable)
+    if ask:
+        value: str = typer.prompt("Webhook signing secret", hide_input=True)
+        return value
+    return None
+
+
+def _print_signing_next_step(cli: Cli, name: str, state: str) -> None:
+    console = cli.console
+    if state == "signed":
+        console.print("signatures: [green]checked[/] (X-Chatwoot-Signature, 5-minute window).")
+    elif state == "unsigned allowed":
+        console.print(
+            "signatures: [yellow]unsigned webhooks allowed[/]: anyone who learns the URL can "
+            "send events. Once your Chatwoot signs (v4.11.2+), set the secret: "
+            f"deskpulse connect chatwoot set-secret {name}"
+        )
+    else:
+        console.print(
+            "signatures: [red]no signing secret yet[/]: webhooks are refused (403) until you "
+            "set it. Chatwoot shows the secret on the webhook's page once it is saved; then "
+            f"run: deskpulse connect chatwoot set-secret {name}"
+        )
+
+
+@chatwoot_app.command("set-secret")
+def set_secret_command(
+    ctx: typer.Context,
+    connector: Annotated[str, typer.Argument(help="The connector's name or id.")],
+    signing_secret_env: SigningSecretEnv = None,
+    allow_unsigned: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-unsigned/--no-allow-unsigned",
+            help="Accept webhooks without a signature while no signing secret is set (for "
+            "Chatwoot before v4.11.2), or stop accepting them.",
+        ),
+    ] = None,
+    remove: Annotated[
+        bool,
+        typer.Option("--remove", help="Remove the signing secret (signatures are not checked)."),
+    ] = False,
+) -> None:
+    """Set or rotate a connector's webhook signing secret, and/or allow unsigned webhooks.
+
+    Without --signing-secret-env, --allow-unsigned or --remove, asks for the secret (not
+    echoed).
+    """
+    cli = Cli.of(ctx)
+    cli.django()
+    from deskpulse.web.connectors.service import SigningSecretError, find_connectors, set_signing
+
+    found = find_connectors("chatwoot", connector)
+    if not found:
+        raise cli.fail(f"no Chatwoot connector named {connector!r} (deskpulse connect list)")
+    if len(found) > 1:
+        ids = ", ".join(str(c.pk) for c in found)
+        raise cli.fail(
+            f"{len(found)} Chatwoot connectors are named {connector!r}: give the id ({ids})"
+        )
+    if remove and signing_secret_env:
+        raise cli.fail("give --signing-secret-env or --remove, not both")
+    secret: str | None = None
+    if signing_secret_env:
+        secret = _secret_from_env(cli, signing_secret_env)
+    elif not remove and allow_unsigned is None:
+        secret = typer.prompt("Webhook signing secret", hide_input=True)
+    try:
+        updated = set_signing(
+            found[0], signing_secret=secret, clear_secret=remove, allow_unsigned=allow_unsigned
+        )
+    except SigningSecretError as error:
+        raise cli.fail(str(error)) from error
+    changes = []
+    if secret is not None:
+        changes.append("signing secret set")
+    if remove:
+        changes.append("signing secret removed")
+    if allow_unsigned is not None:
+        changes.append("unsigned webhooks " + ("allowed" if allow_unsigned else "refused"))
+    cli.console.print(f"connector [bold]{updated.name}[/] (id {updated.pk}): {', '.join(changes)}.")
+    _print_signing_next_step(cli, updated.name, updated.signing_state)
 
 
 @chatwoot_app.command("backfill")
