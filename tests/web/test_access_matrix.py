@@ -159,6 +159,9 @@ PAGES: list[tuple[str, int, int, int, int]] = [
     ("/alerts/999/",                                              404,   404,   403,   403),
     ("/alerts/999/edit/",                                         404,   404,   403,   403),
     ("/settings/notifications/",                                  200,   200,   403,   403),
+    # Connectors belong to the install: owners and admins; an unknown one is a 404.
+    ("/settings/connectors/",                                     200,   200,   403,   403),
+    ("/settings/connectors/999/",                                 404,   404,   403,   403),
 ]
 # fmt: on
 
