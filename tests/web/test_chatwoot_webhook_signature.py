@@ -88,6 +88,7 @@ def test_valid_signature_is_stored(signed_hook: Hook, served: Store) -> None:
 
 def _assert_refused(response: Any, header: str, words: str) -> None:
     assert response.status_code == 401, response.content
+    assert response["WWW-Authenticate"] == 'X-Chatwoot-Signature realm="deskpulse"'
     error = response.json()["error"]
     assert error["code"] == "bad_signature"
     assert error["field"] == header

@@ -42,6 +42,9 @@ router = Router(tags=["connectors"])
 
 CHATWOOT_SOURCE = "chatwoot"
 
+# A 401 names how to authenticate (RFC 9110): here, by signing the body.
+_CHALLENGE = {"WWW-Authenticate": f'{SIGNATURE_HEADER} realm="deskpulse"'}
+
 # The generic meanings of 401 and 403 speak of tokens; here they are about signatures.
 _WEBHOOK_ERRORS = errors(401, 403, 413, 415)
 _WEBHOOK_ERRORS["responses"]["401"]["description"] = (
@@ -139,6 +142,7 @@ def _require_signature(connector: Connector, request: HttpRequest, raw: bytes) -
             "X-Chatwoot-Signature: cannot be checked, the connector's signing secret must "
             "be set again (deskpulse connect chatwoot set-secret, or Settings → Connectors)",
             field=SIGNATURE_HEADER,
+            headers=_CHALLENGE,
         ) from None
     if signing_secret is None:
         if connector.allow_unsigned:
@@ -163,5 +167,9 @@ def _require_signature(connector: Connector, request: HttpRequest, raw: bytes) -
             error.reason,
         )
         raise ApiError(
-            401, "bad_signature", f"{error.field}: {error.reason}", field=error.field
+            401,
+            "bad_signature",
+            f"{error.field}: {error.reason}",
+            field=error.field,
+            headers=_CHALLENGE,
         ) from None

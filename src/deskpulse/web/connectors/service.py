@@ -134,7 +134,8 @@ def all_connectors() -> list[Connector]:
 
 
 def mark_seen(connector: Connector) -> None:
-    """Record an accepted delivery (not a refused one: a forgery is not a sign of life)."""
+    """Record an authenticated delivery (not a refused one: a forgery is no sign of
+    life)."""
     now = clock.now()
     if connector.last_seen_at is None or now - connector.last_seen_at > LAST_SEEN_PRECISION:
         Connector.objects.filter(pk=connector.pk).update(last_seen_at=now)
