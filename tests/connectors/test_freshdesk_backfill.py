@@ -58,6 +58,7 @@ class FakeFreshdesk:
 
     throttle: list[str] = field(default_factory=list)  # Retry-After values to answer first
     requests: list[str] = field(default_factory=list)
+    base: str = BASE  # where the Link headers point
 
     def __call__(self, request: urllib.request.Request, timeout: float) -> Answer:
         url = request.full_url
@@ -84,13 +85,13 @@ class FakeFreshdesk:
                 body = fixture("ticket_1.json")
             else:
                 body = fixture("tickets_page_1.json")
-                link = f'<{BASE}/api/v2/tickets?{parts.query}&page=2>; rel="next"'
+                link = f'<{self.base}/api/v2/tickets?{parts.query}&page=2>; rel="next"'
         elif path == "surveys/satisfaction_ratings":
             if params.get("page") == ["2"]:
                 body = fixture("satisfaction_ratings_docs.json")
             else:
                 body = fixture("satisfaction_ratings.json")
-                link = f'<{BASE}/api/v2/{path}?{parts.query}&page=2>; rel="next"'
+                link = f'<{self.base}/api/v2/{path}?{parts.query}&page=2>; rel="next"'
         elif path.startswith("tickets/"):
             _, ticket, kind = path.split("/")
             name = FIXTURES / f"{kind}_{ticket}.json"
@@ -115,7 +116,7 @@ def client(fake: FakeFreshdesk, key: str = KEY, **kwargs: Any) -> FreshdeskClien
 
 def test_backfill_pages_maps_and_gives_the_hand_computed_numbers(store: Store) -> None:
     fake = FakeFreshdesk()
-    result = backfill(store, client(fake), progress=False)
+    result = backfill(store, client(fake))
     assert (result.tickets, result.conversations, result.time_entries) == (4, 10, 4)
     assert (result.ratings, result.agents) == (4, 2)
     # agents, 2 ticket pages, 4 x (conversations + time entries), 2 rating pages
@@ -132,7 +133,7 @@ def test_backfill_pages_maps_and_gives_the_hand_computed_numbers(store: Store) -
     assert values["aht_mean"] == {"value": 2850.0, "n": 2}
     assert values["csat_mean"]["value"] == pytest.approx(3.5)
 
-    again = backfill(store, client(FakeFreshdesk()), progress=False)
+    again = backfill(store, client(FakeFreshdesk()))
     assert again.accepted == 0
     assert again.duplicates == result.accepted
 
@@ -140,7 +141,7 @@ def test_backfill_pages_maps_and_gives_the_hand_computed_numbers(store: Store) -
 def test_rate_limit_waits_retry_after_within_bounds(duckdb_store: Store) -> None:
     fake = FakeFreshdesk(throttle=["3", "3600"])
     made = client(fake, max_wait=30.0)
-    result = backfill(duckdb_store, made, progress=False)
+    result = backfill(duckdb_store, made)
     assert made.waits == [3.0, 30.0]  # type: ignore[attr-defined]
     assert result.waited_seconds == 33.0
     assert result.tickets == 4
@@ -150,14 +151,14 @@ def test_rate_limit_gives_up_after_max_retries(duckdb_store: Store) -> None:
     fake = FakeFreshdesk(throttle=["1"] * 10)
     made = client(fake, max_retries=3)
     with pytest.raises(BackfillError, match="still rate-limited"):
-        backfill(duckdb_store, made, progress=False)
+        backfill(duckdb_store, made)
     assert made.waits == [1.0, 1.0, 1.0]  # type: ignore[attr-defined]
     assert len(fake.requests) == 4
 
 
 def test_wrong_key_is_an_http_error(duckdb_store: Store) -> None:
     with pytest.raises(BackfillError, match="HTTP 401"):
-        backfill(duckdb_store, client(FakeFreshdesk(), key="wrong"), progress=False)
+        backfill(duckdb_store, client(FakeFreshdesk(), key="wrong"))
 
 
 def test_next_link_to_another_host_is_refused() -> None:

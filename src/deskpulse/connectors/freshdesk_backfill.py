@@ -188,13 +188,12 @@ def backfill(
     *,
     updated_since: str = "2000-01-01T00:00:00Z",
     options: FreshdeskOptions | None = None,
-    progress: bool = True,
+    on_ticket: Callable[[int], None] | None = None,
 ) -> BackfillResult:
     """Read the account's agents, the tickets updated since `updated_since` with their
     conversations and time entries, and the satisfaction ratings since then, and store
-    them as events; refresh the facts once at the end."""
-    from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
-
+    them as events; refresh the facts once at the end. `on_ticket` is told how many
+    tickets are done after each (for a progress display)."""
     from deskpulse.facts.build import refresh_facts
 
     result = BackfillResult()
@@ -208,35 +207,28 @@ def backfill(
     agents = client.all("agents")
     result.agents = len(agents)
     store_pages("agents", agents)
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("freshdesk tickets"),
-        MofNCompleteColumn(),
-        disable=not progress,
-    ) as bar:
-        task = bar.add_task("backfill", total=None)
-        params = {
-            "updated_since": updated_since,
-            "include": "stats",
-            "order_by": "updated_at",
-            "order_type": "asc",
-        }
-        for page in client.pages("tickets", params):
-            for ticket in page:
-                ticket_id = ticket.get("id")
-                name = f"ticket {ticket_id}"
-                if isinstance(ticket_id, int) and not isinstance(ticket_id, bool):
-                    conversations = client.all(f"tickets/{ticket_id}/conversations")
-                    entries = client.all(f"tickets/{ticket_id}/time_entries")
-                else:
-                    conversations, entries = [], []  # the mapping rejects the ticket
-                for row in conversations + entries:
-                    row.setdefault("ticket_id", ticket_id)
-                result.tickets += 1
-                result.conversations += len(conversations)
-                result.time_entries += len(entries)
-                store_pages(name, [ticket], conversations, entries)
-                bar.advance(task)
+    params = {
+        "updated_since": updated_since,
+        "include": "stats",
+        "order_by": "updated_at",
+        "order_type": "asc",
+    }
+    for page in client.pages("tickets", params):
+        for ticket in page:
+            ticket_id = ticket.get("id")
+            if isinstance(ticket_id, int) and not isinstance(ticket_id, bool):
+                conversations = client.all(f"tickets/{ticket_id}/conversations")
+                entries = client.all(f"tickets/{ticket_id}/time_entries")
+            else:
+                conversations, entries = [], []  # the mapping rejects the ticket
+            for row in conversations + entries:
+                row.setdefault("ticket_id", ticket_id)
+            result.tickets += 1
+            result.conversations += len(conversations)
+            result.time_entries += len(entries)
+            store_pages(f"ticket {ticket_id}", [ticket], conversations, entries)
+            if on_ticket is not None:
+                on_ticket(result.tickets)
     # Ratings together: whether a survey is custom shows across its answers.
     ratings = client.all("surveys/satisfaction_ratings", {"created_since": updated_since})
     result.ratings = len(ratings)
