@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -428,3 +429,21 @@ def test_bad_record_is_kept_with_its_reason_and_the_rest_imports(
     reopened = row_of(store, "conversation_facts", conversation_id="fd-102")
     assert reopened["handle_time_estimated"] is True
     assert row_of(store, "conversation_facts", conversation_id="fd-101")["handle_seconds"] == 2100.0
+
+
+def test_the_documented_rating_table_is_the_one_in_the_code() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "connectors-freshdesk.md").read_text()
+    classic: dict[int, int] = {}
+    custom: dict[int, int] = {}
+    for line in doc.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or not re.fullmatch(r"-?10[0-3]", cells[0]):
+            continue
+        code = int(cells[0])
+        scores = [int(n) for n in re.findall(r"\*\*(\d)\*\*", cells[3])]
+        if cells[1] != "—":
+            classic[code] = scores[0]
+        if cells[2] != "—":
+            custom[code] = scores[-1]
+    assert classic == CLASSIC_SCORES
+    assert custom == CUSTOM_SCORES
