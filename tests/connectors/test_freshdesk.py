@@ -217,6 +217,23 @@ def test_closed_without_resolution_is_resolved_at_closing() -> None:
     assert (status["occurred_at"], status["status"]) == ("2025-03-05T11:00:00Z", "resolved")
 
 
+def test_the_requesters_reply_is_the_customers_whatever_incoming_says() -> None:
+    ticket = load("tickets_page_1.json")[0]
+    reply = load("conversations_101.json")[2] | {"incoming": False}  # user 9001, requester
+    [message] = [e for e in mapped([ticket], [reply]).events if e["id"].endswith(":10103")]
+    assert (message["direction"], message["author_kind"]) == ("inbound", "customer")
+    # without the ticket, nobody can tell: incoming: false is an agent's reply
+    [alone] = mapped([reply]).events
+    assert (alone["direction"], alone["agent_id"]) == ("outbound", "fd-9001")
+
+
+def test_ticket_from_a_list_page_without_description_still_has_its_first_message() -> None:
+    ticket = {k: v for k, v in load("ticket_1.json").items() if not k.startswith("description")}
+    first = by_id(mapped(ticket))["freshdesk:ticket:1:description"]
+    assert (first["direction"], first["occurred_at"]) == ("inbound", "2016-05-18T04:36:04Z")
+    assert "text" not in first
+
+
 def test_time_entries_become_work_logged() -> None:
     events = by_id(mapped(load("time_entries.json")))
     first = events["freshdesk:time_entry:1"]

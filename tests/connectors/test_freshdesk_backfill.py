@@ -59,6 +59,7 @@ class FakeFreshdesk:
     throttle: list[str] = field(default_factory=list)  # Retry-After values to answer first
     requests: list[str] = field(default_factory=list)
     base: str = BASE  # where the Link headers point
+    forbidden: set[str] = field(default_factory=set)  # paths answering 403
 
     def __call__(self, request: urllib.request.Request, timeout: float) -> Answer:
         url = request.full_url
@@ -75,6 +76,8 @@ class FakeFreshdesk:
         params = parse_qs(parts.query)
         assert params["per_page"] == ["100"]
         path = parts.path.removeprefix("/api/v2/")
+        if path in self.forbidden:
+            raise urllib.error.HTTPError(url, 403, "Forbidden", headers(), io.BytesIO(b"{}"))
         link = None
         if path == "agents":
             body: list[Any] = fixture("agents.json")
@@ -181,3 +184,19 @@ def test_next_link_parsing() -> None:
 def test_domain_or_full_url() -> None:
     assert FreshdeskClient("acme", KEY).base == "https://acme.freshdesk.com"
     assert FreshdeskClient("https://help.acme.test/", KEY).base == "https://help.acme.test"
+
+
+def test_agents_the_key_may_not_list_are_skipped_and_tickets_still_read(
+    duckdb_store: Store,
+) -> None:
+    fake = FakeFreshdesk(forbidden={"agents"})
+    result = backfill(duckdb_store, client(fake))
+    assert (result.agents, result.tickets) == (0, 4)
+    assert result.skipped["agents: HTTP 403, not read"] == 1
+    assert result.accepted == 33  # 35 less the two agents
+
+
+def test_forbidden_tickets_stop_the_backfill(duckdb_store: Store) -> None:
+    with pytest.raises(BackfillError, match="HTTP 403") as raised:
+        backfill(duckdb_store, client(FakeFreshdesk(forbidden={"tickets"})))
+    assert raised.value.status == 403

@@ -321,7 +321,8 @@ class _Mapper:
         self.options = options
         self.out = Mapped()
         self.customs = custom_surveys((r for _f, r in bundle.of("rating")), options)
-        self.tickets: set[str] = set()
+        # ticket id -> requester user id, to recognise the customer's own replies
+        self.requesters: dict[str, str] = {}
 
     def emit(self, event: ContractEvent, *, keep_null: tuple[str, ...] = ()) -> None:
         self.out.events.append({k: v for k, v in event.items() if v is not None or k in keep_null})
@@ -395,7 +396,7 @@ class _Mapper:
         inquiry = _label(ticket.get("type")) or (
             _label(tags[0]) if isinstance(tags, list) and tags else None
         )
-        self.tickets.add(ticket_id)
+        self.requesters[ticket_id] = requester
         self.emit(
             {
                 "id": f"freshdesk:ticket:{ticket_id}:created",
@@ -414,7 +415,9 @@ class _Mapper:
         if source == OUTBOUND_EMAIL:
             # An agent wrote the description to the customer: nobody waited for it.
             self.out.skip("outbound-email tickets: description is the agent's, not a message")
-        elif description is not None or "description" in ticket:
+        else:
+            # Every ticket starts with the requester's description; a ticket list page
+            # may leave its text out, but the message is there anyway.
             self.emit(
                 {
                     "id": f"freshdesk:ticket:{ticket_id}:description",
@@ -515,7 +518,9 @@ class _Mapper:
             "conversation_id": conversation_id(ticket_id),
             "text": _text(item.get("body_text")) or _text(item.get("body")),
         }
-        if incoming and not private:
+        # The requester is the customer, whatever `incoming` says.
+        by_requester = user is not None and self.requesters.get(ticket_id) == user
+        if not private and (incoming or by_requester):
             message.update(direction="inbound", author_kind="customer")
         elif incoming:
             # A customer's mail kept as a private note (forwarded, or added by an

@@ -45,6 +45,10 @@ from deskpulse.connectors.freshdesk import (
 class BackfillError(RuntimeError):
     """Freshdesk could not be read (HTTP error, not JSON, unexpected shape, rate limit)."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status, when Freshdesk answered with an error
+
 
 class Response(Protocol):
     """What an opener returns: urllib's HTTPResponse has all three."""
@@ -144,7 +148,9 @@ class FreshdeskClient:
                 break
             except urllib.error.HTTPError as error:
                 if error.code != 429:
-                    raise BackfillError(f"GET {url}: HTTP {error.code} {error.reason}") from None
+                    raise BackfillError(
+                        f"GET {url}: HTTP {error.code} {error.reason}", error.code
+                    ) from None
                 if attempt == self.max_retries:
                     raise BackfillError(
                         f"GET {url}: still rate-limited (HTTP 429) after "
@@ -204,7 +210,18 @@ def backfill(
             add_page(bundle, page, name)
         result.add(import_bundle(store, bundle, options, refresh=False))
 
-    agents = client.all("agents")
+    def optional(path: str, params: Mapping[str, str | int] | None = None) -> list[Any]:
+        """Agents and ratings add names and CSAT; a key that may not list them (403), or
+        an account without surveys (404), still gets its tickets."""
+        try:
+            return client.all(path, params)
+        except BackfillError as error:
+            if error.status not in (403, 404):
+                raise
+            result.skipped[f"{path}: HTTP {error.status}, not read"] = 1
+            return []
+
+    agents = optional("agents")
     result.agents = len(agents)
     store_pages("agents", agents)
     params = {
@@ -230,7 +247,7 @@ def backfill(
             if on_ticket is not None:
                 on_ticket(result.tickets)
     # Ratings together: whether a survey is custom shows across its answers.
-    ratings = client.all("surveys/satisfaction_ratings", {"created_since": updated_since})
+    ratings = optional("surveys/satisfaction_ratings", {"created_since": updated_since})
     result.ratings = len(ratings)
     store_pages("satisfaction ratings", ratings)
     result.requests = client.requests
