@@ -183,7 +183,36 @@ def test_next_link_parsing() -> None:
 
 def test_domain_or_full_url() -> None:
     assert FreshdeskClient("acme", KEY).base == "https://acme.freshdesk.com"
+    assert FreshdeskClient("help.acme.com", KEY).base == "https://help.acme.com"
     assert FreshdeskClient("https://help.acme.test/", KEY).base == "https://help.acme.test"
+    for bad in ("acme/../x", "", "ftp://acme.test", "acme freshdesk"):
+        with pytest.raises(ValueError, match="--domain"):
+            FreshdeskClient(bad, KEY)
+
+
+def test_next_link_dropping_to_plain_http_is_refused() -> None:
+    def opener(request: urllib.request.Request, timeout: float) -> Answer:
+        link = '<http://acme.freshdesk.com/api/v2/agents?page=2>; rel="next"'
+        return Answer(200, b"[]", headers(Link=link))
+
+    with pytest.raises(BackfillError, match="another host"):
+        FreshdeskClient("acme", KEY, opener=opener).all("agents")
+
+
+@pytest.mark.parametrize(("retry_after", "waited"), [("nan", 30.0), ("Wed, 21 Oct 2015", 30.0)])
+def test_unusable_retry_after_waits_the_bound(retry_after: str, waited: float) -> None:
+    fake = FakeFreshdesk(throttle=[retry_after])
+    made = client(fake, max_wait=30.0)
+    assert len(made.all("agents")) == 2
+    assert made.waits == [waited]  # type: ignore[attr-defined]
+
+
+def test_a_timeout_is_a_backfill_error() -> None:
+    def opener(request: urllib.request.Request, timeout: float) -> Answer:
+        raise TimeoutError("timed out")
+
+    with pytest.raises(BackfillError, match="timed out"):
+        FreshdeskClient("acme", KEY, opener=opener).all("agents")
 
 
 def test_agents_the_key_may_not_list_are_skipped_and_tickets_still_read(

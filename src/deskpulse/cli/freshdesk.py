@@ -139,7 +139,8 @@ def backfill_command(
     domain: Annotated[
         str,
         typer.Option(
-            help="The Freshdesk account: 'acme' for acme.freshdesk.com, or a full https:// URL."
+            help="The Freshdesk account: 'acme' for acme.freshdesk.com, a custom domain's "
+            "host name, or a full https:// URL."
         ),
     ],
     api_key_env: Annotated[
@@ -179,7 +180,10 @@ def backfill_command(
         key = str(typer.prompt("Freshdesk API key", hide_input=True, err=True)).strip()
         if not key:
             raise cli.fail("no API key given")
-    client = FreshdeskClient(domain, key, max_wait=max_wait)
+    try:
+        client = FreshdeskClient(domain, key, max_wait=max_wait)
+    except ValueError as error:
+        raise cli.fail(str(error)) from error
     with (
         cli.store() as store,
         Progress(

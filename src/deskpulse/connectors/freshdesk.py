@@ -353,6 +353,9 @@ class _Mapper:
         contact = agent["contact"]
         at = _required_time(agent, "updated_at", "created_at")
         name = _label(contact.get("name")) or f"Freshdesk agent {agent_id}"
+        groups = agent.get("group_ids")
+        if not isinstance(groups, list):
+            groups = []
         self.out.agents.add(person_id(agent_id))
         self.emit(
             {
@@ -364,7 +367,7 @@ class _Mapper:
                 "name": name,
                 "email": _label(contact.get("email")),
                 "kind": "ai" if agent_id in self.options.ai_agent_ids else "human",
-                "team_ids": [team_id(g) for g in agent.get("group_ids") or [] if _id_of(g)],
+                "team_ids": [team_id(g) for g in groups if _id_of(g) is not None],
                 "active": contact.get("active", True) is not False,
             }
         )
@@ -382,8 +385,8 @@ class _Mapper:
         status = ticket.get("status")
         if not isinstance(status, int) or isinstance(status, bool):
             raise MappingError("status", f"must be a Freshdesk status number, got {status!r}")
-        stats = ticket.get("stats") if isinstance(ticket.get("stats"), dict) else {}
-        assert isinstance(stats, dict)
+        found = ticket.get("stats")
+        stats: Record = found if isinstance(found, dict) else {}  # without include=stats
         # Check every time before emitting anything, so a bad ticket makes no events.
         times = {name: _time(stats, name) for name in ("resolved_at", "closed_at", "reopened_at")}
         times["pending_since"] = _time(stats, "pending_since")

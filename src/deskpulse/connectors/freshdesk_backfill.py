@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import time
 import urllib.error
@@ -80,6 +81,25 @@ def next_link(header: str | None) -> str | None:
     return None
 
 
+_SUBDOMAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
+_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}")
+
+
+def base_url(domain: str) -> str:
+    """'acme' -> https://acme.freshdesk.com; 'help.acme.com' -> https://help.acme.com; a
+    full URL (custom domains, the tests' local stub) as given."""
+    text = domain.strip().rstrip("/")
+    if "://" in text:
+        parts = urllib.parse.urlsplit(text)
+        if parts.scheme in ("https", "http") and parts.netloc:
+            return f"{parts.scheme}://{parts.netloc}"
+    elif _SUBDOMAIN.fullmatch(text):
+        return f"https://{text}.freshdesk.com"
+    elif _HOST.fullmatch(text):
+        return f"https://{text}"
+    raise ValueError(f"--domain: {domain!r} is not a Freshdesk account name, host or URL")
+
+
 @dataclass
 class BackfillResult:
     tickets: int = 0
@@ -117,10 +137,9 @@ class FreshdeskClient:
         max_wait: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        # "acme" -> https://acme.freshdesk.com; a full URL is taken as given (custom
-        # domains, and the tests' local stub).
-        self.base = (domain if "://" in domain else f"https://{domain}.freshdesk.com").rstrip("/")
-        self.host = urllib.parse.urlsplit(self.base).netloc
+        self.base = base_url(domain)
+        parts = urllib.parse.urlsplit(self.base)
+        self.origin = (parts.scheme, parts.netloc)
         token = base64.b64encode(f"{api_key}:X".encode()).decode("ascii")
         self._authorization = f"Basic {token}"
         self.opener = opener or _urlopen
@@ -134,7 +153,8 @@ class FreshdeskClient:
 
     def _get(self, url: str) -> tuple[Any, str | None]:
         """(decoded JSON, Link header) of one GET, waiting out 429s within the bounds."""
-        if urllib.parse.urlsplit(url).netloc != self.host:
+        parts = urllib.parse.urlsplit(url)
+        if (parts.scheme, parts.netloc) != self.origin:
             raise BackfillError(f"refusing to follow a link to another host: {url}")
         request = urllib.request.Request(
             url, headers={"Authorization": self._authorization, "Accept": "application/json"}
@@ -159,6 +179,8 @@ class FreshdeskClient:
                 self._wait(error.headers.get("Retry-After") if error.headers else None)
             except urllib.error.URLError as error:
                 raise BackfillError(f"GET {url}: {error.reason}") from None
+            except OSError as error:  # timeouts, resets while reading
+                raise BackfillError(f"GET {url}: {error}") from None
         try:
             return json.loads(body), link
         except ValueError:
@@ -168,6 +190,8 @@ class FreshdeskClient:
         try:
             seconds = float(retry_after) if retry_after is not None else self.max_wait
         except ValueError:
+            seconds = self.max_wait
+        if not math.isfinite(seconds):
             seconds = self.max_wait
         seconds = min(max(seconds, 0.0), self.max_wait)
         self.waited += seconds
@@ -257,4 +281,11 @@ def backfill(
     return result
 
 
-__all__ = ["BackfillError", "BackfillResult", "FreshdeskClient", "backfill", "next_link"]
+__all__ = [
+    "BackfillError",
+    "BackfillResult",
+    "FreshdeskClient",
+    "backfill",
+    "base_url",
+    "next_link",
+]
