@@ -134,6 +134,11 @@ def test_backfill_key_is_never_an_argument(tmp_path: Path) -> None:
     assert "NO_SUCH_VARIABLE_HERE is not set" in unset.stderr
     plain = deskpulse(tmp_path / "data", *args, "--api-key", KEY)
     assert plain.returncode == 2  # no such option
+    bad_domain = deskpulse(
+        tmp_path / "data", "connect", "freshdesk", "backfill", "--domain", "acme/../x", stdin="k\n"
+    )
+    assert bad_domain.returncode == 1
+    assert "--domain: 'acme/../x' is not a Freshdesk account name" in bad_domain.stderr
     bad_since = deskpulse(tmp_path / "data", *args, "--updated-since", "last week")
     assert bad_since.returncode == 2
     assert "write a date" in bad_since.stderr
