@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from deskpulse.cli.context import Cli
+from deskpulse.cli.freshdesk import freshdesk_app
 
 if TYPE_CHECKING:
     from deskpulse.connectors.zendesk import ImportSummary as ZendeskImportSummary
@@ -413,3 +414,6 @@ def _number(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value:g}"
+
+
+connect_app.add_typer(freshdesk_app, name="freshdesk")
