@@ -133,8 +133,8 @@ def test_benchmark_table(day: Store) -> None:
     )
     assert rows["Cost per issue"].ai_target == "$0.15\u20130.40"
     assert rows["Escalation rate"].best == "<10%"
-    assert rows["Resolution rate"].ai == MetricValue(0.5, 4)
-    assert rows["Resolution rate"].human == MetricValue(1.0, 1)
+    assert rows["Resolution rate"].ai == MetricValue(0.5, 4, pending=0)
+    assert rows["Resolution rate"].human == MetricValue(1.0, 1, pending=0)
     assert rows["Avg. resolution time"].ai == MetricValue(1575.0, 4)
     # No cost recorded on people's conversations: the setting stands in, and says so.
     assert rows["Cost per issue"].human is None

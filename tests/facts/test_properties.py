@@ -308,6 +308,13 @@ def violations(events: list[Event], tables: dict[str, list[Row]]) -> list[str]:
             score = r[f"{survey}_score"]
             check(score is None or low <= score <= high, f"{survey} range", r)
 
+    resolvers = {
+        (e["conversation_id"], e["agent_id"])
+        for e in events
+        if e["type"] == "conversation.status_changed"
+        and e.get("status") == "resolved"
+        and e.get("agent_id")
+    }
     replies_by_conversation: dict[str, int] = {}
     for r in tables["agent_conversation_facts"]:
         conversation = by_id.get(r["conversation_id"])
@@ -315,7 +322,10 @@ def violations(events: list[Event], tables: dict[str, list[Row]]) -> list[str]:
         replies_by_conversation[r["conversation_id"]] = (
             replies_by_conversation.get(r["conversation_id"], 0) + r["replies"]
         )
-        check(r["handled"] == (r["replies"] > 0), "handled iff replied", r)
+        # Handled: replied publicly, or resolved it (docs/metrics.md#handled).
+        resolver = (r["conversation_id"], r["agent_id"]) in resolvers
+        check(r["handled"] == (r["replies"] > 0 or resolver), "handled iff replied or resolved", r)
+        check(r["handled"] == (r["handled_at"] is not None), "handled_at iff handled", r)
         if kinds.get(r["agent_id"]) == "human":
             split = r["replies_as_is"] + r["replies_edited"] + r["replies_scratch"]
             check(split == r["replies"], "human replies split", r)

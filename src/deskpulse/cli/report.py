@@ -98,6 +98,8 @@ def _print_report(cli: Cli, report: dict[str, Any]) -> None:
     kpis.add_column("value", justify="right")
     kpis.add_column("n", justify="right")
     kpis.add_column("previous", justify="right")
+    # Outcomes that mature (docs/metrics.md): rows not final yet, left out of value and n.
+    kpis.add_column("still maturing", justify="right")
     estimated = report["team"].get("aht_estimated_rate", {}).get("value") or 0
     for name, cell in report["team"].items():
         metric = REGISTRY[name]
@@ -110,6 +112,7 @@ def _print_report(cli: Cli, report: dict[str, Any]) -> None:
             format_value(metric, cell["value"]),
             f"{cell['n']:,}",
             format_value(metric, before["value"]),
+            f"{cell['pending']:,}" if cell.get("pending") else "",
         )
     console.print(kpis)
     board = Table(title="agents (by conversations handled; not a ranking)")

@@ -265,6 +265,9 @@ def conversation_facts(
     facts = facts.mutate(
         fcr=is_resolved.ifelse(_.fcr_candidate & _.repeat_contact.isnull(), ibis.null("boolean")),
         ai_resolved=_.ai_handled & _.ai_resolved_candidate,
+        first_reopened_at=_.first_reopen_at,
+        fcr_settles_at=_.full_resolved_at + fcr_window,
+        survey_settles_at=_.first_resolved_at + ibis.interval(days=settings.survey_window_days),
     )
     return facts.select(*_CONVERSATION_COLUMNS)
 
@@ -297,7 +300,10 @@ _CONVERSATION_COLUMNS = (
     "full_resolution_business_seconds",
     "status",
     "reopens",
+    "first_reopened_at",
     "fcr",
+    "fcr_settles_at",
+    "survey_settles_at",
     "turns",
     "inbound_messages",
     "replies",

@@ -39,7 +39,13 @@ CONVERSATION_FACTS: dict[str, str] = {
     "full_resolution_business_seconds": "float64",  # the same span in business hours
     "status": "string",  # latest status (open when none was ever set)
     "reopens": "int64",
+    "first_reopened_at": "timestamp",  # the first reopen after a resolution, if any
     "fcr": "boolean",  # null while not resolved
+    # When FCR stops being able to change: the repeat-contact window after the full
+    # resolution has passed (null while not resolved). Before then FCR is pending.
+    "fcr_settles_at": "timestamp",
+    # When the CSAT survey window after the first resolution closes (null: unresolved).
+    "survey_settles_at": "timestamp",
     "turns": "int64",
     "inbound_messages": "int64",
     "replies": "int64",  # public replies by agents and AI

@@ -33,6 +33,7 @@ from deskpulse.metrics.periods import (
     PERIOD_DAYS,
     Period,
     custom_period,
+    naive_utc,
     named_period,
     offset_changes,
     to_local,
@@ -219,9 +220,16 @@ TEAM_VIEWER = Viewer()
 class MetricValue:
     value: float | int | None
     n: int
+    # For outcomes that mature (registry Source.settles): rows of the period whose
+    # outcome is not final yet, left out of value and n. None for metrics that do not
+    # mature.
+    pending: int | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"value": self.value, "n": self.n}
+        out: dict[str, Any] = {"value": self.value, "n": self.n}
+        if self.pending is not None:
+            out["pending"] = self.pending
+        return out
 
 
 @dataclass
@@ -307,6 +315,8 @@ _SENTINEL_TIMES = {
     "period_end": datetime(1901, 2, 3, 4, 5, 6, 222),
     "previous_start": datetime(1901, 2, 3, 4, 5, 6, 333),
     "previous_end": datetime(1901, 2, 3, 4, 5, 6, 444),
+    # The moment of reading: outcomes not final by then are pending.
+    "settled_by": datetime(1901, 2, 3, 4, 5, 6, 555),
 }
 
 
@@ -322,6 +332,7 @@ class _Bounds:
     period_end: ir.TimestampScalar
     previous_start: ir.TimestampScalar
     previous_end: ir.TimestampScalar
+    settled_by: ir.TimestampScalar
 
     @classmethod
     def sentinels(cls) -> _Bounds:
@@ -352,6 +363,9 @@ def _bind(store: Store, sql: str, period: Period, previous: Period | None, filte
         "period_end": period.end_utc,
         "previous_start": None if previous is None else previous.start_utc,
         "previous_end": None if previous is None else previous.end_utc,
+        # Now, not the period's end: an outcome that has had its time by now is known,
+        # whichever period it belongs to (facts hold every event received).
+        "settled_by": naive_utc(clock.now()),
     }
     for name, sentinel in _SENTINEL_TIMES.items():
         if values[name] is not None:
@@ -564,10 +578,16 @@ def measure_rows(
     everything = ibis.literal(True)
     rows = narrow(store.con.table(table))
     aggregates: dict[str, ir.Scalar] = {}
+    now = ibis.literal(naive_utc(clock.now()), type="timestamp")
     for metric, source in sources:
         assert source is not None  # checked above
-        aggregates[f"{metric.name}__value"] = source.value(rows, everything)
-        aggregates[f"{metric.name}__n"] = source.sample(rows, everything)
+        inside = everything
+        if source.settles is not None:
+            settled = source.settled(rows, now)
+            aggregates[f"{metric.name}__pending"] = source.sample(rows, ~settled)
+            inside = settled
+        aggregates[f"{metric.name}__value"] = source.value(rows, inside)
+        aggregates[f"{metric.name}__n"] = source.sample(rows, inside)
     sql = str(store.con.compile(rows.aggregate(**aggregates)))
     records = execute_sql(store, sql, timeout)
     record = records[0] if records else {}
@@ -659,6 +679,10 @@ def _scan(store: Store, shape: _ScanShape) -> tuple[ir.Table, list[str]]:
         inside = everything
         if metric.needs_bucket_end:
             inside = _still_resolved(t, span_end, time_group, bucket_start, shape)
+        if source.settles is not None:
+            settled = source.settled(t, bounds.settled_by)
+            aggregates[f"{metric.name}__pending"] = source.sample(t, inside & ~settled)
+            inside = inside & settled
         if metric.recency_weighted is not None:
             value = metric.recency_weighted(t, inside, span_end, shape.half_life_days)
         else:
@@ -798,7 +822,8 @@ def _metric_value(metric: Metric, record: dict[str, Any]) -> MetricValue:
         # decimals is far below any difference a person sees, and makes the same events
         # give the same number every time.
         value = round(float(value), 9)
-    return MetricValue(value=value, n=n)
+    pending = record.get(f"{metric.name}__pending")
+    return MetricValue(value=value, n=n, pending=None if pending is None else int(pending))
 
 
 def _group_value(value: Any, name: str = "") -> str | None:

@@ -27,7 +27,9 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
+from deskpulse import clock
 from deskpulse.errors import DeskpulseError
+from deskpulse.metrics.periods import naive_utc
 
 Unit = Literal["count", "seconds", "ratio", "score", "currency"]
 Direction = Literal["higher", "lower", "neutral"]
@@ -67,6 +69,24 @@ class PerRow:
     included: RowCondition | None = None
 
 
+# When a row's value can no longer change (see Source.settles).
+RowSettles = Callable[[ir.Table], ir.TimestampValue]
+
+# Outcomes that happen after a conversation starts are read at a fixed age, so a recent
+# period and an older one say the same thing (docs/metrics.md, "Outcomes that mature").
+# Resolved within 7 days of creation: the window FCR and reopens already use, and long
+# enough that a rate over older conversations reads as "resolved" does (99.8% of
+# eventual resolutions in the generated organisation; email is the slow channel).
+RESOLUTION_HORIZON_DAYS = 7
+# Escalations happen in a conversation's first hours (all of them within 2 days in the
+# generated organisation), so a shorter wait keeps the rate current.
+ESCALATION_HORIZON_DAYS = 3
+# An AI agent resolves while the customer is there or not at all; then the 7 days
+# without a reopen that make it AI-resolved.
+AI_RESOLUTION_HORIZON_DAYS = 1
+REOPEN_WINDOW_DAYS = 7
+
+
 @dataclass(frozen=True)
 class Source:
     table: str
@@ -75,9 +95,15 @@ class Source:
     sample: Aggregate
     # Set when `value` and `sample` are built from a per-row reading (Source.per_row).
     rows: PerRow | None = None
+    # For outcomes that mature: when each row's value is final. A row whose moment has
+    # not come by the time of reading is pending: left out of value and n, and counted
+    # apart (MetricValue.pending). None: every row is final as soon as it is bucketed.
+    settles: RowSettles | None = None
 
     @classmethod
-    def per_row(cls, table: str, time_column: str, rows: PerRow) -> Source:
+    def per_row(
+        cls, table: str, time_column: str, rows: PerRow, settles: RowSettles | None = None
+    ) -> Source:
         """A source whose aggregate and n are built from its per-row reading."""
 
         def value(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
@@ -87,7 +113,15 @@ class Source:
         def sample(t: ir.Table, inside: ir.BooleanValue) -> ir.Scalar:
             return t.count(where=inside if rows.included is None else inside & rows.included(t))
 
-        return cls(table, time_column, value, sample, rows)
+        return cls(table, time_column, value, sample, rows, settles)
+
+    def settled(self, t: ir.Table, by: ir.Value) -> ir.BooleanValue:
+        """Whether each row's value is final at `by` (always, for a source that does
+        not mature)."""
+        if self.settles is None:
+            return ibis.literal(True)
+        moment = self.settles(t)
+        return moment.isnull() | (moment <= by)
 
     def row_value(self, t: ir.Table) -> ir.Value:
         """Each row's value as the aggregate reads it: a boolean for a share (a missing
@@ -100,9 +134,13 @@ class Source:
 
     def row_included(self, t: ir.Table) -> ir.BooleanValue:
         """Whether each row is in the metric's sample: its time column is set (a row
-        without it is in no period) and the metric's own condition holds."""
+        without it is in no period), its outcome is final by now (an outcome that
+        matures) and the metric's own condition holds."""
         rows = self._rows()
         present = t[self.time_column].notnull()
+        if self.settles is not None:
+            now = ibis.literal(naive_utc(clock.now()), type="timestamp")
+            present = present & self.settled(t, now)
         if rows.included is None:
             return present
         return (present & rows.included(t)).fill_null(False)
@@ -310,8 +348,15 @@ def _sum_of(columns: tuple[str, ...]) -> Aggregate:
 _ASSIST_COLUMNS = ("replies_as_is", "replies_edited", "replies_scratch")
 
 
-def _c(time_column: str, value: Aggregate, sample: Aggregate, table: str = CONVERSATIONS) -> Source:
-    return Source(table=table, time_column=time_column, value=value, sample=sample)
+def _c(
+    time_column: str,
+    value: Aggregate,
+    sample: Aggregate,
+    table: str = CONVERSATIONS,
+    *,
+    settles: RowSettles | None = None,
+) -> Source:
+    return Source(table=table, time_column=time_column, value=value, sample=sample, settles=settles)
 
 
 def _a(time_column: str, value: Aggregate, sample: Aggregate) -> Source:
@@ -325,9 +370,31 @@ def _rows(
     included: RowCondition | None = None,
     *,
     table: str = CONVERSATIONS,
+    settles: RowSettles | None = None,
 ) -> Source:
     """A source defined row by row (see PerRow); its aggregate and n are built from it."""
-    return Source.per_row(table, time_column, PerRow(value, reduce, included))
+    return Source.per_row(table, time_column, PerRow(value, reduce, included), settles)
+
+
+def _days(days: int) -> ir.IntervalScalar:
+    return ibis.interval(days=days)
+
+
+def _within(t: ir.Table, column: str, days: int) -> ir.BooleanValue:
+    """`column` happened within `days` of the conversation's creation."""
+    moment = t[column]
+    return moment.notnull() & (moment <= t.created_at + _days(days))
+
+
+def _aged(days: int) -> RowSettles:
+    """Final once the conversation is `days` old."""
+    return lambda t: t.created_at + _days(days)
+
+
+def _reopened_within_window(t: ir.Table) -> ir.BooleanValue:
+    return t.first_reopened_at.notnull() & (
+        t.first_reopened_at <= t.first_resolved_at + _days(REOPEN_WINDOW_DAYS)
+    )
 
 
 BUSINESS_SUFFIX = "_business"
@@ -573,41 +640,66 @@ _METRICS: tuple[Metric, ...] = (
     Metric(
         "resolution_rate",
         "Resolution rate",
-        "Share of the conversations created in the period that are resolved now.",
+        "Share of the conversations created in the period that were resolved within "
+        f"{RESOLUTION_HORIZON_DAYS} days of creation. Conversations younger than that are "
+        "still maturing: pending, left out of the rate and n.",
         "ratio",
         "higher",
         "percent",
-        _rows("created_at", "share", lambda t: t.status == "resolved"),
+        _rows(
+            "created_at",
+            "share",
+            lambda t: _within(t, "first_resolved_at", RESOLUTION_HORIZON_DAYS),
+            settles=_aged(RESOLUTION_HORIZON_DAYS),
+        ),
     ),
     Metric(
         "fcr_rate",
         "First-contact resolution",
         "Share of resolved conversations that were never reopened and whose customer "
         "opened no new conversation on the same inquiry within 7 days; bucketed by "
-        "resolution.",
+        "resolution. Pending until those 7 days have passed.",
         "ratio",
         "higher",
         "percent",
-        _rows("full_resolved_at", "share", _column("fcr"), _answered("fcr")),
+        _rows(
+            "full_resolved_at",
+            "share",
+            _column("fcr"),
+            _answered("fcr"),
+            settles=lambda t: t.fcr_settles_at,
+        ),
     ),
     Metric(
         "reopen_rate",
         "Reopen rate",
-        "Share of conversations first resolved in the period that were reopened.",
+        "Share of conversations first resolved in the period that were reopened within "
+        f"{REOPEN_WINDOW_DAYS} days of that resolution; pending until those days have passed.",
         "ratio",
         "lower",
         "percent",
-        _rows("first_resolved_at", "share", lambda t: t.reopens > 0),
+        _rows(
+            "first_resolved_at",
+            "share",
+            _reopened_within_window,
+            settles=lambda t: t.first_resolved_at + _days(REOPEN_WINDOW_DAYS),
+        ),
     ),
     # -- escalation and AI -------------------------------------------------------------------
     Metric(
         "escalation_rate",
         "Escalation rate",
-        "Share of conversations created in the period that were escalated.",
+        "Share of conversations created in the period that were escalated within "
+        f"{ESCALATION_HORIZON_DAYS} days of creation; younger conversations are pending.",
         "ratio",
         "lower",
         "percent",
-        _rows("created_at", "share", _column("escalated")),
+        _rows(
+            "created_at",
+            "share",
+            lambda t: _within(t, "escalated_at", ESCALATION_HORIZON_DAYS),
+            settles=_aged(ESCALATION_HORIZON_DAYS),
+        ),
     ),
     Metric(
         "escalations",
@@ -618,6 +710,7 @@ _METRICS: tuple[Metric, ...] = (
         "count",
         "lower",
         "count",
+        # A count of what happened, not a rate: nothing to wait for.
         _c("created_at", _count_where(lambda t: t.escalated), _count),
     ),
     Metric(
@@ -649,11 +742,21 @@ _METRICS: tuple[Metric, ...] = (
         "ai_resolved_rate",
         "AI-resolved",
         "Share of conversations an AI agent took part in that the AI handled alone, "
-        "resolved, and that were not reopened within 7 days.",
+        f"resolved within {AI_RESOLUTION_HORIZON_DAYS} day of creation, and that were not "
+        f"reopened within {REOPEN_WINDOW_DAYS} days; pending until the conversation is "
+        f"{AI_RESOLUTION_HORIZON_DAYS + REOPEN_WINDOW_DAYS} days old.",
         "ratio",
         "higher",
         "percent",
-        _rows("created_at", "share", _column("ai_resolved"), _column("ai_involved")),
+        _rows(
+            "created_at",
+            "share",
+            lambda t: t.ai_resolved & _within(t, "first_resolved_at", AI_RESOLUTION_HORIZON_DAYS),
+            _column("ai_involved"),
+            # Every row waits the same time, success or not: were failures final
+            # sooner, the settled rows of a recent period would over-count them.
+            settles=_aged(AI_RESOLUTION_HORIZON_DAYS + REOPEN_WINDOW_DAYS),
+        ),
     ),
     # -- effort ------------------------------------------------------------------------------
     Metric(
@@ -755,11 +858,17 @@ _METRICS: tuple[Metric, ...] = (
     Metric(
         "csat_response_rate",
         "CSAT response rate",
-        "Share of the conversations first resolved in the period that have a CSAT response.",
+        "Share of the conversations first resolved in the period that have a CSAT response; "
+        "pending until the survey window after the resolution has closed.",
         "ratio",
         "higher",
         "percent",
-        _rows("first_resolved_at", "share", _answered("csat_score")),
+        _rows(
+            "first_resolved_at",
+            "share",
+            _answered("csat_score"),
+            settles=lambda t: t.survey_settles_at,
+        ),
     ),
     Metric(
         "nps",

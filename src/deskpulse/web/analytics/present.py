@@ -12,7 +12,14 @@ from typing import Any
 
 from deskpulse.metrics.dashboard import timed
 from deskpulse.metrics.format import EMPTY, format_duration, format_value
-from deskpulse.metrics.registry import REGISTRY, Metric
+from deskpulse.metrics.registry import (
+    AI_RESOLUTION_HORIZON_DAYS,
+    ESCALATION_HORIZON_DAYS,
+    REGISTRY,
+    REOPEN_WINDOW_DAYS,
+    RESOLUTION_HORIZON_DAYS,
+    Metric,
+)
 
 # Under this many samples a median, rate or mean is marked "few" wherever it is shown.
 FEW_SAMPLES = 10
@@ -96,6 +103,35 @@ PER_AGENT_NOTES = {
 }
 
 
+# What the rows a maturing metric leaves out are, in the page's words (docs/metrics.md,
+# "Outcomes that mature"). {share} is their part of all the period's rows.
+MATURING_NOTES = {
+    "resolution_rate": "still maturing: {share} of conversations ({count}) are younger "
+    f"than {RESOLUTION_HORIZON_DAYS} days and not in the rate yet",
+    "escalation_rate": "still maturing: {share} of conversations ({count}) are younger "
+    f"than {ESCALATION_HORIZON_DAYS} days and not in the rate yet",
+    "fcr_rate": "still maturing: {share} of resolutions ({count}) are younger than the "
+    "7-day repeat-contact window and not in the rate yet",
+    "reopen_rate": "still maturing: {share} of resolutions ({count}) are younger than "
+    f"{REOPEN_WINDOW_DAYS} days and not in the rate yet",
+    "csat_response_rate": "still maturing: {share} of resolutions ({count}) are inside "
+    "the survey window and not in the rate yet",
+    "ai_resolved_rate": "still maturing: {share} of AI conversations ({count}) are younger "
+    f"than {AI_RESOLUTION_HORIZON_DAYS + REOPEN_WINDOW_DAYS} days and not in the rate yet",
+}
+
+
+def maturing_note(name: str, value: dict[str, Any]) -> str:
+    """The tile's line about rows still pending, or "" when nothing is."""
+    pending = int(value.get("pending") or 0)
+    if pending <= 0:
+        return ""
+    total = pending + int(value.get("n") or 0)
+    share = f"{100 * pending / total:.0f}%"
+    template = MATURING_NOTES.get(name, "still maturing: {count} not final yet")
+    return template.format(share=share, count=f"{pending:,}")
+
+
 def tiles(
     payload: dict[str, Any],
     names: tuple[str, ...],
@@ -121,6 +157,8 @@ def tiles(
         note = ""
         if name in per_agent:
             note = PER_AGENT_NOTES.get(name, "")
+        if not note:
+            note = maturing_note(name, value)
         if name == "aht_mean" and not note:
             estimated = current.get("aht_estimated_rate", {}).get("value")
             if estimated:
