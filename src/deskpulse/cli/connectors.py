@@ -223,3 +223,8 @@ def _number(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value:g}"
+
+
+from deskpulse.cli.intercom import intercom_app  # noqa: E402 (registered last, on purpose)
+
+connect_app.add_typer(intercom_app, name="intercom")

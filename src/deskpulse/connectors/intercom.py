@@ -539,6 +539,7 @@ def map_files(paths: Iterable[Path | str], options: IntercomOptions | None = Non
     """Read and map every conversation in the files; bad ones are set aside, not fatal."""
     options = options or IntercomOptions()
     mapped = Mapped()
+    seen: set[str] = set()
     for path in export_files(paths):
         mapped.files += 1
         try:
@@ -564,7 +565,10 @@ def map_files(paths: Iterable[Path | str], options: IntercomOptions | None = Non
                 continue
             if _optional(record).get("conversation_parts") is None:
                 mapped.without_parts += 1
-            mapped.events += events
+            # An agent seen in many conversations is announced once per import.
+            fresh = [e for e in events if e["id"] not in seen]
+            seen.update(e["id"] for e in fresh)
+            mapped.events += fresh
     return mapped
 
 
