@@ -289,3 +289,11 @@ def test_import_reports_bad_records_and_keeps_the_rest(store: Store, tmp_path: P
     # A second import stores nothing new.
     again = import_intercom(store, [folder])
     assert (again.accepted, again.duplicates) == (0, summary.accepted + summary.duplicates)
+
+
+@pytest.mark.parametrize("part_type", ["away_mode_assignment", "assign_and_reopen"])
+def test_other_assignment_parts_assign(part_type: str) -> None:
+    conversation = load(HUMAN)
+    conversation["conversation_parts"]["conversation_parts"][1]["part_type"] = part_type
+    assigned = of_type(mapped(conversation), "conversation.assigned")
+    assert [a.get("agent_id") for a in assigned] == [None, CIARAN]

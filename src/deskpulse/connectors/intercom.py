@@ -42,7 +42,13 @@ CHANNELS = {
 CUSTOMER_TYPES = frozenset({"user", "lead", "contact"})
 # Parts that hand the conversation to someone. `assign_and_*` also change its state.
 ASSIGNMENT_PARTS = frozenset(
-    {"assignment", "default_assignment", "assign_and_reopen", "assign_and_unsnooze"}
+    {
+        "assignment",
+        "default_assignment",
+        "away_mode_assignment",
+        "assign_and_reopen",
+        "assign_and_unsnooze",
+    }
 )
 # Part type -> the status it leaves the conversation in.
 STATE_PARTS = {
