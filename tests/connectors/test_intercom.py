@@ -243,6 +243,20 @@ def test_hand_computed_metrics(store: Store) -> None:
     assert (solved["ai_handled"], solved["ai_replies"], solved["escalated"]) == (True, 1, False)
     assert solved["csat_score"] is None  # Fin's own rating is not the conversation's CSAT
 
+    # Ciaran's own first response: from his assignment (the later of it and the wait).
+    # 1295: assigned 14:21:23, replies 14:25:23: 240 s. 1296: the handoff 15:07:50, his
+    # assignment 15:10:00, his reply 15:13:20: 200 s.
+    for conversation, seconds in (("intercom:1295", 240.0), ("intercom:1296", 200.0)):
+        mine = row_of(
+            store, "agent_conversation_facts", conversation_id=conversation, agent_id=CIARAN
+        )
+        assert mine["agent_first_response_seconds"] == seconds
+    fin_row = row_of(
+        store, "agent_conversation_facts", conversation_id="intercom:1296", agent_id=FIN
+    )
+    assert (fin_row["replies"], fin_row["agent_first_response_seconds"]) == (2, 5.0)
+    assert solved["ai_resolved"] is True
+
     agents = {r["agent_id"]: r["kind"] for r in rows_of(store, "agents")}
     assert agents == {FIN: "ai", CIARAN: "human"}
     values = query(
@@ -297,3 +311,22 @@ def test_other_assignment_parts_assign(part_type: str) -> None:
     conversation["conversation_parts"]["conversation_parts"][1]["part_type"] = part_type
     assigned = of_type(mapped(conversation), "conversation.assigned")
     assert [a.get("agent_id") for a in assigned] == [None, CIARAN]
+
+
+def test_how_the_source_message_was_delivered() -> None:
+    conversation = load(HUMAN)
+    source = conversation["source"]
+    source["delivered_as"] = "admin_initiated"
+    source["author"] = {"type": "admin", "id": "991267493", "name": "Ciaran Lee"}
+    first = of_type(mapped(conversation), "message.created")[0]
+    assert (first["direction"], first["author_kind"], first["agent_id"]) == (
+        "outbound",
+        "agent",
+        CIARAN,
+    )
+    source["delivered_as"] = "automated"  # a rule or campaign in Ciaran's name: no reply
+    first = of_type(mapped(conversation), "message.created")[0]
+    assert (first["direction"], first["author_kind"]) == ("outbound", "system")
+    # The customer is still the conversation's contact, not the admin who wrote first.
+    (created,) = of_type(mapped(conversation), "conversation.created")
+    assert created["customer_id"] == "intercom:contact:5ba682d23d7cf92bef87bfd4"

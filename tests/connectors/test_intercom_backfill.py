@@ -150,3 +150,15 @@ def test_bad_conversation_is_reported_and_the_rest_stored(store: Store) -> None:
     ids = {r["conversation_id"] for r in rows_of(store, "conversation_facts")}
     assert ids == {"intercom:1295", "intercom:1297"}
     assert any(r["source"] == "intercom:backfill" for r in store.rejected())
+
+
+def test_a_conversation_gone_since_the_list_is_reported_and_the_rest_stored(
+    store: Store,
+) -> None:
+    fake = FakeIntercom()
+    del fake.conversations["1295"]
+    result = backfill(store, client(fake, []), progress=False)
+    assert [(p.record_id, p.field) for p in result.problems] == [("1295", "id")]
+    assert "HTTP 404" in result.problems[0].reason
+    ids = {r["conversation_id"] for r in rows_of(store, "conversation_facts")}
+    assert ids == {"intercom:1296", "intercom:1297"}

@@ -42,6 +42,10 @@ class BackfillError(RuntimeError):
     """Intercom could not be read (HTTP error, not JSON, unexpected shape)."""
 
 
+class NotFoundError(BackfillError):
+    """A 404: a conversation deleted between the list and its retrieval, say."""
+
+
 class Response(Protocol):
     def read(self) -> bytes: ...
 
@@ -120,7 +124,8 @@ class IntercomClient:
                     raise BackfillError(
                         f"GET {url}: still rate limited after {self.max_retries} waits"
                     ) from None
-                raise BackfillError(f"GET {url}: HTTP {error.code} {error.reason}") from None
+                kind = NotFoundError if error.code == 404 else BackfillError
+                raise kind(f"GET {url}: HTTP {error.code} {error.reason}") from None
             except urllib.error.URLError as error:
                 raise BackfillError(f"GET {url}: {error.reason}") from None
         try:
@@ -218,8 +223,19 @@ def backfill(
                 if total is not None:
                     bar.update(task, total=total)
                 for summary in conversations:
-                    ident = str(summary.get("id"))
-                    full = client.conversation(ident)
+                    raw_id = summary.get("id")
+                    if not isinstance(raw_id, str | int) or isinstance(raw_id, bool):
+                        result.problems.append(
+                            Rejected("intercom API", None, "id", "a listed conversation has no id")
+                        )
+                        continue
+                    ident = str(raw_id)
+                    try:
+                        full = client.conversation(ident)
+                    except NotFoundError as error:
+                        # Gone since it was listed: nothing to store, the rest goes on.
+                        result.problems.append(Rejected("intercom API", ident, "id", str(error)))
+                        continue
                     parts = full.get("conversation_parts")
                     listed = parts.get("conversation_parts") if isinstance(parts, dict) else None
                     result.parts += len(listed) if isinstance(listed, list) else 0
