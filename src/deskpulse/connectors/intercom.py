@@ -208,15 +208,18 @@ class _Timeline:
         if author.kind == "customer" and self.status == "resolved":
             # Intercom reopens a closed conversation when the customer writes again;
             # the part list has no `open` part for it.
-            self.set_status(f"{key}:reopened", at, "open", None)
+            self.set_status(at, "open", None)
 
-    def set_status(self, key: str, at: datetime, status: str, agent_id: str | None) -> None:
+    def set_status(self, at: datetime, status: str, agent_id: str | None) -> None:
         if status == self.status:
             return
         self.status = status
         self.events.append(
             {
-                "id": f"{self.cid}:{key}",
+                # Keyed by status and second, not by part: a list page's `state` (closed
+                # at statistics.last_close_at) and the retrieved conversation's `close`
+                # part are one fact, and must not make two resolutions.
+                "id": f"{self.cid}:status:{status}:{int(at.timestamp())}",
                 "type": "conversation.status_changed",
                 "occurred_at": _iso(at),
                 "conversation_id": self.cid,
@@ -411,7 +414,7 @@ def map_conversation(
         if part_type in STATE_PARTS:
             if who.kind == "agent":
                 timeline.agent(who, at)
-            timeline.set_status(f"{pkey}:status", at, STATE_PARTS[part_type], who.agent_id)
+            timeline.set_status(at, STATE_PARTS[part_type], who.agent_id)
 
     _final_state(conversation, timeline, created)
     rating = _csat(conversation, cid)
@@ -437,7 +440,7 @@ def _final_state(conversation: Mapping[str, Any], timeline: _Timeline, created: 
         moment = parse_time(statistics["last_close_at"], "statistics.last_close_at")
     elif conversation.get("updated_at") is not None:
         moment = parse_time(conversation["updated_at"], "updated_at")
-    timeline.set_status("state", max(moment or created, created), wanted, None)
+    timeline.set_status(max(moment or created, created), wanted, None)
 
 
 def _csat(conversation: Mapping[str, Any], cid: str) -> dict[str, Any] | None:
