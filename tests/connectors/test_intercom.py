@@ -340,3 +340,12 @@ def test_how_the_source_message_was_delivered() -> None:
     # The customer is still the conversation's contact, not the admin who wrote first.
     (created,) = of_type(mapped(conversation), "conversation.created")
     assert created["customer_id"] == "intercom:contact:5ba682d23d7cf92bef87bfd4"
+
+
+def test_fin_handing_straight_to_an_admin() -> None:
+    conversation = load(HANDOFF)
+    parts = conversation["conversation_parts"]["conversation_parts"]
+    parts[3]["assigned_to"] = {"type": "admin", "id": "991267493"}
+    del parts[4]  # no separate take-over
+    (handoff,) = of_type(mapped(conversation), "conversation.escalated")
+    assert (handoff["to_agent_id"], handoff.get("to_team_id")) == (CIARAN, None)
