@@ -349,3 +349,15 @@ def test_fin_handing_straight_to_an_admin() -> None:
     del parts[4]  # no separate take-over
     (handoff,) = of_type(mapped(conversation), "conversation.escalated")
     assert (handoff["to_agent_id"], handoff.get("to_team_id")) == (CIARAN, None)
+
+
+def test_a_customer_reply_wakes_a_snoozed_conversation() -> None:
+    conversation = load(HUMAN)
+    parts = conversation["conversation_parts"]["conversation_parts"]
+    del parts[5]  # no timer_unsnooze: the customer's reply at 14:35:23 wakes it
+    statuses = of_type(mapped(conversation), "conversation.status_changed")
+    assert [(s["status"], s["occurred_at"][11:19]) for s in statuses] == [
+        ("snoozed", "14:26:23"),
+        ("open", "14:35:23"),
+        ("resolved", "14:45:23"),
+    ]

@@ -175,9 +175,8 @@ class _Timeline:
     """Walks a conversation's parts in order, remembering what the contract needs to
     know about what came before (status, whether an AI agent is answering)."""
 
-    def __init__(self, conversation_id: str, prefix: str) -> None:
+    def __init__(self, conversation_id: str) -> None:
         self.cid = conversation_id
-        self.prefix = prefix
         self.events: list[dict[str, Any]] = []
         self.status = "open"
         self.ai_agent: str | None = None  # the AI agent answering, until a handoff
@@ -205,9 +204,9 @@ class _Timeline:
         )
         if author.kind == "ai" and not note:
             self.ai_agent = author.agent_id
-        if author.kind == "customer" and self.status == "resolved":
-            # Intercom reopens a closed conversation when the customer writes again;
-            # the part list has no `open` part for it.
+        if author.kind == "customer" and self.status in ("resolved", "snoozed"):
+            # Intercom reopens a closed (or wakes a snoozed) conversation when the
+            # customer writes again; the part list has no `open` part for it.
             self.set_status(at, "open", None)
 
     def set_status(self, at: datetime, status: str, agent_id: str | None) -> None:
@@ -352,7 +351,7 @@ def map_conversation(
     customer = _customer_id(conversation, source)
     ws = f"{options.workspace}:" if options.workspace else ""
     priority = conversation.get("priority")
-    timeline = _Timeline(cid, "")
+    timeline = _Timeline(cid)
     events = timeline.events
     events.append(
         {
