@@ -19,6 +19,7 @@ from rich.table import Table
 
 from deskpulse.cli.context import Cli
 from deskpulse.cli.freshdesk import freshdesk_app
+from deskpulse.cli.intercom import intercom_app
 
 if TYPE_CHECKING:
     from deskpulse.connectors.zendesk import ImportSummary as ZendeskImportSummary
@@ -417,3 +418,4 @@ def _number(value: float | None) -> str:
 
 
 connect_app.add_typer(freshdesk_app, name="freshdesk")
+connect_app.add_typer(intercom_app, name="intercom")
