@@ -101,8 +101,10 @@ def test_executive_summary_arithmetic(day: Store) -> None:
     assert summary.all_conversations == 5
     assert summary.ai_handled_conversations == 2  # c1 and c4
     assert summary.ai_share == MetricValue(0.4, 5)
-    # 2 x (9.50 - 0.275)
-    assert summary.cost_saved == pytest.approx(18.45)
+    # 2 AI-handled x 9.50 - 1.10, what all four AI conversations cost (c2 and c3 were
+    # handed over: their AI cost bought no saving).
+    assert summary.cost_saved == pytest.approx(17.9)
+    assert summary.ai_cost_total == MetricValue(1.1, 4)
     assert summary.csat_ai == MetricValue(3.25, 4)
     assert summary.csat_human == MetricValue(4.0, 1)
     assert summary.csat_difference == pytest.approx(-0.75)
@@ -116,7 +118,7 @@ def test_savings_are_flagged_when_no_ai_cost_was_recorded(store: Store) -> None:
     f.conversation("x1").customer(at=0).ai_reply("bot", at=1).resolve(at=2)
     ingest_and_build(store, f.events)
     quality = quality_report(store, WEEK)
-    assert quality.summary.cost_saved == 10.0  # 1 x (10.00 - 0)
+    assert quality.summary.cost_saved == 10.0  # 1 x 10.00 - nothing recorded
     assert not quality.summary.ai_cost_recorded
     assert "overstated" in quality.notes[0]
 
@@ -147,7 +149,7 @@ def test_csv_export(day: Store) -> None:
     assert tuple(rows[0]) == CSV_HEADER
     by_item = {(row[0], row[1]): row for row in rows[1:]}
     saved = by_item[("summary", "Cost saved")]
-    assert saved[2] == "19.45"  # 2 x (10.00 - 0.275)
+    assert saved[2] == "18.90"  # 2 x 10.00 - 1.10 (all four AI conversations cost)
     assert by_item[("summary", "CSAT difference (AI - human)")][2:6] == [
         "3.2500",
         "4",

@@ -38,7 +38,7 @@ def test_ai_report_as_a_table(day: Path) -> None:
     assert "Billing Bot" in out
     assert "Login Bot" in out
     assert "low_confidence" in out
-    assert "cost saved $19.45 = 2 AI-handled conversations" in out
+    assert "cost saved $18.90 = 2 AI-handled conversations x $10.00 - $1.10" in out
     assert "CSAT AI - people -0.75" in out
     assert "what to do:" in out
     assert "Alice Archer" not in out  # people appear only as a team aggregate
@@ -60,7 +60,7 @@ def test_ai_report_as_csv(day: Path) -> None:
     assert result.returncode == 0, result.stderr
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows[0][:2] == ["Section", "Item"]
-    assert next(row for row in rows if row[1] == "Cost saved")[2] == "19.45"
+    assert next(row for row in rows if row[1] == "Cost saved")[2] == "18.90"
 
 
 @pytest.mark.parametrize(

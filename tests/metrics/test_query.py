@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from deskpulse.events.store import Store
 from deskpulse.metrics.query import (
     Filters,
+    MetricValue,
     NotVisibleError,
     Query,
     QueryError,
@@ -272,3 +273,25 @@ def test_statements_past_the_time_limit_are_cancelled(store: Store) -> None:
     assert time.monotonic() - started < 60
     # The limit is lifted afterwards: the next statement runs to its end.
     assert execute_sql(store, "SELECT 1 AS one", timeout=30) == [{"one": 1}]
+
+
+def test_cost_with_no_cost_recorded_is_no_value(store: Store) -> None:
+    # team_timeline records no cost (people's time, as on the TWCS import): unknown, not $0.
+    ingest_and_build(store, team_timeline().events)
+    values = query(store, seven_days("cost_per_conversation", "cost_total")).single().metrics
+    assert values["cost_per_conversation"] == MetricValue(None, 0)
+    assert values["cost_total"] == MetricValue(None, 0)
+
+
+def test_cost_per_conversation_is_over_the_conversations_with_a_cost(store: Store) -> None:
+    # docs/metrics.md's example: c1 0.0125 + 0.0075, c2 0.05, c3 nothing recorded.
+    f = Events(start=START)
+    f.conversation("c1", customer="u1", at=0).customer(at=0).cost("0.0125", at=1).cost(
+        "0.0075", at=2
+    )
+    f.conversation("c2", customer="u2", at=0).customer(at=0).cost("0.05", at=1)
+    f.conversation("c3", customer="u3", at=0).customer(at=0)
+    ingest_and_build(store, f.events)
+    values = query(store, seven_days("cost_per_conversation", "cost_total")).single().metrics
+    assert values["cost_per_conversation"] == MetricValue(0.035, 2)
+    assert values["cost_total"] == MetricValue(0.07, 2)

@@ -58,7 +58,7 @@ def test_all_ai_agents(client: Client, owner: User) -> None:
     assert body["agent"] is None
     overall = body["overall"]
     assert overall["conversations"] == {"value": 4, "n": 4}
-    assert overall["ai_resolved_rate"] == {"value": 0.5, "n": 4}
+    assert overall["ai_resolved_rate"] == {"value": 0.5, "n": 4, "pending": 0}
     assert overall["first_resolution_p95"] == {"value": 3330.0, "n": 4}
     assert overall["csat_detractor_rate"] == {"value": 0.5, "n": 4}
     assert overall["cost_per_conversation"] == {"value": 0.275, "n": 4}
@@ -114,12 +114,14 @@ def test_quality_report(client: Client, agent: User) -> None:
     assert body["targets"]["csat_floor"] == 4.0
     summary = body["summary"]
     assert summary["ai_handled_conversations"] == 2
-    assert summary["cost_saved"] == 19.45
+    # 2 AI-handled x $10.00 - $1.10, what all four AI conversations cost.
+    assert summary["cost_saved"] == 18.9
+    assert summary["ai_cost_total"] == {"value": 1.1, "n": 4}
     assert summary["csat_difference"] == -0.75
     benchmark = next(b for b in body["benchmarks"] if b["label"] == "Escalation rate")
     assert benchmark["tier1"] == "20\u201325%"
-    assert benchmark["ai"] == {"value": 0.5, "n": 4}
-    assert benchmark["human"] == {"value": 0.0, "n": 1}
+    assert benchmark["ai"] == {"value": 0.5, "n": 4, "pending": 0}
+    assert benchmark["human"] == {"value": 0.0, "n": 1, "pending": 0}
 
 
 def test_quality_uses_the_saved_targets(client: Client, owner: User) -> None:
@@ -128,7 +130,8 @@ def test_quality_uses_the_saved_targets(client: Client, owner: User) -> None:
     assert body["agent"] == "bot2"
     assert body["targets"]["escalation_ceiling"] == 0.6
     assert {c["area"]: c["status"] for c in body["checks"]}["Escalation"] == "issue"  # 100%
-    assert body["summary"]["cost_saved"] == pytest.approx(2 * (5 - 0.3))
+    # bot2's 2 AI-handled conversations x 5 - the 0.30 its conversations cost.
+    assert body["summary"]["cost_saved"] == pytest.approx(2 * 5 - 0.3)
 
 
 def test_quality_csv(client: Client, owner: User) -> None:

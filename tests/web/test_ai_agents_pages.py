@@ -173,7 +173,7 @@ def test_quality_report(client: Client, agent: User) -> None:
     assert statuses == {"CSAT": "issue", "Escalation": "issue", "Cost": "short"}
     saved = html.select_one('[data-summary="cost_saved"]')
     assert saved is not None
-    assert "$19.45" in saved.get_text()
+    assert "$18.90" in saved.get_text()  # 2 x $10.00 - $1.10 (all four AI conversations)
     share = html.select_one('[data-summary="ai_share"]')
     assert share is not None
     assert "40.0%" in share.get_text()
@@ -213,7 +213,7 @@ def test_quality_csv(client: Client, admin: User) -> None:
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][:4] == ["Section", "Item", "AI value", "AI n"]
     saved = next(row for row in rows if row[1] == "Cost saved")
-    assert saved[2] == "19.45"
+    assert saved[2] == "18.90"
 
 
 def test_one_agents_quality_report(client: Client, owner: User) -> None:
@@ -287,7 +287,7 @@ def test_saved_targets_drive_the_report(client: Client, admin: User) -> None:
     assert statuses == {"CSAT": "short", "Escalation": "short", "Cost": "issue"}
     saved_text = html.select_one('[data-summary="cost_saved"]')
     assert saved_text is not None
-    assert "$23.45" in saved_text.get_text()
+    assert "$22.90" in saved_text.get_text()  # 2 x $12.00 - $1.10
     overview = soup(client.get(url("/ai-agents/")))
     assert "half-life 3.5 days" in overview.get_text()
 

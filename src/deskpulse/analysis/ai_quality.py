@@ -127,8 +127,11 @@ class ExecutiveSummary:
     ai_share: MetricValue  # AI-handled share of all conversations (n = all conversations)
     human_cost_per_conversation: float  # the setting
     ai_cost_per_conversation: MetricValue  # over the AI agents' conversations
+    ai_cost_total: MetricValue  # everything the AI agents' conversations cost
     ai_cost_recorded: bool  # False: no cost.recorded on AI conversations, savings overstated
-    cost_saved: float | None  # handled x (human cost - AI cost per conversation)
+    # AI-handled x human cost per conversation - everything the AI agents cost, the
+    # conversations they handed over included (that spend bought no saving).
+    cost_saved: float | None
     csat_ai: MetricValue
     csat_human: MetricValue
     csat_difference: float | None  # AI - human, None when either has no responses
@@ -336,10 +339,13 @@ def executive_summary(report: AiAgentsReport, targets: Targets) -> ExecutiveSumm
     # The rate is a count over n rounded to 9 decimals: rate x n gives the count back.
     handled = 0 if share.value is None else round(float(share.value) * share.n)
     ai_cost = report.overall["cost_per_conversation"]
-    saved = None
-    if ai_cost.value is not None:
-        per_conversation = targets.human_cost_per_conversation - float(ai_cost.value)
-        saved = round(handled * per_conversation, 2)
+    ai_spend = report.overall["cost_total"]
+    # No cost recorded at all reads as nothing spent here, and the notes say the saving
+    # is overstated (ai_cost_recorded).
+    spent = 0.0 if ai_spend.value is None else float(ai_spend.value)
+    saved = None  # no conversations: nothing to say, not $0
+    if share.n:
+        saved = round(handled * targets.human_cost_per_conversation - spent, 2)
     csat_ai = report.overall["csat_mean"]
     csat_human = report.humans["csat_mean"]
     difference = None
@@ -351,6 +357,7 @@ def executive_summary(report: AiAgentsReport, targets: Targets) -> ExecutiveSumm
         ai_share=share,
         human_cost_per_conversation=targets.human_cost_per_conversation,
         ai_cost_per_conversation=ai_cost,
+        ai_cost_total=ai_spend,
         ai_cost_recorded=report.overall["cost_total"].n > 0,
         cost_saved=saved,
         csat_ai=csat_ai,

@@ -209,8 +209,9 @@ def _print(cli: Cli, found: dict[str, Any], currency: str) -> None:
     console.print("\n[bold]executive summary[/]")
     console.print(
         f"cost saved {saved} = {summary['ai_handled_conversations']} AI-handled conversations x "
-        f"({format_value(cost, summary['human_cost_per_conversation'], currency)}"
-        f" - {shown('cost_per_conversation', summary['ai_cost_per_conversation'])})",
+        f"{format_value(cost, summary['human_cost_per_conversation'], currency)}"
+        f" - {shown('cost_total', summary['ai_cost_total'])} the AI agents cost in all "
+        "(handed-over conversations included)",
         highlight=False,
     )
     console.print(

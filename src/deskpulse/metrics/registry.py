@@ -892,12 +892,14 @@ _METRICS: tuple[Metric, ...] = (
     Metric(
         "cost_per_conversation",
         "Cost per conversation",
-        "Recorded cost of the conversations created in the period divided by their number.",
+        "Mean recorded cost of the conversations created in the period that have a cost "
+        "recorded; conversations without one are not in n (their cost is unknown, not 0).",
         "currency",
         "lower",
         "currency",
-        # No cost recorded is a conversation that cost nothing.
-        _rows("created_at", "mean", lambda t: t.cost_amount.fill_null(0)),
+        # A helpdesk that never records cost (people's time, an import) must read "no
+        # value", not $0: nothing recorded is not nothing spent.
+        _rows("created_at", "mean", _column("cost_amount"), _answered("cost_amount")),
     ),
     Metric(
         "cost_total",

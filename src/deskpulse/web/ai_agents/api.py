@@ -107,6 +107,7 @@ def quality_json(quality: QualityReport) -> dict[str, Any]:
             "ai_share": summary.ai_share.as_json(),
             "human_cost_per_conversation": summary.human_cost_per_conversation,
             "ai_cost_per_conversation": summary.ai_cost_per_conversation.as_json(),
+            "ai_cost_total": summary.ai_cost_total.as_json(),
             "ai_cost_recorded": summary.ai_cost_recorded,
             "cost_saved": summary.cost_saved,
             "csat_ai": summary.csat_ai.as_json(),

@@ -239,6 +239,7 @@ def summary_context(quality: QualityReport, currency: str) -> dict[str, Any]:
         "ai_share": cell("ai_handled_rate", summary.ai_share, currency),
         "human_cost": money(summary.human_cost_per_conversation, currency),
         "ai_cost": cell("cost_per_conversation", summary.ai_cost_per_conversation, currency),
+        "ai_spend": cell("cost_total", summary.ai_cost_total, currency),
         "csat_ai": cell("csat_mean", summary.csat_ai, currency),
         "csat_human": cell("csat_mean", summary.csat_human, currency),
         "csat_difference": EMPTY if difference is None else f"{difference:+.2f}",

@@ -159,6 +159,10 @@ def tiles(
             note = PER_AGENT_NOTES.get(name, "")
         if not note:
             note = maturing_note(name, value)
+        if name == "cost_per_conversation" and not note and n:
+            created = int(current.get("conversations", {}).get("n") or 0)
+            if created > n:
+                note = f"cost recorded on {100 * n / created:.0f}% of conversations"
         if name == "aht_mean" and not note:
             estimated = current.get("aht_estimated_rate", {}).get("value")
             if estimated:
