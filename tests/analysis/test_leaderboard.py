@@ -136,7 +136,7 @@ def test_cells_are_the_hand_computed_readings(store: Store) -> None:
     assert_reading(alice.assist_as_is, 1 / 3, 3)
     assert_reading(alice.assist_edited, 1 / 3, 3)
     assert_reading(alice.assist_scratch, 1 / 3, 3)
-    assert_reading(alice.ai_handled_rate, 2 / 3, 3)  # as is + edited of her 3 replies
+    assert_reading(alice.ai_drafted_rate, 2 / 3, 3)  # as is + edited of her 3 replies
     assert_reading(alice.mentions, None, 0)
 
     bob = rows["bob"]
@@ -145,7 +145,7 @@ def test_cells_are_the_hand_computed_readings(store: Store) -> None:
     assert_reading(bob.csat_mean, 1.5, 2)  # (1 + 2) / 2
     assert bob.csat_shrunk == pytest.approx(127 / 36, abs=1e-6)  # (3 + 118/3) / 12
     assert_reading(bob.assist_scratch, 1.0, 2)
-    assert_reading(bob.ai_handled_rate, 0.0, 2)
+    assert_reading(bob.ai_drafted_rate, 0.0, 2)
     assert_reading(bob.mentions, 2, 2)  # notes on a1 and b1
 
     carol = rows["carol"]
@@ -156,7 +156,7 @@ def test_cells_are_the_hand_computed_readings(store: Store) -> None:
     assert carol.csat_shrunk == pytest.approx(244 / 60, abs=1e-6)  # (42 + 118/3) / 20
     assert not carol.few_csat_responses  # exactly FEW_CSAT_RESPONSES is not "few"
     assert_reading(carol.assist_as_is, 1.0, 10)
-    assert_reading(carol.ai_handled_rate, 1.0, 10)
+    assert_reading(carol.ai_drafted_rate, 1.0, 10)
     assert_reading(carol.mentions, 1, 1)
 
     dave = rows["dave"]
@@ -166,7 +166,7 @@ def test_cells_are_the_hand_computed_readings(store: Store) -> None:
     assert_reading(dave.csat_mean, None, 0)
     assert dave.csat_shrunk is None  # no responses: nothing to adjust
     assert not dave.few_csat_responses  # "no responses", not "few"
-    assert_reading(dave.ai_handled_rate, 0.0, 1)
+    assert_reading(dave.ai_drafted_rate, 0.0, 1)
 
     bot = rows["bot"]
     assert (bot.kind, bot.team_ids) == ("ai", ())
@@ -176,7 +176,7 @@ def test_cells_are_the_hand_computed_readings(store: Store) -> None:
     assert bot.csat_shrunk == pytest.approx(133 / 33, abs=1e-6)  # (5 + 118/3) / 11
     assert bot.few_csat_responses
     assert_reading(bot.assist_as_is, None, 0)  # AI replies are not AI-assisted human ones
-    assert_reading(bot.ai_handled_rate, None, 0)
+    assert_reading(bot.ai_drafted_rate, None, 0)
 
 
 def test_shrinkage_keeps_a_few_perfect_scores_below_many_good_ones() -> None:
@@ -226,7 +226,7 @@ EXPECTED_ORDER: dict[str, tuple[list[str], list[str]]] = {
         ["carol", "alice", "bob", "dave", "bot"],
         ["bob", "dave", "alice", "carol", "bot"],
     ),
-    "ai_handled_rate": (
+    "ai_drafted_rate": (
         ["carol", "alice", "bob", "dave", "bot"],
         ["bob", "dave", "alice", "carol", "bot"],
     ),
@@ -333,7 +333,7 @@ def test_csv_has_unit_headers_plain_numbers_and_shown_order(store: Store) -> Non
         "AI assist: as is (%)",
         "AI assist: edited (%)",
         "AI assist: from scratch (%)",
-        "AI-handled (%)",
+        "AI-drafted replies (%)",
         "Mentions",
     ]
     assert parsed[1:] == [

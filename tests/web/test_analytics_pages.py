@@ -156,13 +156,13 @@ def test_leaderboard_cells(client: Client, owner: User, team: Store) -> None:
     # Alice: c1 and c2 handled; her own first response 4 min on c1 (from her assignment;
     # on c2 bob had already answered, so no sample). CSAT 5 and 2 -> 3.50 on 2, few.
     # Shrunk toward the team mean 3.50 with weight 10: (7 + 35) / 12 = 3.50.
-    # Replies: one from scratch, one edited draft -> AI-handled 50%.
+    # Replies: one from scratch, one edited draft -> AI-drafted replies 50%.
     alice = cells["alice"]
     assert alice["handled"] == "2"
     assert alice["first_response_median"].startswith("4m 00s")
     assert alice["csat_mean"] == "3.50 (2) few responses"
     assert alice["csat_shrunk"] == "3.50"
-    assert alice["ai_handled_rate"] == "50.0%"
+    assert alice["ai_drafted_rate"] == "50.0%"
     assert alice["mentions"] == "0"
     # Bob: c2 as a teammate (600 s) and c4 (1200 s): median 900 s (shown "15m"); CSAT 2 on
     # one answer; shrunk (2 + 35) / 11 = 3.36; mentioned once in alice's note.
@@ -245,6 +245,25 @@ def test_drilldown_tiles_equal_the_leaderboard_row(
     # Conversation-level tiles cover the conversations bob handled: c2 and c4.
     assert tile(soup, "conversations")["value"] == "2"
     assert tile(soup, "resolution_rate")["value"] == "50.0%"
+
+
+def test_a_persons_drilldown_shows_ai_drafted_replies_never_ai_handled(
+    client: Client, owner: User, team: Store
+) -> None:
+    # Alice replied once from scratch and once with an edited draft: 50% AI-drafted. Her
+    # conversations are never AI-handled (she replied), so that tile is not on her page.
+    soup = page(client, owner, f"/analytics/agents/alice/?{WEEK}")
+    assert tile(soup, "ai_drafted_rate")["value"] == "50.0%"
+    assert soup.select_one("article.tile[data-metric=ai_handled_rate]") is None
+    assert "AI-handled" not in text(soup.select_one("main"))
+    # The team page shows both, each with its own label.
+    team_page = page(client, owner, f"/analytics/?{WEEK}")
+    assert text(team_page.select_one("article.tile[data-metric=ai_drafted_rate] h3")) == (
+        "AI-drafted replies"
+    )
+    assert text(team_page.select_one("article.tile[data-metric=ai_handled_rate] h3")) == (
+        "AI-handled"
+    )
 
 
 @pytest.mark.parametrize(

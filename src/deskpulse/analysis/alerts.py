@@ -49,6 +49,7 @@ DEFAULT_FORMATS: dict[str, ValueFormat] = {
     "fcr_rate": "percent",
     "ai_resolved_rate": "percent",
     "ai_handled_rate": "percent",
+    "ai_drafted_rate": "percent",
     "cost_per_conversation": "currency",
     "resolution_time_mean": "duration",
     "resolution_time_p95": "duration",

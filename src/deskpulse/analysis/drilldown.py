@@ -2,7 +2,7 @@
 
 Conversation-level numbers (resolution, FCR, CES, cost…) cover the conversations the
 agent handled. Numbers that have a per-agent reading in the registry (conversations
-handled, first response, CSAT, AI-handled, handle time) use it, so a tile on the
+handled, first response, CSAT, AI-drafted replies, handle time) use it, so a tile on the
 drill-down always equals the agent's cell on the leaderboard.
 """
 

@@ -43,7 +43,7 @@ ROW_METRICS: tuple[str, ...] = (
     "ai_assist_as_is_rate",
     "ai_assist_edited_rate",
     "ai_assist_scratch_rate",
-    "ai_handled_rate",
+    "ai_drafted_rate",
     "mentions",
     "aht_mean",
     "aht_estimated_rate",
@@ -80,7 +80,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("csat_shrunk", "CSAT adjusted for responses", None, "higher", "score", "score"),
     # Three shares in one bar (as is, edited, from scratch); sorts by the AI-draft share.
     Column("ai_assist", "AI assist activity", None, "neutral", "assist", "percent"),
-    Column("ai_handled_rate", "AI-handled", "ai_handled_rate", "neutral", "percent", "percent"),
+    # How the agent writes (AI drafts among their replies), never labelled AI-handled:
+    # that is a conversation reading, and the agent's conversations are all human ones.
+    Column(
+        "ai_drafted_rate", "AI-drafted replies", "ai_drafted_rate", "neutral", "percent", "percent"
+    ),
     Column("mentions", "Mentions", "mentions", "neutral", "count", "count"),
 )
 COLUMN_KEYS: tuple[str, ...] = tuple(column.key for column in COLUMNS)
@@ -122,7 +126,7 @@ class AgentRow:
     assist_as_is: MetricValue  # shares of the agent's human replies
     assist_edited: MetricValue
     assist_scratch: MetricValue
-    ai_handled_rate: MetricValue
+    ai_drafted_rate: MetricValue
     mentions: MetricValue
     aht_mean: MetricValue
     aht_estimated_rate: MetricValue
@@ -168,8 +172,8 @@ class AgentRow:
                     cells.extend(
                         _plain(getattr(self, field).value, 1, 100.0) for _, field in _ASSIST_PARTS
                     )
-                case "ai_handled_rate":
-                    cells.append(_plain(self.ai_handled_rate.value, 1, 100.0))
+                case "ai_drafted_rate":
+                    cells.append(_plain(self.ai_drafted_rate.value, 1, 100.0))
                 case "mentions":
                     cells.append(_count(self.mentions.value))
         return cells
@@ -190,7 +194,7 @@ _SORT_VALUES: dict[str, Callable[[AgentRow], float | str | None]] = {
     "csat_responses": lambda row: float(row.csat_mean.n),
     "csat_shrunk": lambda row: row.csat_shrunk,
     "ai_assist": lambda row: row.ai_draft_share,
-    "ai_handled_rate": lambda row: _value(row, "ai_handled_rate"),
+    "ai_drafted_rate": lambda row: _value(row, "ai_drafted_rate"),
     "mentions": lambda row: _value(row, "mentions") or 0.0,
 }
 assert set(_SORT_VALUES) == set(COLUMN_KEYS)
@@ -304,7 +308,7 @@ def leaderboard(
                 assist_as_is=m["ai_assist_as_is_rate"],
                 assist_edited=m["ai_assist_edited_rate"],
                 assist_scratch=m["ai_assist_scratch_rate"],
-                ai_handled_rate=m["ai_handled_rate"],
+                ai_drafted_rate=m["ai_drafted_rate"],
                 mentions=m["mentions"],
                 aht_mean=m["aht_mean"],
                 aht_estimated_rate=m["aht_estimated_rate"],

@@ -120,7 +120,7 @@ def _print_report(cli: Cli, report: dict[str, Any]) -> None:
         ("handled", "handled"),
         ("first_response_median", "median first response"),
         ("csat_mean", "CSAT"),
-        ("ai_handled_rate", "AI drafts"),
+        ("ai_drafted_rate", "AI-drafted replies"),
         ("mentions", "mentions"),
     )
     board.add_column("agent")

@@ -50,6 +50,7 @@ TILE_METRICS: tuple[str, ...] = (
     "fcr_rate",
     "escalation_rate",
     "ai_handled_rate",
+    "ai_drafted_rate",
     "csat_mean",
     "csat_satisfied_rate",
     "csat_responses",

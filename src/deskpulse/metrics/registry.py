@@ -716,13 +716,23 @@ _METRICS: tuple[Metric, ...] = (
     Metric(
         "ai_handled_rate",
         "AI-handled",
-        "Share of conversations where an AI agent replied publicly and no human did. Per "
-        "agent: the share of the agent's replies that were AI drafts (as is or edited).",
+        "Share of conversations where an AI agent replied publicly and no human did. A "
+        "conversation reading: it has no per-agent reading (see AI-drafted replies).",
         "ratio",
         "neutral",
         "percent",
         _rows("created_at", "share", _column("ai_handled")),
-        per_agent=_a(
+    ),
+    Metric(
+        "ai_drafted_rate",
+        "AI-drafted replies",
+        "Share of people's public replies that were AI drafts, sent as is or edited; per "
+        "agent, of their own replies. How people write, not who answered: it is not the "
+        "AI-handled rate.",
+        "ratio",
+        "neutral",
+        "percent",
+        _a(
             "first_reply_at",
             _ratio_of_sums(("replies_as_is", "replies_edited"), _ASSIST_COLUMNS),
             _sum_of(_ASSIST_COLUMNS),
@@ -1125,7 +1135,7 @@ LEADERBOARD_METRICS: tuple[str, ...] = (
     "ai_assist_as_is_rate",
     "ai_assist_edited_rate",
     "ai_assist_scratch_rate",
-    "ai_handled_rate",
+    "ai_drafted_rate",
     "mentions",
     "aht_mean",
     "aht_estimated_rate",

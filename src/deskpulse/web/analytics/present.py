@@ -97,7 +97,7 @@ def delta(
 # On a drill-down, tiles with a per-agent reading say which reading they show: the same
 # label means "share of conversations" on the team page but "share of replies" here.
 PER_AGENT_NOTES = {
-    "ai_handled_rate": "share of their replies that were AI drafts (as on the leaderboard)",
+    "ai_drafted_rate": "of their own replies (as on the leaderboard)",
     "first_response_median": "their own first replies (as on the leaderboard)",
     "csat_mean": "CSAT of the conversations they handled",
 }

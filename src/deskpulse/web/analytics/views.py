@@ -149,6 +149,7 @@ def _dashboard_context(
     filters: Filters,
     conversations_link: Callable[[str], str],
     time: TimeBasis = "calendar",
+    tile_names: tuple[str, ...] = TILE_METRICS,
 ) -> dict[str, Any]:
     if filters.agent is not None:
         payload = agent_dashboard_payload(store, window, filters.agent, viewer, time)
@@ -176,7 +177,7 @@ def _dashboard_context(
         ),
         "tiles": tiles(
             payload,
-            TILE_METRICS,
+            tile_names,
             previous_label=previous_label,
             currency=settings.currency,
             link=conversations_link,
@@ -255,7 +256,7 @@ def _leaderboard_rows(board: Leaderboard, state: PageState) -> list[dict[str, An
                     "scratch": _share(row.assist_scratch.value),
                     "replies": replies,
                 },
-                "ai_handled": percent_text(_float(row.ai_handled_rate.value)),
+                "ai_drafted": percent_text(_float(row.ai_drafted_rate.value)),
                 "mentions": format_value(REGISTRY["mentions"], row.mentions.value or 0),
             }
         )
@@ -426,8 +427,19 @@ def agent_page(request: HttpRequest, agent_id: str) -> HttpResponse:
 
     time = read_time(request.GET.get("time"))
     context["time_links"] = _time_links(state, path)
+    # A person's conversations are never AI-handled (they replied), and an AI agent
+    # drafts nothing for itself: each drill-down shows the reading that describes it.
+    unread = "ai_handled_rate" if agent.kind == "human" else "ai_drafted_rate"
     context.update(
-        _dashboard_context(store, window, viewer, Filters(agent=agent_id), conversations_link, time)
+        _dashboard_context(
+            store,
+            window,
+            viewer,
+            Filters(agent=agent_id),
+            conversations_link,
+            time,
+            tuple(name for name in TILE_METRICS if name != unread),
+        )
     )
     # The agent's own leaderboard row: the query layer's agent scope gives exactly that.
     board = leaderboard(store, window, Viewer(agent_id=agent_id), time=time)
