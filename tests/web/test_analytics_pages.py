@@ -205,7 +205,9 @@ def test_quadrants(client: Client, owner: User, team: Store) -> None:
         "Carol": "Underloaded or fast triage",
         "Dave": "Context needed",
     }
-    assert "(1.5 conversations, 9m 30s)" in text(soup.select_one("#load-balancing p"))
+    said = text(soup.select_one("#load-balancing p"))
+    assert "half the people handled more than 1.5 conversations" in said
+    assert "median first response faster than 9m 30s" in said
 
 
 def test_one_on_one(client: Client, owner: User, team: Store) -> None:
@@ -298,3 +300,40 @@ def test_delta_wording_and_colour(
         "the previous period",
     )
     assert (text, css) == expected
+
+
+def tile_notes(metrics: dict[str, dict[str, float | int | None]]) -> dict[str, str]:
+    from deskpulse.web.analytics.present import tiles
+
+    payload = {"tiles": {"metrics": metrics}}
+    built = tiles(payload, tuple(metrics), previous_label="x", currency="USD", link=str)
+    return {t.name: t.note for t in built}
+
+
+def test_tile_notes_say_what_a_number_leaves_out() -> None:
+    notes = tile_notes(
+        {
+            # 3,408 conversations in 7 days, all younger than the 7-day horizon.
+            "resolution_rate": {"value": None, "n": 0, "pending": 3408},
+            "fcr_rate": {"value": 0.86, "n": 900, "pending": 100},
+            "escalation_rate": {"value": 0.1, "n": 500, "pending": 0},
+            # AI agents answer first in seconds; people take minutes.
+            "first_response_median": {"value": 4.0, "n": 3000},
+            "first_human_response_median": {"value": 1200.0, "n": 1800},
+            "conversations": {"value": 3408, "n": 3408},
+            "cost_per_conversation": {"value": 0.09, "n": 1300},
+        }
+    )
+    assert notes["resolution_rate"] == (
+        "still maturing: 100% of conversations (3,408) are younger than 7 days and not in "
+        "the rate yet"
+    )
+    assert notes["fcr_rate"] == (
+        "still maturing: 10% of resolutions (100) are younger than the 7-day repeat-contact "
+        "window and not in the rate yet"
+    )
+    assert notes["escalation_rate"] == ""
+    assert notes["first_response_median"] == (
+        "first reply by anyone, AI agents included; people: next tile"
+    )
+    assert notes["cost_per_conversation"] == "cost recorded on 38% of conversations"

@@ -45,6 +45,7 @@ TILE_METRICS: tuple[str, ...] = (
     "conversations",
     "handled",
     "first_response_median",
+    "first_human_response_median",
     "full_resolution_median",
     "resolution_rate",
     "fcr_rate",

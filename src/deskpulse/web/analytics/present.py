@@ -159,6 +159,12 @@ def tiles(
             note = PER_AGENT_NOTES.get(name, "")
         if not note:
             note = maturing_note(name, value)
+        if name == "first_response_median" and not note:
+            people = current.get("first_human_response_median", {})
+            if people.get("n") and people.get("value") != value.get("value"):
+                # The team's first reply is often an AI agent's, in seconds: say so, and
+                # point at the people's own figure beside it.
+                note = "first reply by anyone, AI agents included; people: next tile"
         if name == "cost_per_conversation" and not note and n:
             created = int(current.get("conversations", {}).get("n") or 0)
             if created > n:
