@@ -257,6 +257,10 @@ def test_a_persons_drilldown_shows_ai_drafted_replies_never_ai_handled(
     soup = page(client, owner, f"/analytics/agents/alice/?{WEEK}")
     assert tile(soup, "ai_drafted_rate")["value"] == "50.0%"
     assert soup.select_one("article.tile[data-metric=ai_handled_rate]") is None
+    # Counts that differ between two places say why, in the page's words.
+    handled = soup.select_one("article.tile[data-metric=handled] .flag")
+    assert text(handled) == "by their first reply in the period; Conversations counts by creation"
+    assert "So the n's differ" in text(soup.select_one(".tiles-footnote"))
     assert "AI-handled" not in text(soup.select_one("main"))
     # The team page shows both, each with its own label.
     team_page = page(client, owner, f"/analytics/?{WEEK}")
@@ -266,6 +270,8 @@ def test_a_persons_drilldown_shows_ai_drafted_replies_never_ai_handled(
     assert text(team_page.select_one("article.tile[data-metric=ai_handled_rate] h3")) == (
         "AI-handled"
     )
+    board = text(team_page.select_one("#leaderboard p"))
+    assert "the Handled column adds up to more than the Conversations handled tile" in board
 
 
 @pytest.mark.parametrize(

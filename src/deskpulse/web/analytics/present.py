@@ -98,6 +98,9 @@ def delta(
 # label means "share of conversations" on the team page but "share of replies" here.
 PER_AGENT_NOTES = {
     "ai_drafted_rate": "of their own replies (as on the leaderboard)",
+    # Handled counts by the agent's first reply, Conversations by creation: a conversation
+    # created before the period and answered in it is in the first only.
+    "handled": "by their first reply in the period; Conversations counts by creation",
     "first_response_median": "their own first replies (as on the leaderboard)",
     "csat_mean": "CSAT of the conversations they handled",
 }
