@@ -1,0 +1,84 @@
+"""Pages name agents and AI agents by name and inquiries by a display name; the ids and
+slugs stay in `title` tooltips (and in the CSV and the API).
+
+Sophia Sharma (agent-011) takes over from the AI agent Nova (agent-ai-nova) on an
+invoice_request; agent-099 was never upserted, so the pages can only show that id.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from deskpulse.events.store import Store
+from tests.factories import Events, ingest_and_build
+from tests.web.test_analytics_pages import page, text
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+AS_OF = "as_of=2026-03-08"
+
+
+def scenario() -> Events:
+    f = Events(start=START)
+    f.agent("agent-011", name="Sophia Sharma", teams=["t1"], at=-600)
+    f.agent("agent-ai-nova", name="Nova", kind="ai", at=-600)
+    c = f.conversation("c1", customer="u1", inquiry="invoice_request", at=0)
+    c.customer(at=0).ai_reply("agent-ai-nova", at=0.5)
+    c.escalate(from_agent="agent-ai-nova", to_agent="agent-011", reason="low_confidence", at=1)
+    c.assign("agent-011", team="t1", at=1)
+    c.reply("agent-011", at=5).note("agent-099", mentions=["agent-011"], at=6)
+    c.resolve(at=10, by="agent-011")
+    return f
+
+
+@pytest.fixture
+def named(api_store: Store) -> Store:
+    ingest_and_build(api_store, scenario().events)
+    return api_store
+
+
+def test_the_conversation_page_reads_names_not_ids(
+    client: Client, owner: User, named: Store
+) -> None:
+    soup = page(client, owner, "/analytics/conversations/c1/")
+    timeline = text(soup.select_one("ol.timeline"))
+    assert "Nova replied (AI agent)" in timeline
+    assert "Escalated from Nova to Sophia Sharma: Low confidence" in timeline
+    assert "Assigned to Sophia Sharma (team t1)" in timeline
+    assert "Sophia Sharma replied" in timeline
+    assert "Internal note by agent-099 mentioning Sophia Sharma" in timeline  # never named
+    assert "Status → resolved by Sophia Sharma" in timeline
+    assert "agent-011" not in timeline
+    assert "agent-ai-nova" not in timeline
+    assert "inquiry Invoice request" in timeline
+
+    lead = soup.select_one("p.lead")
+    assert "Invoice request" in text(lead)
+    assert "invoice_request" not in text(lead)
+    assert lead is not None
+    assert lead.select_one('[title="invoice_request"]') is not None
+
+    clocks = text(soup.select_one("table.clocks"))
+    assert "First response by Sophia Sharma" in clocks
+    assert "agent-011" not in clocks
+
+    agents = soup.select_one("section[aria-labelledby=agents-heading] tbody")
+    assert agents is not None
+    cells = {str(row["data-agent"]): row.select_one("td") for row in agents.select("tr")}
+    assert text(cells["agent-011"]) == "Sophia Sharma"
+    assert text(cells["agent-ai-nova"]) == "Nova"
+    assert cells["agent-011"].select_one('[title="agent-011"]') is not None  # type: ignore[union-attr]
+
+
+def test_the_conversation_list_shows_inquiry_names(
+    client: Client, owner: User, named: Store
+) -> None:
+    soup = page(client, owner, f"/analytics/conversations/?period=7d&{AS_OF}")
+    body = text(soup.select_one("table tbody"))
+    assert "Invoice request" in body
+    assert "invoice_request" not in body
+    csv = client.get(f"/analytics/conversations.csv?period=7d&{AS_OF}").content.decode()
+    assert "invoice_request" in csv
