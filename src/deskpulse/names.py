@@ -76,6 +76,51 @@ def agent_names(store: Store) -> dict[str, str]:
     }
 
 
+# The segment dimensions of alert rules and signals, as words.
+_DIMENSION_WORDS = {
+    "ai_agent": "AI agent",
+    "agent": "agent",
+    "customer_tier": "customer tier",
+    "inbox": "inbox",
+    "inquiry": "inquiry",
+}
+_AGENT_DIMENSIONS = frozenset({"ai_agent", "agent"})
+
+
+def segment_value_label(dimension: str, value: str, names: Mapping[str, str]) -> str:
+    """One segment value as a person reads it: an agent by name, an inquiry as words."""
+    if dimension in _AGENT_DIMENSIONS:
+        return agent_label(value, names)
+    if dimension == "inquiry":
+        return inquiry_label(value)
+    return value
+
+
+def segment_label(segment: Mapping[str, str], names: Mapping[str, str]) -> str:
+    """`{"ai_agent": "agent-ai-nova"}` -> "AI agent = Nova"; no segment -> "all conversations"."""
+    if not segment:
+        return "all conversations"
+    return ", ".join(
+        f"{_DIMENSION_WORDS.get(dimension, dimension)} = "
+        f"{segment_value_label(dimension, value, names)}"
+        for dimension, value in segment.items()
+    )
+
+
+def read_segment_label(label: str) -> dict[str, str] | None:
+    """The segment behind a stored "ai_agent = agent-ai-nova" label (alert history keeps
+    the label, not the segment); None when the text is not in that form."""
+    if label == "all conversations":
+        return {}
+    segment: dict[str, str] = {}
+    for part in label.split(", "):
+        dimension, equals, value = part.partition(" = ")
+        if not equals or not dimension or " " in dimension:
+            return None
+        segment[dimension] = value
+    return segment
+
+
 def agent_label(agent_id: str | None, names: Mapping[str, str]) -> str:
     """The agent's name, or their id when the events never named them."""
     if agent_id is None:

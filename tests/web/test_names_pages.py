@@ -14,6 +14,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from deskpulse.events.store import Store
+from deskpulse.web.alerts.forms import RULE_DEFAULTS, AlertRuleForm
+from deskpulse.web.alerts.models import AlertEvent
 from tests.factories import Events, ingest_and_build
 from tests.web.test_analytics_pages import page, text
 
@@ -82,3 +84,50 @@ def test_the_conversation_list_shows_inquiry_names(
     assert "invoice_request" not in body
     csv = client.get(f"/analytics/conversations.csv?period=7d&{AS_OF}").content.decode()
     assert "invoice_request" in csv
+
+
+@pytest.mark.django_db
+def test_alert_rules_and_their_history_name_the_ai_agent(
+    client: Client, owner: User, named: Store
+) -> None:
+    form = AlertRuleForm(
+        data={
+            **RULE_DEFAULTS,
+            "name": "Escalations, Nova",
+            "metric": "escalation_rate",
+            "segment_dimension": "ai_agent",
+            "segment_value": "agent-ai-nova",
+        }
+    )
+    assert form.is_valid(), form.errors
+    rule = form.save(None)
+    AlertEvent.objects.create(
+        rule=rule,
+        rule_name=rule.name,
+        metric=rule.metric,
+        segment_label=rule.segment_label,
+        at=START,
+        kind="firing",
+        previous_state="pending",
+        severity="warning",
+        reason="up 40%",
+    )
+    assert rule.segment_label == "ai_agent = agent-ai-nova"  # what history and the API keep
+
+    listing = page(client, owner, "/alerts/")
+    row = listing.select_one(f'tr[data-rule="{rule.pk}"]')
+    assert "AI agent = Nova" in text(row)
+    assert "agent-ai-nova" not in text(row)
+    assert row is not None
+    assert row.select_one('[title="ai_agent = agent-ai-nova"]') is not None
+
+    detail = page(client, owner, f"/alerts/{rule.pk}/")
+    facts = text(detail.select_one("dl.alert-facts"))
+    assert "Segment AI agent = Nova" in facts
+    assert "agent-ai-nova" not in facts
+    history = text(page(client, owner, "/alerts/history/").select_one("main"))
+    assert "AI agent = Nova" in history
+    assert "agent-ai-nova" not in history
+
+    api = client.get(f"/api/v1/alerts/rules/{rule.pk}").json()
+    assert api["rule"]["segment"] == {"ai_agent": "agent-ai-nova"}

@@ -8,6 +8,7 @@ The id or slug stays in a `title` tooltip. Agent names are read once per request
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import template
@@ -15,7 +16,14 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from deskpulse.names import agent_label, agent_names, inquiry_label, reason_label
+from deskpulse.names import (
+    agent_label,
+    agent_names,
+    inquiry_label,
+    read_segment_label,
+    reason_label,
+    segment_label,
+)
 
 register = template.Library()
 
@@ -71,3 +79,25 @@ def reason_name(slug: Any) -> SafeString:
     if slug is None or slug == "":
         return format_html("{}", "")
     return _titled(reason_label(str(slug)), str(slug))
+
+
+@register.simple_tag(takes_context=True)
+def segment_name(context: template.Context, segment: Any) -> SafeString:
+    """An alert segment (a mapping, or the "ai_agent = agent-ai-nova" label history
+    keeps) in words, "AI agent = Nova", with the raw form in a tooltip."""
+    if isinstance(segment, Mapping):
+        raw = plain_segment_label(segment)
+        parsed: Mapping[str, str] | None = segment
+    else:
+        raw = str(segment or "")
+        parsed = read_segment_label(raw)
+    if parsed is None:
+        return format_html("{}", raw)
+    return _titled(segment_label(parsed, names_for(context.get("request"))), raw)
+
+
+def plain_segment_label(segment: Mapping[str, str]) -> str:
+    """The id form: "ai_agent = agent-ai-nova" (what alert rules and history store)."""
+    if not segment:
+        return "all conversations"
+    return ", ".join(f"{dimension} = {value}" for dimension, value in segment.items())
