@@ -117,7 +117,8 @@ def tiles(metrics: dict[str, MetricValue], currency: str, half_life: float) -> l
 def reason_rows(reasons: tuple[ReasonShare, ...]) -> list[dict[str, Any]]:
     return [
         {
-            "label": reason.label,
+            "label": reason.display,
+            "reason": reason.label,
             "count": reason.count,
             "share": EMPTY if reason.share is None else f"{100 * reason.share:.1f}%",
             "width": 0 if reason.share is None else round(100 * reason.share),
@@ -166,7 +167,7 @@ def agent_rows(
             "active": row.active,
             "href": link(row.agent_id),
             "cells": [cell(name, row.metrics[name], currency) for name in columns],
-            "top_reason": row.reasons[0].label if row.reasons else EMPTY,
+            "top_reason": row.reasons[0].display if row.reasons else EMPTY,
         }
         for row in report.agents
     ]
@@ -274,7 +275,7 @@ def reasons_figure(reasons: tuple[ReasonShare, ...]) -> dict[str, Any]:
                 "type": "bar",
                 "orientation": "h",
                 "x": [reason.count for reason in ordered],
-                "y": [reason.label for reason in ordered],
+                "y": [reason.display for reason in ordered],
                 "marker": {"color": PALETTE[1]},
                 "hovertemplate": "%{y}: %{x} escalations<extra></extra>",
             }
