@@ -20,6 +20,7 @@ from deskpulse.analysis.ai_quality import BenchmarkRow, Check, QualityReport
 from deskpulse.metrics.format import EMPTY, format_value
 from deskpulse.metrics.query import MetricValue
 from deskpulse.metrics.registry import REGISTRY
+from deskpulse.names import inquiry_label
 from deskpulse.web.analytics.charts import PALETTE
 from deskpulse.web.analytics.present import FEW_SAMPLES, is_few
 
@@ -332,7 +333,7 @@ def inquiry_figure(rows: tuple[BreakdownRow, ...]) -> dict[str, Any]:
             {
                 "type": "bar",
                 "name": name_label,
-                "x": [row.key for row in named],
+                "x": [inquiry_label(row.key) for row in named],
                 "y": [
                     None
                     if row.metrics[name].value is None
