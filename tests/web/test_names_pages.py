@@ -131,3 +131,5 @@ def test_alert_rules_and_their_history_name_the_ai_agent(
 
     api = client.get(f"/api/v1/alerts/rules/{rule.pk}").json()
     assert api["rule"]["segment"] == {"ai_agent": "agent-ai-nova"}
+    assert api["rule"]["segment_label"] == "ai_agent = agent-ai-nova"
+    assert api["rule"]["segment_name"] == "AI agent = Nova"  # the name next to the id
