@@ -7,7 +7,7 @@ invoice_request; agent-099 was never upserted, so the pages can only show that i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import User
@@ -16,6 +16,7 @@ from django.test import Client
 from deskpulse.events.store import Store
 from deskpulse.web.alerts.forms import RULE_DEFAULTS, AlertRuleForm
 from deskpulse.web.alerts.models import AlertEvent
+from deskpulse.web.alerts.service import check_rules
 from tests.factories import Events, ingest_and_build
 from tests.web.test_analytics_pages import page, text
 
@@ -133,3 +134,28 @@ def test_alert_rules_and_their_history_name_the_ai_agent(
     assert api["rule"]["segment"] == {"ai_agent": "agent-ai-nova"}
     assert api["rule"]["segment_label"] == "ai_agent = agent-ai-nova"
     assert api["rule"]["segment_name"] == "AI agent = Nova"  # the name next to the id
+
+
+@pytest.mark.django_db
+def test_an_alert_notification_names_the_ai_agent(named: Store) -> None:
+    form = AlertRuleForm(
+        data={
+            **RULE_DEFAULTS,
+            "name": "Escalations, Nova",
+            "metric": "escalation_rate",
+            "segment_dimension": "ai_agent",
+            "segment_value": "agent-ai-nova",
+            "baseline_kind": "fixed",
+            "baseline_value": 0.01,
+            "min_sample": 0,
+            "pending_for": 0,
+            "notify_email": "on",
+        }
+    )
+    assert form.is_valid(), form.errors
+    rule = form.save(None)
+    check_rules(named, START + timedelta(days=1), rules=[rule], deliver=False)
+    event = AlertEvent.objects.get(rule=rule, kind="firing")
+    assert event.segment_label == "ai_agent = agent-ai-nova"
+    subject = event.message["email"]["subject"]
+    assert subject.endswith("Escalations, Nova (AI agent = Nova)")
