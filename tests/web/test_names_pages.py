@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from deskpulse.events.store import Store
+from deskpulse.web.accounts.models import Profile, Role
 from deskpulse.web.alerts.forms import RULE_DEFAULTS, AlertRuleForm
 from deskpulse.web.alerts.models import AlertEvent
 from deskpulse.web.alerts.service import check_rules
@@ -159,3 +160,11 @@ def test_an_alert_notification_names_the_ai_agent(named: Store) -> None:
     assert event.segment_label == "ai_agent = agent-ai-nova"
     subject = event.message["email"]["subject"]
     assert subject.endswith("Escalations, Nova (AI agent = Nova)")
+
+
+def test_the_users_page_names_the_linked_agent(client: Client, owner: User, named: Store) -> None:
+    linked = User.objects.create_user(username="sophia", email="sophia@example.com")
+    Profile.objects.create(user=linked, role=Role.AGENT, agent_id="agent-011")
+    soup = page(client, owner, "/settings/users/")
+    shown = [text(node) for node in soup.select(".agent-name")]
+    assert shown == ["Sophia Sharma"]
