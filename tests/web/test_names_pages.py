@@ -168,3 +168,17 @@ def test_the_users_page_names_the_linked_agent(client: Client, owner: User, name
     soup = page(client, owner, "/settings/users/")
     shown = [text(node) for node in soup.select(".agent-name")]
     assert shown == ["Sophia Sharma"]
+
+
+def test_the_conversation_api_keeps_ids_and_adds_names(
+    client: Client, owner: User, named: Store
+) -> None:
+    client.force_login(owner)
+    body = client.get("/api/v1/conversations/c1").json()
+    assert {a["agent_id"]: a["name"] for a in body["agents"]} == {
+        "agent-011": "Sophia Sharma",
+        "agent-ai-nova": "Nova",
+    }
+    summaries = [e["summary"] for e in body["events"]]
+    assert "Assigned to agent-011 (team t1)" in summaries  # the API's prose keeps ids
+    assert body["facts"]["inquiry"] == "invoice_request"
