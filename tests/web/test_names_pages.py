@@ -14,6 +14,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from deskpulse.events.store import Store
+from deskpulse.names import agent_names
+from deskpulse.web import names as web_names
 from deskpulse.web.accounts.models import Profile, Role
 from deskpulse.web.alerts.forms import RULE_DEFAULTS, AlertRuleForm
 from deskpulse.web.alerts.models import AlertEvent
@@ -182,3 +184,19 @@ def test_the_conversation_api_keeps_ids_and_adds_names(
     summaries = [e["summary"] for e in body["events"]]
     assert "Assigned to agent-011 (team t1)" in summaries  # the API's prose keeps ids
     assert body["facts"]["inquiry"] == "invoice_request"
+
+
+def test_agent_names_are_read_once_per_page(
+    client: Client, owner: User, named: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[Store] = []
+
+    def counting(store: Store) -> dict[str, str]:
+        reads.append(store)
+        return agent_names(store)
+
+    monkeypatch.setattr(web_names, "agent_names", counting)
+    soup = page(client, owner, "/analytics/conversations/c1/")
+    assert "Sophia Sharma" in text(soup.select_one("ol.timeline"))
+    assert len(soup.select("[title=agent-011]")) >= 1
+    assert len(reads) == 1

@@ -1,7 +1,8 @@
 """Template filters and tags that show names where the data holds ids and slugs.
 
 Loaded as a template builtin (web/conf.py), so every page can write
-`{% agent_name row.agent_id %}` or `{{ row.inquiry|inquiry_name }}` without a `{% load %}`.
+`{% agent_name row.agent_id %}`, `{{ row.inquiry|inquiry_name }}` or
+`{% segment_name rule.segment %}` without a `{% load %}`.
 The id or slug stays in a `title` tooltip. Agent names are read once per request
 (`names_for`), never once per row.
 """
@@ -21,7 +22,6 @@ from deskpulse.names import (
     agent_names,
     inquiry_label,
     read_segment_label,
-    reason_label,
     segment_label,
 )
 
@@ -71,14 +71,6 @@ def inquiry_name(slug: Any) -> SafeString:
 def inquiry_text(slug: Any) -> str:
     """The inquiry's display name as plain text (titles, sentences)."""
     return "" if slug is None else inquiry_label(str(slug))
-
-
-@register.filter
-def reason_name(slug: Any) -> SafeString:
-    """An escalation reason slug as words, with the slug in a tooltip."""
-    if slug is None or slug == "":
-        return format_html("{}", "")
-    return _titled(reason_label(str(slug)), str(slug))
 
 
 @register.simple_tag(takes_context=True)
