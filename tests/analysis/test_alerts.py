@@ -483,6 +483,24 @@ def test_alert_message_escapes_markup_and_reports_resolve() -> None:
     assert "Open the dashboard" not in text
 
 
+def test_notifications_word_the_segment_and_keep_its_ids() -> None:
+    rule = Rule(
+        id="esc-nova",
+        metric="escalation_rate",
+        direction="lower_is_better",
+        segment={"ai_agent": "agent-ai-nova"},
+        label="Escalation rate",
+        pending_for=0,
+    )
+    e = evaluate(rule, Observation(current=0.18, n=240, baseline=0.12, baseline_n=1100))
+    t = next_state(None, e, T0)
+    subject, body = alert_email(rule, e, t, segment_text="AI agent = Nova")
+    assert subject == "[deskpulse critical] Alert firing: Escalation rate (AI agent = Nova)"
+    assert "Segment:    AI agent = Nova (ai_agent = agent-ai-nova)" in body
+    text = alert_message(rule, e, t, segment_text="AI agent = Nova")["blocks"][0]["text"]["text"]
+    assert "*Segment:* AI agent = Nova (ai_agent = agent-ai-nova)" in text
+
+
 def test_alert_message_rejects_mismatched_rule() -> None:
     e = evaluate(CSAT, obs(3.0))
     with pytest.raises(ValueError, match="evaluation"):

@@ -153,7 +153,7 @@ def test_aht_down_while_csat_down_is_named_as_seed_004_says(store: Store) -> Non
     assert tension.verdict == "mixed"
     assert tension.conversations == {"inbox": "inbox-rush", "metric": "csat_mean", "max_csat": "2"}
     # The billing inquiry and the email channel are the same 80 conversations.
-    assert {s.label for s in tension.also} == {'inquiry "billing"', "channel email"}
+    assert {s.label for s in tension.also} == {'inquiry "Billing"', "channel email"}
     # History does not reach back over the previous week: volume is not compared.
     assert not report.volume_compared
 
@@ -264,7 +264,7 @@ def test_a_volume_surge_is_a_rate_per_day() -> None:
     assert names(report.signals) == [("volume_surge", "technical_issue")]
     sentence = report.signals[0].sentence
     assert sentence.startswith(
-        'In inquiry "technical issue", 60.0 conversations a day against 40.0 before (+50%; '
+        'In inquiry "Technical issue", 60.0 conversations a day against 40.0 before (+50%; '
         "420 vs 280 conversations over 7 days each)."
     )
     # Without history over the previous period, volume is not compared at all.

@@ -18,6 +18,7 @@ import pytest
 from deskpulse.analysis.timeline import Clock, ConversationDetail, conversation_detail
 from deskpulse.events.store import Store
 from deskpulse.metrics.query import NotVisibleError, Viewer
+from deskpulse.names import agent_names
 from tests.factories import Events, ingest_and_build, row_of
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -286,3 +287,32 @@ def test_facts_are_aware_utc_and_plain(built: Store) -> None:
 def test_nothing_to_show_before_facts_exist(store: Store) -> None:
     with pytest.raises(NotVisibleError):
         conversation_detail(store, "inv", TEAM)
+
+
+def test_a_page_reads_agents_by_name_and_inquiries_and_reasons_as_words(built: Store) -> None:
+    names = agent_names(built)
+    inv = conversation_detail(built, "inv", TEAM, names)
+    summaries = [e.summary for e in inv.events]
+    assert summaries[:6] == [
+        "Conversation created on chat (inbox web), inquiry Billing",
+        "Customer wrote",
+        "Internal note by Bob mentioning Carol",
+        "Assigned to Alice (team t1)",
+        "Alice replied (AI draft, edited)",
+        "Status → resolved by Alice",
+    ]
+    assert clocks_of(inv)["agent_first_response:alice"].label == "First response by Alice"
+    assert "Alice's public reply" in clocks_of(inv)["first_response"].note
+    bot = conversation_detail(built, "bot", TEAM, names)
+    assert [e.summary for e in bot.events if e.type == "conversation.escalated"] == [
+        "Escalated from Ai-1 to team billing: Billing question"
+    ]
+    # The ids stay where a program reads them.
+    assert {e.actor for e in inv.events} >= {"alice", "bob"}
+
+
+def test_an_agent_never_named_shows_their_id(built: Store) -> None:
+    detail = conversation_detail(built, "inv", TEAM, {"bob": "Bob Stone"})
+    summaries = [e.summary for e in detail.events]
+    assert "Internal note by Bob Stone mentioning carol" in summaries
+    assert "Assigned to alice (team t1)" in summaries

@@ -37,7 +37,7 @@ def test_ai_report_as_a_table(day: Path) -> None:
     assert "all AI agents · 2026-03-02 → 2026-03-09" in out
     assert "Billing Bot" in out
     assert "Login Bot" in out
-    assert "low_confidence" in out
+    assert "Low confidence" in out  # the reason in words; --json keeps the slug
     assert "cost saved $18.90 = 2 AI-handled conversations x $10.00 - $1.10" in out
     assert "CSAT AI - people -0.75" in out
     assert "what to do:" in out

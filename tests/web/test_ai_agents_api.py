@@ -69,7 +69,7 @@ def test_all_ai_agents(client: Client, owner: User) -> None:
     ]
     assert [a["agent_id"] for a in body["agents"]] == ["bot", "bot2"]
     assert body["agents"][0]["escalation_reasons"] == [
-        {"reason": "low_confidence", "label": "low_confidence", "count": 1, "share": 1.0}
+        {"reason": "low_confidence", "label": "Low confidence", "count": 1, "share": 1.0}
     ]
     assert set(body["breakdowns"]) == {"inquiry", "channel", "language", "customer_tier", "hour"}
     assert [row["key"] for row in body["breakdowns"]["hour"]] == ["09", "10", "11", "12"]

@@ -93,6 +93,8 @@ def test_overview_shows_every_number_with_its_n(client: Client, owner: User) -> 
     )
     reasons = [row["data-reason"] for row in html.select("table.ai-reasons tr[data-reason]")]
     assert reasons == ["customer_request", "low_confidence"]
+    shown = [th.get_text(strip=True) for th in html.select("table.ai-reasons th[scope=row]")]
+    assert shown == ["Customer request", "Low confidence"]  # the slug stays in data-reason
     languages = html.select('table[data-breakdown="language"] tr[data-key]')
     assert [row["data-key"] for row in languages] == ["en", "de"]
     hours = html.select('table[data-breakdown="hour"] tr[data-key]')

@@ -476,7 +476,7 @@ def test_every_step_renders_what_seed_002_describes(
     page = soup_of(client.get("/coaching/new/summary/"))
     summary = text(page.select_one(".plan-summary"))
     for expected_text in (
-        "billing",
+        "Billing",  # the inquiry's display name; its slug is in the tooltip
         "Average handle time",
         "12m",
         "20%",

@@ -375,9 +375,28 @@ def test_empty_window_says_so(client: Client, owner: User) -> None:
 # -- the inquiry page -----------------------------------------------------------------------
 
 
+def test_the_inquiry_breakdown_shows_display_names_with_the_slug_in_a_tooltip(
+    client: Client, agent: User, team_names: None
+) -> None:
+    soup = get(client, agent, ALICE)
+    links = {
+        str(tr["data-inquiry"]): tr.select_one("th a")
+        for tr in soup.select("table.perf-table tbody tr")
+    }
+    assert {slug: text(link) for slug, link in links.items()} == {
+        "billing": "Billing",
+        "login": "Login",
+        "shipping": "Shipping",
+    }
+    assert links["login"].select_one('[title="login"]') is not None  # type: ignore[union-attr]
+    top = soup.select_one("#top-performing li[data-inquiry=billing] h3")
+    assert text(top) == "Billing"
+
+
 def test_inquiry_detail_page(client: Client, agent: User, api_store: Store) -> None:
     soup = get(client, agent, f"/performance/agents/alice/inquiries/login/?as_of={AS_OF}")
-    assert text(soup.find("h1")) == "login"
+    assert text(soup.find("h1")) == "Login"  # the slug in a tooltip
+    assert soup.select_one('h1 [title="login"]') is not None
     metrics = {str(li["data-metric"]): li for li in soup.select("li.metric")}
     assert list(metrics) == [
         "effectiveness_score",

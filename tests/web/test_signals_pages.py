@@ -76,7 +76,7 @@ def test_panel_loads_after_the_page_then_shows_on_it(
     assert "average handle time fell 50% to 5m 00s (from 10m; n = 40 now, 40 before)" in words
     assert "CSAT fell 1.80 to 2.80 (from 4.60; n = 40 now, 40 before)" in words
     assert "check whether contacts are rushed" in words
-    assert 'also inquiry "billing", channel email' in words
+    assert 'also inquiry "Billing", channel email' in words
 
     # Now cached: the dashboard shows the panel itself, above the leaderboard.
     response = get(client, owner, f"/analytics/?{PERIOD}")

@@ -36,6 +36,7 @@ from deskpulse.metrics.query import (
 from deskpulse.metrics.registry import CONVERSATIONS
 from deskpulse.metrics.report import agent_directory
 from deskpulse.metrics.window import Window
+from deskpulse.names import reason_label
 
 # The headline numbers of all AI agents together and of each AI agent.
 AI_METRICS: tuple[str, ...] = (
@@ -103,7 +104,13 @@ class ReasonShare:
 
     @property
     def label(self) -> str:
+        """The reason as recorded (exports keep it)."""
         return self.reason if self.reason else "no reason given"
+
+    @property
+    def display(self) -> str:
+        """The reason as a person reads it: `low_confidence` -> "Low confidence"."""
+        return reason_label(self.reason) if self.reason else "no reason given"
 
 
 @dataclass(frozen=True)

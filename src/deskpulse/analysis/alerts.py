@@ -615,15 +615,21 @@ _HEADLINES: dict[str, str] = {
 
 
 def _lines(
-    rule: Rule, evaluation: Evaluation, transition: Transition
+    rule: Rule, evaluation: Evaluation, transition: Transition, segment_text: str | None = None
 ) -> tuple[str, list[tuple[str, str]]]:
-    """The headline and (label, value) lines shared by the Slack message and the e-mail."""
+    """The headline and (label, value) lines shared by the Slack message and the e-mail.
+
+    `segment_text` is the segment in words ("AI agent = Nova"); the Segment line then
+    keeps the id form too, so a reader can match it to the rule's definition.
+    """
+    segment = segment_text or rule.segment_label
+    segment_line = segment if segment == rule.segment_label else f"{segment} ({rule.segment_label})"
     if evaluation.rule.id != rule.id or evaluation.rule.segment_key != rule.segment_key:
         raise ValueError("evaluation: belongs to another rule")
     kind = transition.notifications[0].kind if transition.notifications else transition.state.state
     state = transition.state
     severity = state.notified_severity if kind == "resolved" else evaluation.severity
-    headline = f"{_HEADLINES[kind]}: {rule.display_name} ({rule.segment_label})"
+    headline = f"{_HEADLINES[kind]}: {rule.display_name} ({segment})"
     obs = evaluation.observation
     fmt = rule.format
     if isinstance(rule.baseline, FixedBaseline):
@@ -641,7 +647,7 @@ def _lines(
         change = "no relative change (" + evaluation.reason + ")"
     lines = [
         ("Metric", f"{rule.display_name} ({rule.metric})"),
-        ("Segment", rule.segment_label),
+        ("Segment", segment_line),
         (
             "Current",
             f"{format_value(obs.current, fmt)} (n={obs.n:,}, last {rule.current_days} days)",
@@ -672,11 +678,12 @@ def alert_message(
     transition: Transition,
     *,
     dashboard_url: str | None = None,
+    segment_text: str | None = None,
 ) -> dict[str, Any]:
     """A Slack-compatible message (incoming webhooks and chat.postMessage): `text` is the
     plain fallback shown in notifications, `blocks` one mrkdwn section plus a context
     line with the de-dup key."""
-    headline, lines = _lines(rule, evaluation, transition)
+    headline, lines = _lines(rule, evaluation, transition, segment_text)
     body = "\n".join(f"*{label}:* {_mrkdwn_escape(value)}" for label, value in lines)
     mrkdwn = f"*{_mrkdwn_escape(headline)}*\n{body}"
     if dashboard_url:
@@ -712,9 +719,10 @@ def alert_email(
     transition: Transition,
     *,
     dashboard_url: str | None = None,
+    segment_text: str | None = None,
 ) -> tuple[str, str]:
     """The same notification as an e-mail subject and plain-text body."""
-    headline, lines = _lines(rule, evaluation, transition)
+    headline, lines = _lines(rule, evaluation, transition, segment_text)
     severity = dict(lines)["Severity"]
     subject = f"[deskpulse {severity}] {headline}"
     width = max(len(label) for label, _ in lines) + 1

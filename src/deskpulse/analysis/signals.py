@@ -60,6 +60,7 @@ from deskpulse.metrics.query import (
 )
 from deskpulse.metrics.registry import CONVERSATIONS, REGISTRY
 from deskpulse.metrics.window import Window
+from deskpulse.names import inquiry_label
 
 Dimension = Literal["inbox", "inquiry", "channel"]
 DIMENSIONS: tuple[Dimension, ...] = ("inbox", "inquiry", "channel")
@@ -144,10 +145,10 @@ class Segment:
 
     @property
     def label(self) -> str:
-        """'queue inbox-sms', 'inquiry "technical issue"', 'channel chat'."""
+        """'queue inbox-sms', 'inquiry "Technical issue"', 'channel chat'."""
         word = DIMENSION_WORDS[self.dimension]
         if self.dimension == "inquiry":
-            return f'{word} "{self.value.replace("_", " ")}"'
+            return f'{word} "{inquiry_label(self.value)}"'
         return f"{word} {self.value}"
 
     def as_json(self) -> dict[str, str]:

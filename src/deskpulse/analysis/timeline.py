@@ -9,7 +9,7 @@ that clock are marked. When no event fits, the clock says so rather than guessin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -20,8 +20,10 @@ from deskpulse.events.store import Store
 from deskpulse.facts.build import facts_exist
 from deskpulse.metrics.query import NotVisibleError, Viewer
 from deskpulse.metrics.registry import AGENT_CONVERSATIONS, CONVERSATIONS
+from deskpulse.names import agent_label, inquiry_label, reason_label
 
 Row = dict[str, Any]
+Names = Mapping[str, str]
 
 # Shown at the top of the row, so kept out of `details`; text and comment go to `text`.
 _NOT_DETAILS = frozenset({"id", "type", "occurred_at", "conversation_id", "text", "comment"})
@@ -65,9 +67,16 @@ class ConversationDetail:
     clocks: list[Clock]
 
 
-def conversation_detail(store: Store, conversation_id: str, viewer: Viewer) -> ConversationDetail:
+def conversation_detail(
+    store: Store, conversation_id: str, viewer: Viewer, names: Names | None = None
+) -> ConversationDetail:
     """The facts, the agents, every event and the clocks of one conversation, as
-    `viewer` may see them."""
+    `viewer` may see them.
+
+    `names` (agent id -> name) words the summaries, labels and notes for a person; without
+    it they name agents by id and inquiries by slug, as the API always has.
+    """
+    words = _Words(names)
     exists = facts_exist(store)
     found = _read(store, CONVERSATIONS, conversation_id) if exists else []
     agent_rows = _read(store, AGENT_CONVERSATIONS, conversation_id) if found else []
@@ -88,19 +97,19 @@ def conversation_detail(store: Store, conversation_id: str, viewer: Viewer) -> C
     cap_minutes = store.settings.handle_time_estimate_cap_seconds / 60
     survey_days = store.settings.survey_window_days
     clocks = [
-        _first_response(facts, raw_events, marks),
-        _first_human_response(facts, raw_events, marks),
+        _first_response(facts, raw_events, marks, words),
+        _first_human_response(facts, raw_events, marks, words),
         _first_resolution(facts, raw_events, marks),
         _full_resolution(facts, raw_events, marks),
         _handle_time(facts, raw_events, marks, cap_minutes),
         _csat(facts, raw_events, marks, survey_days),
-        *(_agent_first_response(row, raw_events, marks) for row in agent_rows),
+        *(_agent_first_response(row, raw_events, marks, words) for row in agent_rows),
     ]
     return ConversationDetail(
         conversation_id=conversation_id,
         facts=_plain_row(facts),
         agents=[_plain_row(row) for row in agent_rows],
-        events=_timeline(raw_events, marks),
+        events=_timeline(raw_events, marks, words),
         clocks=clocks,
     )
 
@@ -122,6 +131,23 @@ class _Kind:
 
     accepts: Accept
     describe: Callable[[Row], str]
+
+
+class _Words:
+    """How agents, inquiries and reasons are worded: by name for a page, by id otherwise."""
+
+    def __init__(self, names: Names | None) -> None:
+        self.readable = names is not None
+        self.names: Names = names or {}
+
+    def agent(self, agent_id: Any) -> str:
+        return agent_label(agent_id, self.names) if self.readable else str(agent_id)
+
+    def inquiry(self, slug: Any) -> str:
+        return inquiry_label(slug) if self.readable else str(slug)
+
+    def reason(self, slug: Any) -> str:
+        return reason_label(slug) if self.readable else str(slug)
 
 
 def _at(
@@ -186,8 +212,16 @@ _CREATED = _Kind(
 _HANDOFF = _Kind(
     _is_handoff, lambda e: f"the AI handoff at {_stamp(e['occurred_at'])} (bot time excluded)"
 )
-_REPLY = _Kind(_is_reply, lambda e: f"{e['agent_id']}'s public reply")
-_HUMAN_REPLY = _Kind(_is_human_reply, lambda e: f"{e['agent_id']}'s public reply")
+
+
+def _reply(words: _Words) -> _Kind:
+    return _Kind(_is_reply, lambda e: f"{words.agent(e['agent_id'])}'s public reply")
+
+
+def _human_reply(words: _Words) -> _Kind:
+    return _Kind(_is_human_reply, lambda e: f"{words.agent(e['agent_id'])}'s public reply")
+
+
 _RESOLUTION = _Kind(_is_resolution, lambda e: f"the resolution at {_stamp(e['occurred_at'])}")
 
 
@@ -248,7 +282,9 @@ def _duration_clock(
 # -- the clocks ----------------------------------------------------------------------------
 
 
-def _first_response(facts: Row, events: Sequence[Row], marks: dict[str, list[str]]) -> Clock:
+def _first_response(
+    facts: Row, events: Sequence[Row], marks: dict[str, list[str]], words: _Words
+) -> Clock:
     return _duration_clock(
         "first_response",
         "First response",
@@ -258,12 +294,14 @@ def _first_response(facts: Row, events: Sequence[Row], marks: dict[str, list[str
         events=events,
         marks=marks,
         starts=(_CUSTOMER_MESSAGE, _CREATION_WITHOUT_MESSAGE),
-        stops=(_REPLY,),
+        stops=(_reply(words),),
         no_sample="no sample: no public reply after the customer's first message yet",
     )
 
 
-def _first_human_response(facts: Row, events: Sequence[Row], marks: dict[str, list[str]]) -> Clock:
+def _first_human_response(
+    facts: Row, events: Sequence[Row], marks: dict[str, list[str]], words: _Words
+) -> Clock:
     if facts["ai_handled"]:
         no_sample = "no sample: the AI agent handled it alone, no human replied publicly"
     else:
@@ -278,7 +316,7 @@ def _first_human_response(facts: Row, events: Sequence[Row], marks: dict[str, li
         marks=marks,
         # After an AI handoff the human clock starts there, so the handoff comes first.
         starts=(_HANDOFF, _CUSTOMER_MESSAGE, _CREATION_WITHOUT_MESSAGE),
-        stops=(_HUMAN_REPLY,),
+        stops=(_human_reply(words),),
         no_sample=no_sample,
     )
 
@@ -381,22 +419,25 @@ def _csat(
     return Clock("csat", "CSAT", None, None, aware_utc(answered_at), None, counted_by, note)
 
 
-def _agent_first_response(row: Row, events: Sequence[Row], marks: dict[str, list[str]]) -> Clock:
+def _agent_first_response(
+    row: Row, events: Sequence[Row], marks: dict[str, list[str]], words: _Words
+) -> Clock:
     agent = str(row["agent_id"])
+    who = words.agent(agent)
     own_reply = _Kind(
-        lambda e: _is_reply(e) and e["agent_id"] == agent, lambda e: f"{agent}'s public reply"
+        lambda e: _is_reply(e) and e["agent_id"] == agent, lambda e: f"{who}'s public reply"
     )
     assigned = _Kind(
         lambda e: e["type"] == "conversation.assigned" and e["agent_id"] == agent,
-        lambda e: f"{agent}'s assignment at {_stamp(e['occurred_at'])}",
+        lambda e: f"{who}'s assignment at {_stamp(e['occurred_at'])}",
     )
     if not row["handled"]:
-        no_sample = f"no sample: {agent} sent no public reply"
+        no_sample = f"no sample: {who} sent no public reply"
     else:
-        no_sample = f"no sample: none of {agent}'s replies answered anyone waiting"
+        no_sample = f"no sample: none of {who}'s replies answered anyone waiting"
     return _duration_clock(
         f"agent_first_response:{agent}",
-        f"First response by {agent}",
+        f"First response by {who}",
         stopped_at=row["agent_first_response_at"],
         seconds=row["agent_first_response_seconds"],
         business_seconds=row.get("agent_first_response_business_seconds"),
@@ -413,7 +454,9 @@ def _agent_first_response(row: Row, events: Sequence[Row], marks: dict[str, list
 # -- events as a support lead reads them ---------------------------------------------------
 
 
-def _timeline(events: Sequence[Row], marks: dict[str, list[str]]) -> list[TimelineEvent]:
+def _timeline(
+    events: Sequence[Row], marks: dict[str, list[str]], words: _Words
+) -> list[TimelineEvent]:
     timeline = []
     last_status: str | None = None
     for event in events:
@@ -429,7 +472,7 @@ def _timeline(events: Sequence[Row], marks: dict[str, list[str]]) -> list[Timeli
                 type=str(event["type"]),
                 occurred_at=occurred_at,
                 actor=_actor(event),
-                summary=_summary(event, reopened),
+                summary=_summary(event, reopened, words),
                 text=event.get("text") or event.get("comment"),
                 details=_details(event),
                 marks=marks.get(str(event["id"]), []),
@@ -459,17 +502,18 @@ def _number(value: float) -> str:
     return f"{value:g}" if abs(value) < 1e6 else f"{value:.0f}"
 
 
-def _summary(event: Row, reopened: bool) -> str:
+def _summary(event: Row, reopened: bool, words: _Words) -> str:
     kind = event["type"]
     if kind == "conversation.created":
         where = f"on {event['channel']}" + (
             f" (inbox {event['inbox_id']})" if event["inbox_id"] else ""
         )
-        inquiry = f", inquiry {event['inquiry']}" if event["inquiry"] else ""
+        inquiry = f", inquiry {words.inquiry(event['inquiry'])}" if event["inquiry"] else ""
         return f"Conversation created {where}{inquiry}"
     if kind == "conversation.updated":
         changed = [
-            f"{name.removesuffix('_id')} → {event[name]}"
+            f"{name.removesuffix('_id')} → "
+            + (words.inquiry(event[name]) if name == "inquiry" else str(event[name]))
             for name in ("inquiry", "priority", "customer_tier", "language", "inbox_id")
             if event.get(name) is not None
         ]
@@ -478,19 +522,19 @@ def _summary(event: Row, reopened: bool) -> str:
         team = f" (team {event['team_id']})" if event["team_id"] else ""
         if event["agent_id"] is None:
             return f"Unassigned{team}"
-        return f"Assigned to {event['agent_id']}{team}"
+        return f"Assigned to {words.agent(event['agent_id'])}{team}"
     if kind == "message.created":
-        return _message_summary(event)
+        return _message_summary(event, words)
     if kind == "conversation.status_changed":
-        by = f" by {event['agent_id']}" if event["agent_id"] else ""
+        by = f" by {words.agent(event['agent_id'])}" if event["agent_id"] else ""
         return f"Status → {event['status']}{by}" + (" (reopened)" if reopened else "")
     if kind == "conversation.escalated":
-        targets = [f"{event['to_agent_id']}"] if event["to_agent_id"] else []
+        targets = [words.agent(event["to_agent_id"])] if event["to_agent_id"] else []
         if event["to_team_id"]:
             targets.append(f"team {event['to_team_id']}")
         to = f" to {' / '.join(targets)}" if targets else ""
-        reason = f": {event['reason']}" if event["reason"] else ""
-        return f"Escalated from {event['from_agent_id']}{to}{reason}"
+        reason = f": {words.reason(event['reason'])}" if event["reason"] else ""
+        return f"Escalated from {words.agent(event['from_agent_id'])}{to}{reason}"
     if kind == "work.logged":
         return f"Work logged: {_number(float(event['seconds']))} s {event['kind']}"
     if kind == "survey.responded":
@@ -504,14 +548,14 @@ def _summary(event: Row, reopened: bool) -> str:
     return str(kind)
 
 
-def _message_summary(event: Row) -> str:
+def _message_summary(event: Row, words: _Words) -> str:
     author, direction = event["author_kind"], event["direction"]
-    who = event["agent_id"] or author
+    who = words.agent(event["agent_id"]) if event["agent_id"] else author
     if direction == "inbound":
         return "Customer wrote"
     if direction == "note":
         mentions = event["mentions"] or []
-        mentioning = f" mentioning {', '.join(mentions)}" if mentions else ""
+        mentioning = f" mentioning {', '.join(map(words.agent, mentions))}" if mentions else ""
         if author == "system":
             return f"System note{mentioning}"
         return f"Internal note by {who}{mentioning}"

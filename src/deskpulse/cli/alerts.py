@@ -51,11 +51,18 @@ def _rules_data(cli: Cli) -> dict[str, Any]:
         found: dict[str, Any] = client.get_json("/api/v1/alerts/rules")
         return found
     cli.django()
+    from deskpulse.cli.people import agent_directory
     from deskpulse.web.alerts import present
     from deskpulse.web.alerts.models import AlertRule
 
     rules = AlertRule.objects.prefetch_related("states")
-    served: dict[str, Any] = as_served({"rules": [present.rule_json(rule) for rule in rules]})
+    names = {
+        agent_id: str(row.get("name") or agent_id)
+        for agent_id, row in (agent_directory(cli.settings) or {}).items()
+    }
+    served: dict[str, Any] = as_served(
+        {"rules": [present.rule_json(rule, names) for rule in rules]}
+    )
     return served
 
 
@@ -99,7 +106,8 @@ def list_command(
             str(rule["id"]),
             rule["name"],
             rule["metric"],
-            rule["segment_label"],
+            # An older server answers without segment_name.
+            rule.get("segment_name") or rule["segment_label"],
             state,
             latest,
             baseline,

@@ -198,6 +198,8 @@ def build_django_settings(
                         "deskpulse.web.access.profile_context",
                     ],
                     "libraries": {"plotly_assets": "deskpulse.web.plotly_assets"},
+                    # Names in place of agent ids and inquiry slugs, on every page.
+                    "builtins": ["deskpulse.web.names"],
                 },
             }
         ],

@@ -42,7 +42,7 @@ def _reasons(reasons: tuple[ReasonShare, ...]) -> list[dict[str, Any]]:
     return [
         {
             "reason": reason.reason,
-            "label": reason.label,
+            "label": reason.display,
             "count": reason.count,
             "share": reason.share,
         }

@@ -20,6 +20,7 @@ from deskpulse.analysis.ai_quality import BenchmarkRow, Check, QualityReport
 from deskpulse.metrics.format import EMPTY, format_value
 from deskpulse.metrics.query import MetricValue
 from deskpulse.metrics.registry import REGISTRY
+from deskpulse.names import inquiry_label
 from deskpulse.web.analytics.charts import PALETTE
 from deskpulse.web.analytics.present import FEW_SAMPLES, is_few
 
@@ -117,7 +118,8 @@ def tiles(metrics: dict[str, MetricValue], currency: str, half_life: float) -> l
 def reason_rows(reasons: tuple[ReasonShare, ...]) -> list[dict[str, Any]]:
     return [
         {
-            "label": reason.label,
+            "label": reason.display,
+            "reason": reason.label,
             "count": reason.count,
             "share": EMPTY if reason.share is None else f"{100 * reason.share:.1f}%",
             "width": 0 if reason.share is None else round(100 * reason.share),
@@ -166,7 +168,7 @@ def agent_rows(
             "active": row.active,
             "href": link(row.agent_id),
             "cells": [cell(name, row.metrics[name], currency) for name in columns],
-            "top_reason": row.reasons[0].label if row.reasons else EMPTY,
+            "top_reason": row.reasons[0].display if row.reasons else EMPTY,
         }
         for row in report.agents
     ]
@@ -275,7 +277,7 @@ def reasons_figure(reasons: tuple[ReasonShare, ...]) -> dict[str, Any]:
                 "type": "bar",
                 "orientation": "h",
                 "x": [reason.count for reason in ordered],
-                "y": [reason.label for reason in ordered],
+                "y": [reason.display for reason in ordered],
                 "marker": {"color": PALETTE[1]},
                 "hovertemplate": "%{y}: %{x} escalations<extra></extra>",
             }
@@ -332,7 +334,7 @@ def inquiry_figure(rows: tuple[BreakdownRow, ...]) -> dict[str, Any]:
             {
                 "type": "bar",
                 "name": name_label,
-                "x": [row.key for row in named],
+                "x": [inquiry_label(row.key) for row in named],
                 "y": [
                     None
                     if row.metrics[name].value is None

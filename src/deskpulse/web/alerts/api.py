@@ -28,6 +28,7 @@ from deskpulse.web.api.auth import READ, WRITE, user_of
 from deskpulse.web.api.auth import viewer_of as _viewer
 from deskpulse.web.api.contract import created, errors
 from deskpulse.web.api.errors import ApiError
+from deskpulse.web.names import names_for
 from deskpulse.web.params import moment
 from deskpulse.web.runtime import install_settings, store_with_facts
 
@@ -93,7 +94,8 @@ def _form_data(values: dict[str, Any]) -> dict[str, Any]:
 def list_rules(request: HttpRequest) -> dict[str, Any]:
     _manager(request)
     rules = AlertRule.objects.prefetch_related("states")
-    return {"rules": [present.rule_json(rule) for rule in rules]}
+    names = names_for(request)
+    return {"rules": [present.rule_json(rule, names) for rule in rules]}
 
 
 @router.post(
@@ -118,7 +120,7 @@ def create_rule(request: HttpRequest, payload: RuleIn) -> Status[dict[str, Any]]
     user = _manager(request)
     values = {**RULE_DEFAULTS, **payload.model_dump(exclude_unset=True)}
     rule = _saved(AlertRuleForm(data=_form_data(values), ai_agent_ids=service.ai_agent_ids()), user)
-    return Status(201, {"rule": present.rule_json(rule)})
+    return Status(201, {"rule": present.rule_json(rule, names_for(request))})
 
 
 @router.get("/alerts/rules/{rule_id}", auth=READ, summary="One rule with its state")
@@ -126,7 +128,10 @@ def get_rule(request: HttpRequest, rule_id: int) -> dict[str, Any]:
     _manager(request)
     rule = service.rule_for(rule_id)
     recent = AlertEvent.objects.filter(rule=rule)[:20]
-    return {"rule": present.rule_json(rule), "history": [present.event_json(e) for e in recent]}
+    return {
+        "rule": present.rule_json(rule, names_for(request)),
+        "history": [present.event_json(e) for e in recent],
+    }
 
 
 @router.patch("/alerts/rules/{rule_id}", auth=WRITE, summary="Change an alert rule")
@@ -137,7 +142,7 @@ def update_rule(request: HttpRequest, rule_id: int, payload: RuleIn) -> dict[str
     form = AlertRuleForm(
         data=_form_data(values), instance=rule, ai_agent_ids=service.ai_agent_ids()
     )
-    return {"rule": present.rule_json(_saved(form, user))}
+    return {"rule": present.rule_json(_saved(form, user), names_for(request))}
 
 
 @router.delete(

@@ -4,9 +4,11 @@ number was measured by service.check_rules through the query layer."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from deskpulse.analysis.alerts import ValueFormat, format_value
+from deskpulse.names import segment_label
 from deskpulse.web.alerts.models import (
     AlertEvent,
     AlertRule,
@@ -111,7 +113,8 @@ def _delivery(status: str, detail: str) -> dict[str, str]:
     return {"status": status or "none", "label": label, "detail": detail}
 
 
-def rule_json(rule: AlertRule) -> dict[str, Any]:
+def rule_json(rule: AlertRule, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """One rule as the API answers it; `names` (agent id -> name) words `segment_name`."""
     record = state_of(rule)
     return {
         "id": rule.pk,
@@ -121,6 +124,7 @@ def rule_json(rule: AlertRule) -> dict[str, Any]:
         "direction": rule.core_rule().direction,
         "segment": rule.segment or None,
         "segment_label": rule.segment_label,
+        "segment_name": segment_label(rule.segment, names or {}),
         "value_format": value_format(rule),
         "baseline": {"kind": "fixed", "value": rule.baseline_value}
         if rule.baseline_kind == BaselineKind.FIXED

@@ -47,6 +47,7 @@ from deskpulse.errors import DeskpulseError, NotFoundError
 from deskpulse.events.store import Store
 from deskpulse.metrics.query import TEAM_VIEWER, Filters, Query, query
 from deskpulse.metrics.report import agent_directory
+from deskpulse.names import agent_names, segment_label
 from deskpulse.notify import DeliveryResult
 from deskpulse.notify.email import send_email
 from deskpulse.notify.webhook import send_webhook
@@ -315,7 +316,10 @@ def _check_one(
             summary.held += 1
         if kind is None:
             return
-        _record_event(rule, core, evaluation, transition, kind, now, settings)
+        # Notifications name the segment's AI agent or inquiry in words; events are rare,
+        # so the names are read only when one is recorded.
+        words = segment_label(core.segment, agent_names(store))
+        _record_event(rule, core, evaluation, transition, kind, now, settings, words)
     summary.changes.append(
         Change(
             rule_id=rule.pk,
@@ -337,6 +341,7 @@ def _record_event(
     kind: str,
     now: datetime,
     settings: NotificationSettings,
+    segment_text: str | None = None,
 ) -> AlertEvent:
     notification = transition.notifications[0] if transition.notifications else None
     severity = (
@@ -363,9 +368,13 @@ def _record_event(
         # The address set on the notifications page, else the install's public URL.
         base = settings.dashboard_url or getattr(django_settings, "DESKPULSE_PUBLIC_URL", None)
         link = f"{base}/alerts/{rule.pk}/" if base else None
-        subject, body = alert_email(core, evaluation, transition, dashboard_url=link)
+        subject, body = alert_email(
+            core, evaluation, transition, dashboard_url=link, segment_text=segment_text
+        )
         event.message = {
-            "webhook": alert_message(core, evaluation, transition, dashboard_url=link),
+            "webhook": alert_message(
+                core, evaluation, transition, dashboard_url=link, segment_text=segment_text
+            ),
             "email": {"subject": subject, "body": body},
         }
         event.webhook, event.webhook_detail = _channel_status(rule, "webhook", settings)

@@ -28,11 +28,13 @@ from deskpulse.metrics.dashboard import TimeBasis
 from deskpulse.metrics.query import Filters, Viewer
 from deskpulse.metrics.report import agent_directory
 from deskpulse.metrics.window import Window
+from deskpulse.names import agent_label
 from deskpulse.web.accounts.teams import require_team
 from deskpulse.web.api.auth import READ, viewer_of
 from deskpulse.web.api.contract import errors
 from deskpulse.web.api.jsonable import jsonable
 from deskpulse.web.api.window_params import ReportingPeriodParams
+from deskpulse.web.names import names_for
 from deskpulse.web.params import read_window
 from deskpulse.web.runtime import install_settings, store_with_facts
 
@@ -251,4 +253,10 @@ def get_conversations_csv(
 )
 def get_conversation(request: HttpRequest, conversation_id: str) -> dict[str, Any]:
     viewer = viewer_of(request)
-    return jsonable(conversation_detail(store_with_facts(), conversation_id, viewer))  # type: ignore[no-any-return]
+    detail = conversation_detail(store_with_facts(), conversation_id, viewer)
+    body: dict[str, Any] = jsonable(detail)
+    # The events keep their ids; each agent on it gains its name next to its id.
+    names = names_for(request)
+    for agent in body["agents"]:
+        agent["name"] = agent_label(agent["agent_id"], names)
+    return body

@@ -57,6 +57,7 @@ from deskpulse.web.analytics.present import (
     tiles,
 )
 from deskpulse.web.api.problems import errors_as_page
+from deskpulse.web.names import names_for
 from deskpulse.web.params import PageState, ParameterError, page_state, read_window
 from deskpulse.web.request_guard import note_bad_parameter
 from deskpulse.web.runtime import install_settings, store_with_facts
@@ -678,7 +679,7 @@ def conversations_export(request: HttpRequest) -> HttpResponse:
 def conversation_page(request: HttpRequest, conversation_id: str) -> HttpResponse:
     """One conversation's events, each computed duration, and what started and stopped it."""
     viewer = viewer_of(request)
-    detail = conversation_detail(store_with_facts(), conversation_id, viewer)
+    detail = conversation_detail(store_with_facts(), conversation_id, viewer, names_for(request))
     clocks = [
         {
             **asdict(clock),
