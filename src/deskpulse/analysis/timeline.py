@@ -534,7 +534,9 @@ def _summary(event: Row, reopened: bool, words: _Words) -> str:
             targets.append(f"team {event['to_team_id']}")
         to = f" to {' / '.join(targets)}" if targets else ""
         reason = f": {words.reason(event['reason'])}" if event["reason"] else ""
-        return f"Escalated from {words.agent(event['from_agent_id'])}{to}{reason}"
+        source = event["from_agent_id"]
+        origin = f" from {words.agent(source)}" if source else ""
+        return f"Escalated{origin}{to}{reason}"
     if kind == "work.logged":
         return f"Work logged: {_number(float(event['seconds']))} s {event['kind']}"
     if kind == "survey.responded":
