@@ -21,15 +21,14 @@ are rebuilt from those (see `_Mapper.statuses`), which is all the API shows.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from deskpulse.connectors.chatwoot import MappingError
-from deskpulse.connectors.zendesk import Rejected, export_files
-from deskpulse.events.ingest import ingest_objects
+from deskpulse.connectors.zendesk import Rejected, export_files, ingest_mapped
 from deskpulse.events.store import Store
 
 Record = dict[str, Any]
@@ -610,50 +609,6 @@ def map_bundle(bundle: Bundle, options: FreshdeskOptions | None = None) -> Mappe
 # -- importing -------------------------------------------------------------------------
 
 
-def _batches(items: Sequence[ContractEvent], size: int) -> Iterator[Sequence[ContractEvent]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def ingest_mapped(
-    store: Store,
-    mapped: Mapped,
-    summary: ImportSummary,
-    *,
-    batch_size: int = 5_000,
-    progress: Callable[[int], None] | None = None,
-) -> None:
-    """Store the events in batches; records refused by the mapping are kept with their
-    reason in the store's rejected list too, where an admin looks for them."""
-    if mapped.rejected:
-        raws = [r.raw if r.raw is not None else {"file": r.file} for r in mapped.rejected]
-        refused = {
-            index: f"freshdesk {r.kind} {r.record_id or '?'} in {Path(r.file).name}: "
-            + (f"{r.field}: " if r.field else "")
-            + r.reason
-            for index, r in enumerate(mapped.rejected)
-        }
-        ingest_objects(store, raws, SOURCE, refused=refused)
-    for batch in _batches(mapped.events, batch_size):
-        result = ingest_objects(store, list(batch), SOURCE)
-        summary.accepted += result.accepted
-        summary.duplicates += result.duplicates
-        for rejection in result.rejected:
-            event = batch[rejection.index]
-            summary.rejected.append(
-                Rejected(
-                    "(mapped event)",
-                    str(event.get("type")),
-                    rejection.id,
-                    rejection.field,
-                    rejection.reason,
-                    event,
-                )
-            )
-        if progress is not None:
-            progress(len(batch))
-
-
 def summarise(bundle: Bundle, mapped: Mapped) -> ImportSummary:
     return ImportSummary(
         files_read=len(bundle.files),
@@ -683,7 +638,7 @@ def import_bundle(
     summary = summarise(bundle, mapped)
     if on_events is not None:
         on_events(len(mapped.events))
-    ingest_mapped(store, mapped, summary, batch_size=batch_size, progress=progress)
+    ingest_mapped(store, mapped, summary, batch_size=batch_size, progress=progress, source=SOURCE)
     if refresh and summary.accepted:
         from deskpulse.facts.build import refresh_facts
 

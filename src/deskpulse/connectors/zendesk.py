@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from deskpulse.events.ingest import ingest_objects
 from deskpulse.events.store import Store
@@ -784,27 +784,47 @@ def _batches(items: Sequence[ContractEvent], size: int) -> Iterator[Sequence[Con
         yield items[start : start + size]
 
 
+class MappedRecords(Protocol):
+    """What a file connector's mapping produced (Zendesk's and Freshdesk's `Mapped`)."""
+
+    @property
+    def events(self) -> Sequence[ContractEvent]: ...
+
+    @property
+    def rejected(self) -> Sequence[Rejected]: ...
+
+
+class IngestCounts(Protocol):
+    """The counters of a file connector's import summary that ingesting fills in."""
+
+    accepted: int
+    duplicates: int
+    rejected: list[Rejected]
+
+
 def ingest_mapped(
     store: Store,
-    mapped: Mapped,
-    summary: ImportSummary,
+    mapped: MappedRecords,
+    summary: IngestCounts,
     *,
     batch_size: int = 5_000,
     progress: Callable[[int], None] | None = None,
+    source: str = SOURCE,
 ) -> None:
     """Store the events in batches; records refused by the mapping are kept with their
-    reason in the store's rejected list too, where an admin looks for them."""
+    reason in the store's rejected list too, where an admin looks for them. Shared by
+    the file connectors (Zendesk, Freshdesk): `source` names the helpdesk."""
     if mapped.rejected:
         raws = [r.raw if r.raw is not None else {"file": r.file} for r in mapped.rejected]
         refused = {
-            index: f"zendesk {r.kind} {r.record_id or '?'} in {Path(r.file).name}: "
+            index: f"{source} {r.kind} {r.record_id or '?'} in {Path(r.file).name}: "
             + (f"{r.field}: " if r.field else "")
             + r.reason
             for index, r in enumerate(mapped.rejected)
         }
-        ingest_objects(store, raws, SOURCE, refused=refused)
+        ingest_objects(store, raws, source, refused=refused)
     for batch in _batches(mapped.events, batch_size):
-        result = ingest_objects(store, list(batch), SOURCE)
+        result = ingest_objects(store, list(batch), source)
         summary.accepted += result.accepted
         summary.duplicates += result.duplicates
         for rejection in result.rejected:
