@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from deskpulse.cli.context import Cli
 from deskpulse.cli.freshdesk import freshdesk_app
 from deskpulse.cli.intercom import intercom_app
+from deskpulse.cli.storing import storing_events
 
 if TYPE_CHECKING:
     from deskpulse.connectors.zendesk import ImportSummary as ZendeskImportSummary
@@ -344,24 +344,14 @@ def import_command(
         inquiry_field_id=inquiry_field,
         inbox_from="brand" if inbox_from == "brand" else "group",
     )
-    with (
-        cli.store() as store,
-        Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=cli.errors,
-        ) as progress,
-    ):
-        task = progress.add_task("storing Zendesk events", total=None)
+    with cli.store() as store, storing_events(cli, "Zendesk") as (on_events, stored):
         summary = import_zendesk(
             store,
             paths,
             options,
             batch_size=batch_size,
-            on_events=lambda total: progress.update(task, total=total),
-            progress=lambda stored: progress.advance(task, stored),
+            on_events=on_events,
+            progress=stored,
         )
     _print_summary(cli, summary)
 

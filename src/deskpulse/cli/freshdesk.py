@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from deskpulse.cli.context import Cli
+from deskpulse.cli.storing import storing_events
 
 if TYPE_CHECKING:
     from deskpulse.connectors.freshdesk import FreshdeskOptions, Rejected
@@ -81,24 +82,14 @@ def import_command(
     for path in paths:
         if not path.exists():
             raise cli.fail(f"no such file or folder: {path}")
-    with (
-        cli.store() as store,
-        Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=cli.errors,
-        ) as progress,
-    ):
-        task = progress.add_task("storing Freshdesk events", total=None)
+    with cli.store() as store, storing_events(cli, "Freshdesk") as (on_events, stored):
         summary = import_freshdesk(
             store,
             paths,
             _options(ai_agent, custom_survey),
             batch_size=batch_size,
-            on_events=lambda total: progress.update(task, total=total),
-            progress=lambda stored: progress.advance(task, stored),
+            on_events=on_events,
+            progress=stored,
         )
     table = Table(title="Freshdesk import", show_header=False)
     table.add_row("files read", f"{summary.files_read:,}")

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from deskpulse.cli.context import Cli
+from deskpulse.cli.storing import storing_events
 
 intercom_app = typer.Typer(
     help="Intercom: import saved conversation JSON, or backfill from its REST API "
@@ -60,24 +60,14 @@ def import_command(
         if not path.exists():
             raise cli.fail(f"no such file or folder: {path}")
     options = IntercomOptions(workspace=workspace, tag_map=_tag_map(cli, tag))
-    with (
-        cli.store() as store,
-        Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=cli.errors,
-        ) as progress,
-    ):
-        task = progress.add_task("storing Intercom events", total=None)
+    with cli.store() as store, storing_events(cli, "Intercom") as (on_events, stored):
         summary = import_intercom(
             store,
             paths,
             options,
             batch_size=batch_size,
-            on_events=lambda total: progress.update(task, total=total),
-            progress=lambda stored: progress.advance(task, stored),
+            on_events=on_events,
+            progress=stored,
         )
     console = cli.console
     table = Table(title="Intercom import", show_header=False)
