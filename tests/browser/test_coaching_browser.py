@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request
 
 from deskpulse import clock
+from deskpulse.names import inquiry_label
 from tests.browser.conftest import (
     Shot,
     Site,
@@ -91,8 +92,9 @@ def test_agent_builds_a_plan_and_a_coach_sees_it(
     shot(page, "1-performance")
     cards = page.locator("#to-work-on .inquiry-card")
     assert cards.count() >= 1, "the generated agent has no inquiry to work on"
-    inquiry = cards.first.get_attribute("data-inquiry")
-    assert inquiry
+    slug = cards.first.get_attribute("data-inquiry")
+    assert slug
+    inquiry = inquiry_label(slug)  # pages name inquiries by their display name
     cards.first.locator("a.button").click()
     page.wait_for_url(re.compile(r"/inquiries/"))
     shot(page, "2-inquiry")
