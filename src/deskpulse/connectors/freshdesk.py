@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from deskpulse.connectors.chatwoot import MappingError
-from deskpulse.connectors.zendesk import Rejected, export_files, ingest_mapped
+from deskpulse.connectors.zendesk import Mapped, Rejected, export_files, ingest_mapped
 from deskpulse.events.store import Store
 
 Record = dict[str, Any]
@@ -98,18 +98,6 @@ class Bundle:
 
     def of(self, kind: str) -> list[tuple[str, Record]]:
         return self.records[kind]
-
-
-@dataclass
-class Mapped:
-    events: list[ContractEvent] = field(default_factory=list)
-    rejected: list[Rejected] = field(default_factory=list)
-    skipped: dict[str, int] = field(default_factory=dict)  # reason -> count, not errors
-    conversations: set[str] = field(default_factory=set)
-    agents: set[str] = field(default_factory=set)
-
-    def skip(self, reason: str) -> None:
-        self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
 
 @dataclass
