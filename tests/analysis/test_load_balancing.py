@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from deskpulse.analysis.load_balancing import (
+    QUADRANT_BY_KEY,
     QUADRANTS,
     LoadPoint,
     load_balance,
@@ -136,6 +137,8 @@ def test_agent_viewer_sees_team_lines_but_only_their_own_point(store: Store) -> 
         )
     ]
     assert ben.left_out == []  # no colleagues' names for an agent
+    assert ben.own  # pages speak to Ben about his own point
+    assert not load_balance(store, WEEK).own
     lou = load_balance(store, WEEK, Viewer(agent_id="lou"))
     assert [(p.agent_id, p.quadrant, p.handled, p.first_response_n) for p in lou.points] == [
         ("lou", None, 1, 0)
@@ -188,3 +191,18 @@ def test_quadrant_texts_are_the_seeds() -> None:
     if SEED.exists():  # next to the product documents: the same lines are in the seed
         seed = SEED.read_text(encoding="utf-8")
         assert all(line in seed for line in lines)
+
+
+def test_an_agent_reads_their_own_quadrant_in_their_own_terms() -> None:
+    # The seed's sentences are a lead's verdicts about someone; the agent's own are
+    # addressed to them, name no verdict about them and point at what they can do.
+    for quadrant in QUADRANTS:
+        own = f"{quadrant.own_name} {quadrant.own_words}"
+        assert quadrant.own_words.startswith(("Your ", "You "))
+        assert "lead" in quadrant.own_words
+        for verdict in ("This agent", "drowning", "Drowning", "underloaded", "workhorse"):
+            assert verdict not in own, (quadrant.key, verdict)
+    drowning = QUADRANT_BY_KEY["drowning"]
+    assert drowning.own_name == "Busier queue, slower replies"
+    assert drowning.own_words.startswith("Your queue is busier than most")
+    assert drowning.own_words.endswith("talk to your lead about routing.")

@@ -33,7 +33,9 @@ from deskpulse.analysis.one_on_one import (
     Comparison,
     LowScore,
     OneOnOne,
+    Prompt,
     one_on_one,
+    prompts,
     verdict,
 )
 from deskpulse.events.store import Store
@@ -231,3 +233,44 @@ def test_a_person_is_compared_with_the_people_not_the_bots(store: Store) -> None
     bot = one_on_one(store, "bot", as_of=AS_OF)
     assert bot.first_response.reference_label == "AI agents"
     check(bot.first_response, (60.0, 4), (60.0, 4), "same")
+
+
+def test_prompts_appear_only_when_they_apply_with_their_numbers(store: Store) -> None:
+    ingest_and_build(store, month().events)
+    alice = one_on_one(store, "alice", as_of=AS_OF)
+    bob = one_on_one(store, "bob", as_of=AS_OF)
+    # Alice answers faster than the team (4m against 6m): no first-response prompt. She
+    # sends 1 of 4 replies as an AI draft as is against the team's 2 of 6: the draft one.
+    assert prompts(alice) == [
+        Prompt(
+            "ai_assist_as_is",
+            "Fewer AI drafts sent as is than the team: 25.0% (n = 4) of their replies "
+            "against 33.3% (n = 6) for the people on the team. Ask why they edit or skip "
+            "so many.",
+        )
+    ]
+    # Bob is slower (15m against 6m) and sends more drafts as is (1 of 2): only the queue.
+    assert prompts(bob) == [
+        Prompt(
+            "first_response",
+            "First-response time higher than the team: 15m (n = 2) against 6m 00s (n = 5) "
+            "for the people on the team. Ask what is in their queue.",
+        )
+    ]
+    # The agent reading their own: the same numbers, addressed to them.
+    assert [p.text for p in prompts(bob, "self")] == [
+        "Your median first response is 15m (n = 2); for the people on the team it is "
+        "6m 00s (n = 5). Worth telling your lead what is in your queue."
+    ]
+    assert [p.text for p in prompts(alice, "self")] == [
+        "You send 25.0% (n = 4) of your replies as an AI draft as is; the people on the "
+        "team send 33.3% (n = 6). If the drafts miss something, tell your lead what."
+    ]
+
+
+def test_no_prompt_without_data(store: Store) -> None:
+    ingest_and_build(store, month().events)
+    quiet = one_on_one(store, "erin", as_of=AS_OF)
+    assert quiet.first_response.verdict == "no_data"
+    assert prompts(quiet) == []
+    assert prompts(quiet, "self") == []

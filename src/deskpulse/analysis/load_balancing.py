@@ -9,6 +9,11 @@ only takes medians of those readings and places agents.
 AI agents are left out: load balancing is about people's workload and time. A bot's
 volume and instant replies would drag both medians and say nothing about who to protect
 or relieve.
+
+The seed's names and sentences are a lead's verdicts about someone ("This agent is
+drowning"). An agent looking at their own point gets the same reading in their own
+terms instead (`own_name`, `own_words`): what their queue looks like next to the
+team's, and what they can do about it.
 """
 
 from __future__ import annotations
@@ -32,6 +37,10 @@ class Quadrant:
     title: str  # what the two readings say, e.g. "High volume + fast response"
     name: str  # what a lead calls it, e.g. "Reliable workhorse"
     guidance: str  # the seed's sentences, verbatim
+    # The same reading for the agent it describes, e.g. "Busier queue, faster replies",
+    # and what they can do about it, addressed to them.
+    own_name: str
+    own_words: str
 
 
 QUADRANTS: tuple[Quadrant, ...] = (
@@ -40,18 +49,27 @@ QUADRANTS: tuple[Quadrant, ...] = (
         "High volume + fast response",
         "Reliable workhorse",
         "This agent is your reliable workhorse. Protect their time.",
+        "Busier queue, faster replies",
+        "Your queue is busier than most and you answer faster than most: if it feels like "
+        "too much, tell your lead before it shows.",
     ),
     Quadrant(
         "underloaded",
         "Low volume + fast response",
         "Underloaded or fast triage",
         "This agent is underloaded or specializes in fast triage. Worth a conversation.",
+        "Lighter queue, faster replies",
+        "You handle fewer conversations than most and answer faster than most: if you have "
+        "room for more, or your queue is quick triage, say so to your lead.",
     ),
     Quadrant(
         "drowning",
         "High volume + slow response",
         "Drowning",
         "This agent is drowning. Reassign or reroute.",
+        "Busier queue, slower replies",
+        "Your queue is busier than most and your first replies take longer than most: talk "
+        "to your lead about routing.",
     ),
     Quadrant(
         "context_needed",
@@ -59,6 +77,10 @@ QUADRANTS: tuple[Quadrant, ...] = (
         "Context needed",
         "This agent is on hard tickets, on PTO, or struggling. Context matters — open the "
         "drill-down.",
+        "Lighter queue, slower replies",
+        "You handle fewer conversations than most and your first replies take longer than "
+        "most: hard conversations or time off can explain it; tell your lead what is in your "
+        "queue.",
     ),
 )
 QUADRANT_BY_KEY: dict[str, Quadrant] = {quadrant.key: quadrant for quadrant in QUADRANTS}
@@ -81,6 +103,9 @@ class LoadBalance:
     first_response_threshold: float | None  # team median of agents' median first response
     points: list[LoadPoint]  # agents placed (agent viewer: only their own)
     left_out: list[str]  # names of human agents with no reading to place (team view only)
+    # True when an agent looks at their own point: pages then use the quadrants' own_name
+    # and own_words, never the lead's verdicts.
+    own: bool = False
 
 
 def _placeable(row: AgentRow) -> bool:
@@ -177,6 +202,7 @@ def load_balance(
         first_response_threshold=first_response_threshold,
         points=points,
         left_out=left_out,
+        own=viewer.is_agent,
     )
 
 

@@ -8,6 +8,11 @@ Every number comes from `query()`: the agent's readings from one query grouped b
 (the same per-agent definitions as the leaderboard) with the prior period, the team's
 from one ungrouped query. This module only pairs them and says which way they differ.
 The low-score list is a list of conversations, not a number, read from the facts.
+
+The seed's questions ("First-response time higher than the team? Ask what is in their
+queue") are prompts that only make sense when they apply: `prompts()` states each one
+with its numbers only when the comparison behind it says so, for the lead preparing the
+meeting or, in their own terms, for the agent it is about.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any, Literal
 from deskpulse.analysis.agents import find_agent
 from deskpulse.events.store import Store
 from deskpulse.facts.build import facts_exist
+from deskpulse.metrics.format import format_value
 from deskpulse.metrics.periods import Period
 from deskpulse.metrics.query import (
     TEAM_VIEWER,
@@ -33,6 +39,8 @@ from deskpulse.metrics.registry import AGENT_CONVERSATIONS, REGISTRY, Direction
 from deskpulse.metrics.window import Window
 
 Verdict = Literal["better", "worse", "same", "up", "down", "no_data"]
+# Who reads a prompt: the lead preparing the meeting, or the agent it is about.
+Audience = Literal["lead", "self"]
 
 LOW_CSAT_SCORE = 2  # a CSAT of 2 or less is a low score worth reading together
 PRIOR_LABEL = "prior 30 days"
@@ -77,6 +85,54 @@ class OneOnOne:
     csat: Comparison  # agent CSAT vs team CSAT
     ai_assist: tuple[Comparison, ...]  # as-is, edited, scratch share vs the team's share
     low_scores: list[LowScore]  # CSAT <= 2 on conversations the agent handled, newest first
+
+
+@dataclass(frozen=True)
+class Prompt:
+    key: str  # the comparison it comes from: "first_response" | "ai_assist_as_is"
+    text: str  # one sentence with the numbers behind it
+
+
+def _shown(comparison: Comparison, value: MetricValue) -> str:
+    return f"{format_value(REGISTRY[comparison.key], value.value)} (n = {value.n})"
+
+
+def prompts(meeting: OneOnOne, audience: Audience = "lead") -> list[Prompt]:
+    """The one-on-one's prompts that apply to `meeting`, each with its numbers.
+
+    - First response: only when the agent's median is slower than the team's.
+    - AI drafts: only when they send a smaller share of AI drafts as is than the team.
+    """
+    found: list[Prompt] = []
+    first = meeting.first_response
+    if first.verdict == "worse":
+        mine, team = _shown(first, first.value), _shown(first, first.reference)
+        found.append(
+            Prompt(
+                "first_response",
+                f"Your median first response is {mine}; for the {first.reference_label} it "
+                f"is {team}. Worth telling your lead what is in your queue."
+                if audience == "self"
+                else f"First-response time higher than the team: {mine} against {team} for "
+                f"the {first.reference_label}. Ask what is in their queue.",
+            )
+        )
+    as_is = next((c for c in meeting.ai_assist if c.key == _ASSIST[0]), None)
+    if as_is is not None and as_is.verdict == "down":
+        mine, team = _shown(as_is, as_is.value), _shown(as_is, as_is.reference)
+        found.append(
+            Prompt(
+                "ai_assist_as_is",
+                f"You send {mine} of your replies as an AI draft as is; the "
+                f"{as_is.reference_label} send {team}. If the drafts miss something, tell "
+                "your lead what."
+                if audience == "self"
+                else f"Fewer AI drafts sent as is than the team: {mine} of their replies "
+                f"against {team} for the {as_is.reference_label}. Ask why they edit or skip "
+                "so many.",
+            )
+        )
+    return found
 
 
 def verdict(value: MetricValue, reference: MetricValue, direction: Direction) -> Verdict:
@@ -233,11 +289,14 @@ def one_on_one(
 
 
 __all__ = [
+    "Audience",
     "Comparison",
     "LowScore",
     "OneOnOne",
+    "Prompt",
     "compare",
     "low_scores",
     "one_on_one",
+    "prompts",
     "verdict",
 ]

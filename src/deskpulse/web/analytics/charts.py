@@ -8,6 +8,7 @@ the numbers it was drawn from; nothing is computed here but unit changes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from deskpulse.metrics.format import format_duration
@@ -62,6 +63,19 @@ def volume_by_channel(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+# (minutes, label) for the first-response chart's log axis; Plotly shows those in range.
+DURATION_TICKS = (
+    (0.5, "30s"),
+    (1, "1m"),
+    (5, "5m"),
+    (15, "15m"),
+    (60, "1h"),
+    (240, "4h"),
+    (1440, "1d"),
+    (10080, "1w"),
+)
+
+
 def first_response(series: dict[str, Any]) -> dict[str, Any]:
     traces = []
     for name, label, colour in (
@@ -91,9 +105,17 @@ def first_response(series: dict[str, Any]) -> dict[str, Any]:
         "data": traces,
         # A log axis: the 90th percentile is often ten times the median, and on a linear
         # axis the median would lie flat along the bottom.
+        # Plotly's own log ticks read "2, 5, 1000, 5, 2" (mantissas and powers of ten of
+        # minutes): ticks at durations a lead thinks in, labelled as durations.
         "layout": _layout(
-            "First response over time (minutes, log scale)",
-            yaxis={"type": "log", "gridcolor": "#eef0f3"},
+            "First response over time (log scale)",
+            yaxis={
+                "type": "log",
+                "gridcolor": "#eef0f3",
+                "tickmode": "array",
+                "tickvals": [minutes for minutes, _ in DURATION_TICKS],
+                "ticktext": [text for _, text in DURATION_TICKS],
+            },
         ),
     }
 
@@ -165,11 +187,39 @@ def ai_vs_human(series: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# The quadrants' corner labels, by load-balancing quadrant key (a lead's names; an agent's
+# own view passes the names in their own terms).
+QUADRANT_LABELS = {
+    "context_needed": "Context needed",
+    "drowning": "Drowning",
+    "underloaded": "Underloaded or fast triage",
+    "workhorse": "Reliable workhorse",
+}
+
+
+def _two_lines(label: str, longest: int = 14) -> str:
+    """A corner label on two lines when it is long: on a phone the two labels of a row
+    share about 300 px and would run into each other on one line each."""
+    words = label.split()
+    if len(label) <= longest or len(words) < 2:
+        return label
+    cut = min(
+        range(1, len(words)),
+        # The most even cut; on a tie the longer first line ("Underloaded or").
+        key=lambda i: (max(len(" ".join(words[:i])), len(" ".join(words[i:]))), -i),
+    )
+    return " ".join(words[:cut]) + "<br>" + " ".join(words[cut:])
+
+
 def load_scatter(
-    points: list[dict[str, Any]], handled_threshold: float | None, response_threshold: float | None
+    points: list[dict[str, Any]],
+    handled_threshold: float | None,
+    response_threshold: float | None,
+    labels: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Conversations handled against median first response, one point per agent, with the
-    team medians drawn as the quadrant lines (seed 000)."""
+    team medians drawn as the quadrant lines (seed 000). `labels` names the corners by
+    quadrant key, replacing QUADRANT_LABELS."""
     x = [p["handled"] for p in points]
     y = [p["first_response_median"] / 60 for p in points]
     # Axes wide enough for every point and both median lines, with headroom, so a lone
@@ -205,12 +255,15 @@ def load_scatter(
                 "line": line,
             }
         )
-    for text, ax, ay, xanchor, yanchor in (
-        ("Context needed", 0.01, 0.99, "left", "top"),
-        ("Drowning", 0.99, 0.99, "right", "top"),
-        ("Underloaded or fast triage", 0.01, 0.01, "left", "bottom"),
-        ("Reliable workhorse", 0.99, 0.01, "right", "bottom"),
+    names = dict(QUADRANT_LABELS)
+    names.update(labels or {})
+    for key, ax, ay, xanchor, yanchor in (
+        ("context_needed", 0.01, 0.99, "left", "top"),
+        ("drowning", 0.99, 0.99, "right", "top"),
+        ("underloaded", 0.01, 0.01, "left", "bottom"),
+        ("workhorse", 0.99, 0.01, "right", "bottom"),
     ):
+        text = _two_lines(names[key])
         annotations.append(
             {
                 "text": text,
@@ -220,6 +273,8 @@ def load_scatter(
                 "y": ay,
                 "xanchor": xanchor,
                 "yanchor": yanchor,
+                "align": xanchor,  # a two-line label keeps to its corner
+                "bgcolor": "rgba(255, 255, 255, 0.75)",  # readable over the points
                 "showarrow": False,
                 "font": {"color": "#8a93a3", "size": 11},
             }
@@ -244,7 +299,8 @@ def load_scatter(
             }
         ],
         "layout": _layout(
-            "Conversations handled vs median first response",
+            # Short enough to stay on one line in a 390 px screen's card.
+            "Handled vs median first response",
             height=360,
             showlegend=False,
             shapes=shapes,

@@ -36,7 +36,7 @@ from deskpulse.analysis.leaderboard import (
 from deskpulse.analysis.leaderboard import leaderboard_csv as board_csv
 from deskpulse.analysis.load_balancing import QUADRANTS, LoadBalance, load_balance
 from deskpulse.analysis.one_on_one import Comparison as OneOnOneComparison
-from deskpulse.analysis.one_on_one import one_on_one
+from deskpulse.analysis.one_on_one import one_on_one, prompts
 from deskpulse.analysis.timeline import conversation_detail
 from deskpulse.events.store import Store
 from deskpulse.metrics.dashboard import TILE_METRICS, TimeBasis, read_time
@@ -304,6 +304,14 @@ QUADRANT_COLOURS = {
 
 def _load_context(balance: LoadBalance, state: PageState) -> dict[str, Any]:
     names = {quadrant.key: quadrant for quadrant in QUADRANTS}
+    # An agent sees their own point in their own terms, never a lead's verdict about them.
+    own = balance.own
+
+    def quadrant_name(key: str | None) -> str:
+        if key not in names:
+            return EMPTY
+        return names[key].own_name if own else names[key].name
+
     points = [
         {
             "name": point.name,
@@ -315,10 +323,23 @@ def _load_context(balance: LoadBalance, state: PageState) -> dict[str, Any]:
         for point in balance.points
         if point.first_response_median is not None
     ]
+    mine = balance.points[0] if own and balance.points else None
     return {
         "figure": charts.load_scatter(
-            points, balance.handled_threshold, balance.first_response_threshold
+            points,
+            balance.handled_threshold,
+            balance.first_response_threshold,
+            {q.key: q.own_name for q in QUADRANTS} if own else None,
         ),
+        "own": own,
+        "mine": None
+        if mine is None or mine.quadrant not in names
+        else {
+            "name": quadrant_name(mine.quadrant),
+            "words": names[mine.quadrant].own_words,
+            "handled": mine.handled,
+            "first_response": duration_text(mine.first_response_median),
+        },
         "quadrants": QUADRANTS,
         "placed": [
             {
@@ -326,7 +347,7 @@ def _load_context(balance: LoadBalance, state: PageState) -> dict[str, Any]:
                 "href": state.link(f"/analytics/agents/{point.agent_id}/", sort=None, order=None),
                 "handled": point.handled,
                 "first_response": duration_text(point.first_response_median),
-                "quadrant": names[point.quadrant].name if point.quadrant in names else EMPTY,
+                "quadrant": quadrant_name(point.quadrant),
             }
             for point in balance.points
         ],
@@ -448,6 +469,8 @@ def agent_page(request: HttpRequest, agent_id: str) -> HttpResponse:
     context.update(
         {
             "nav": "mine" if viewer.is_agent else "analytics",
+            # An agent only ever opens their own drill-down: it speaks to them.
+            "own": viewer.is_agent,
             "agent": agent,
             "heading": agent.name,
             "row": rows[0] if rows else None,
@@ -479,8 +502,13 @@ def one_on_one_page(request: HttpRequest, agent_id: str) -> HttpResponse:
         "analytics/one_on_one.html",
         {
             "nav": "mine" if viewer.is_agent else "analytics",
+            "own": viewer.is_agent,
             "agent": agent,
             "meeting": meeting,
+            "prompts": {
+                prompt.key: prompt.text
+                for prompt in prompts(meeting, "self" if viewer.is_agent else "lead")
+            },
             "rows": [
                 _comparison(c) for c in (meeting.volume, meeting.first_response, meeting.csat)
             ],

@@ -19,9 +19,34 @@
     if (!panel || !panel.hasAttribute("data-signals-src") || !window.fetch) return;
     fetch(panel.getAttribute("data-signals-src"), {credentials: "same-origin"})
       .then(function (response) { if (!response.ok) throw new Error(response.status); return response.text(); })
-      .then(function (html) { panel.outerHTML = html; })
+      .then(function (html) { panel.outerHTML = html; hintWideTables(); })
       .catch(function () { panel.removeAttribute("aria-busy"); });
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", loadSignals);
-  else loadSignals();
+  // A table wider than its card scrolls inside its .table-wrap; on a phone only the
+  // first columns show, so say that more are there: a "scroll →" hint above the table,
+  // shown only while the table is wider than the wrapper.
+  function hintWideTables() {
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      var hint = wrap.previousElementSibling;
+      if (!hint || !hint.classList.contains("scroll-hint")) {
+        hint = document.createElement("p");
+        hint.className = "scroll-hint";
+        hint.setAttribute("aria-hidden", "true");
+        hint.textContent = "scroll \u2192";
+        wrap.parentNode.insertBefore(hint, wrap);
+      }
+      hint.hidden = wrap.scrollWidth <= wrap.clientWidth + 1;
+    });
+  }
+  var pending = null;
+  function hintSoon() {
+    if (pending) return;
+    pending = window.setTimeout(function () { pending = null; hintWideTables(); }, 100);
+  }
+  function ready() { loadSignals(); hintWideTables(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
+  window.addEventListener("resize", hintSoon);
+  // A table inside a closed <details> has no width until it opens.
+  document.addEventListener("toggle", hintSoon, true);
 })();
