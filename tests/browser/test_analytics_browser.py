@@ -2,8 +2,8 @@
 
 Signing in, changing the period, sorting the leaderboard, drilling down to an agent,
 their conversations and one conversation's timeline, exporting the leaderboard; an
-agent seeing only their own row; a phone-width layout; and no request leaving the
-server (everything is served locally: no CDN).
+agent seeing only their own row; and no request leaving the server (everything is
+served locally: no CDN). Phone widths: test_layout_browser.py.
 """
 
 from __future__ import annotations
@@ -154,65 +154,6 @@ def test_agent_sees_only_their_own_row(page: Page, site: Site, shot: Shot) -> No
     assert own is not None
     assert own.status == 200
     assert page.locator("h1").inner_text().strip().startswith(site.agent_name)
-
-
-# Elements that reach past the right edge and are not clipped by a scrolling wrapper (an
-# absolutely positioned element escapes a wrapper that is not its containing block):
-# what makes the page scroll sideways, named for the failure message.
-BEYOND_THE_EDGE = """limit => {
-    const clipped = e => {
-        let absolute = ["absolute", "fixed"].includes(getComputedStyle(e).position);
-        for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
-            const style = getComputedStyle(a);
-            if (absolute && style.position !== "static") absolute = false;
-            if (!absolute && style.overflowX !== "visible") return true;
-        }
-        return false;
-    };
-    const found = new Set();
-    for (const e of document.querySelectorAll("body *")) {
-        if (e.getBoundingClientRect().right > limit && !clipped(e)) {
-            const parent = e.parentElement;
-            found.add(`${e.tagName.toLowerCase()}.${e.getAttribute("class") || ""}`
-                + ` (position: ${getComputedStyle(e).position}) in ${parent.tagName.toLowerCase()}`
-                + `[data-column=${parent.getAttribute("data-column") || ""}]`
-                + ` reaching x=${Math.round(e.getBoundingClientRect().right)}px`);
-        }
-    }
-    return [...found].slice(0, 5);
-}"""
-PHONE = 390
-
-
-def test_phone_width_has_no_page_scrolling(browser: Browser, site: Site, shot: Shot) -> None:
-    context = browser.new_context(
-        viewport={"width": PHONE, "height": 844}, device_scale_factor=2, is_mobile=True,
-        has_touch=True,
-    )  # fmt: skip
-    context.set_default_timeout(20_000)
-    try:
-        page = context.new_page()
-        sign_in(page, site, site.owner_email)
-        too_wide: dict[str, object] = {}
-        pages = {
-            "analytics": "/analytics/",
-            "agent": f"/analytics/agents/{site.agent_id}/",
-            "conversations": f"/analytics/conversations/?agent={site.agent_id}",
-        }
-        for step, path in pages.items():
-            page.goto(f"{site.url}{path}")
-            page.wait_for_load_state("networkidle")
-            width = page.evaluate("document.documentElement.scrollWidth")
-            if width > PHONE + 1:
-                too_wide[path] = (width, page.evaluate(BEYOND_THE_EDGE, PHONE + 1))
-            shot(page, f"{step}-390px")
-        # Wide tables scroll inside their wrapper instead of the page.
-        page.goto(f"{site.url}/analytics/")
-        wrapper = page.locator("#leaderboard .table-wrap")
-        assert wrapper.evaluate("e => getComputedStyle(e).overflowX") in ("auto", "scroll")
-        assert not too_wide, f"pages that scroll sideways at {PHONE} px: {too_wide}"
-    finally:
-        context.close()
 
 
 def test_every_request_stays_on_the_server(page: Page, site: Site, shot: Shot) -> None:
