@@ -132,8 +132,11 @@ def test_a_shipped_experiment_says_why(client: Client, admin: User, api_store: S
     define(guardrail_metrics=["escalation_rate"], mde_percent=100.0)
     html = page(client, admin, DETAIL).content.decode()
     assert "Recommendation: Ship" in html
-    assert "Ship concise: the primary metric&#x27;s lift (+200.0%, 95% CI" in html
+    assert "Ship concise: the primary metric&#x27;s lift (+" in html
     assert "significantly better" in html
+    # Fixed-horizon: locked on the day the planned sample was reached, and it says so.
+    assert "Locked since 2026-03-04" in html
+    assert "data-locked" in html
 
 
 def test_sequential_experiments_show_always_valid_intervals(
