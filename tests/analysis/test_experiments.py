@@ -267,3 +267,17 @@ def test_an_experiment_metric_is_a_per_row_rate_or_mean_of_the_registry() -> Non
     escalations = EXPERIMENT_METRICS["escalation_rate"]
     assert (escalations.kind, escalations.direction) == ("rate", "lower_is_better")
     assert EXPERIMENT_METRICS["csat_mean"].kind == "mean"
+
+
+def test_planned_sample_in_with_the_mde_still_possible_is_inconclusive(store: Store) -> None:
+    # 40% against 45%, 200 each; planned for +35% (40% -> 54%), reached by the end: not
+    # significant, and +14 points is still inside the interval: "inconclusive", not
+    # "keep control" (issue 15's futility rule).
+    ingest_and_build(store, planted(200, 0.40, 0.45).events)
+    result = experiment_result(store, small_definition(guardrails=(), mde_relative=0.35), now=NOW)
+    verdict = result.verdict
+    assert verdict.power is not None
+    assert not verdict.primary.significant
+    assert verdict.action == "inconclusive", verdict.reasons
+    assert verdict.locked
+    assert result.headline.startswith("Inconclusive: the planned sample is in")

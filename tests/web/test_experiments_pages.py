@@ -139,6 +139,15 @@ def test_a_shipped_experiment_says_why(client: Client, admin: User, api_store: S
     assert "data-locked" in html
 
 
+def test_an_inconclusive_experiment_says_so(client: Client, admin: User, api_store: Store) -> None:
+    ingest_and_build(api_store, planted(200, 0.40, 0.45).events)
+    define(guardrail_metrics=[], mde_percent=35.0)
+    html = page(client, admin, DETAIL).content.decode()
+    assert "Recommendation: Inconclusive" in html
+    assert "cannot tell the variants apart" in html
+    assert "Locked since" in html
+
+
 def test_sequential_experiments_show_always_valid_intervals(
     client: Client, owner: User, small: Experiment
 ) -> None:
