@@ -359,7 +359,7 @@ def decide(experiment: Experiment) -> Verdict:
         planned = plan.required_per_variant if plan is not None else None
         reached = plan is None or plan.days_to_decision == 0
         # A fixed-horizon test is valid at its planned sample only, for harm as for wins:
-        # read daily, a guardrail with no real change "regressed" in 12% of experiments
+        # read daily, a guardrail with no real change "regressed" in about 10% of experiments
         # before it. Sequential intervals may stop for harm at any look.
         early = not experiment.sequential and not reached
         harm = keep_running if early else keep_control
