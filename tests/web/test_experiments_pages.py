@@ -134,6 +134,8 @@ def test_a_shipped_experiment_says_why(client: Client, admin: User, api_store: S
     assert "Recommendation: Ship" in html
     assert "Ship concise: the primary metric&#x27;s lift (+" in html
     assert "significantly better" in html
+    # One guardrail: the plan tests the primary at alpha / 2 (Holm's worst case).
+    assert "the primary tested at 0.025 (Holm over 2 metrics)" in html
     # Fixed-horizon: locked on the day the planned sample was reached, and it says so.
     assert "Locked since 2026-03-04" in html
     assert "data-locked" in html
@@ -144,6 +146,7 @@ def test_an_inconclusive_experiment_says_so(client: Client, admin: User, api_sto
     define(guardrail_metrics=[], mde_percent=35.0)
     html = page(client, admin, DETAIL).content.decode()
     assert "Recommendation: Inconclusive" in html
+    assert "the primary tested at 0.05" in html  # no guardrail: no Holm cost
     assert "cannot tell the variants apart" in html
     assert "Locked since" in html
 

@@ -199,6 +199,18 @@ def srm_context(result: ExperimentResult) -> dict[str, Any]:
     }
 
 
+def _plan_basis(plan: stats.PowerPlan) -> str:
+    """What the planned sample pays for, in words (docs/statistics.md, power)."""
+    test_alpha = plan.test_alpha if plan.test_alpha is not None else plan.alpha
+    parts = [
+        f"the primary tested at {test_alpha:.3g}"
+        + (f" (Holm over {plan.comparisons} metrics)" if plan.comparisons > 1 else "")
+    ]
+    if plan.sequential:
+        parts.append("sized for the wider always-valid interval")
+    return "; ".join(parts)
+
+
 def power_context(result: ExperimentResult, currency: str) -> dict[str, Any] | None:
     plan = result.verdict.power
     if plan is None:
@@ -218,6 +230,7 @@ def power_context(result: ExperimentResult, currency: str) -> dict[str, Any] | N
         "target_power": f"{100 * plan.target_power:.0f}%",
         "achieved_power": f"{100 * plan.achieved_power:.0f}%",
         "required": f"{plan.required_per_variant:,}",
+        "basis": _plan_basis(plan),
         "current": f"{min(plan.n_control, plan.n_treatment):,}",
         "daily": EMPTY if plan.daily_per_variant is None else f"{plan.daily_per_variant:,.1f}",
         "days": days_text,
