@@ -893,3 +893,14 @@ def test_replayed_looks_lock_and_a_a_never_ships_before_the_planned_sample() -> 
     seq = simulate_many(Setup(true_lift=0.0, daily=600, looks=14, sequential=True), 15, seed=4)
     assert ever(seq, "ship") == 0.0
     assert ever(seq, "keep_control") >= 0.8
+
+
+def test_without_an_mde_a_fixed_horizon_win_waits_for_the_end() -> None:
+    """No MDE, no planned sample: the end date is the horizon, read once."""
+    running = Experiment("A", "B", rate("ai_resolved", *WIN), ended=False)
+    verdict = decide(running)
+    assert verdict.primary.significant
+    assert verdict.action == "keep_running"
+    assert "read once, when the experiment ends" in verdict.reasons[0]
+    assert decide(dataclasses.replace(running, ended=True)).action == "ship"
+    assert decide(dataclasses.replace(running, sequential=True, horizon=40_000)).action == "ship"

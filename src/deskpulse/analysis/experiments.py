@@ -612,6 +612,8 @@ def _experiment(
     assignment: _Assignment,
     cutoff: datetime | None,
     daily: float | None,
+    *,
+    ended: bool = False,
 ) -> stats.Experiment:
     """The statistics' experiment on everything assigned before `cutoff` (None: all)."""
     rows = assignment.rows
@@ -635,6 +637,7 @@ def _experiment(
         mde_relative=definition.mde_relative,
         daily_per_variant=daily,
         sequential=definition.sequential,
+        ended=ended,
     )
 
 
@@ -757,7 +760,8 @@ def experiment_result(
     last_day = (high - timedelta(microseconds=1)).replace(tzinfo=UTC).astimezone(zone).date()
     verdict = _locked_verdict(definition, metrics, assignment, zone, first_day, last_day, high)
     if verdict is None:
-        verdict = _decide(_experiment(definition, metrics, assignment, None, daily))
+        ended = status == "ended"
+        verdict = _decide(_experiment(definition, metrics, assignment, None, daily, ended=ended))
     series = _series(rows, definition, zone, first_day, last_day)
 
     warnings: list[str] = []
@@ -877,6 +881,12 @@ def headline(result: ExperimentResult) -> str:
             f"needed per variant){wait}."
         )
     wait = f"; about {days} more day{'s' if days != 1 else ''} at current traffic" if days else ""
+    if primary.significant and verdict.power is None and primary.effect == "good":
+        return (
+            f"Keep running: the primary metric's lift{about} looks significant, but without "
+            "a minimum detectable lift there is no planned sample: a fixed-horizon test is "
+            "read once, when the experiment ends."
+        )
     if primary.significant:
         return (
             f"Keep running: the primary metric's lift{about} looks significant, but the "

@@ -120,6 +120,10 @@ class Experiment:
     daily_per_variant: float | None = None
     sequential: bool = False
     horizon: int | None = None
+    # Without an MDE there is no planned sample: a fixed-horizon experiment's end date is
+    # its horizon, and it may decide only once it has ended (reading it at every look
+    # before would be peeking). True for a single reading of finished data.
+    ended: bool = True
 
 
 def _compare(metric: Metric, alpha: float) -> Comparison:
@@ -357,7 +361,7 @@ def decide(experiment: Experiment) -> Verdict:
     inconclusive: str | None = None
     if not keep_running:
         planned = plan.required_per_variant if plan is not None else None
-        reached = plan is None or plan.days_to_decision == 0
+        reached = plan.days_to_decision == 0 if plan is not None else experiment.ended
         # A fixed-horizon test is valid at its planned sample only, for harm as for wins:
         # read daily, a guardrail with no real change "regressed" in about 10% of experiments
         # before it. Sequential intervals may stop for harm at any look.
@@ -413,18 +417,27 @@ def decide(experiment: Experiment) -> Verdict:
         elif primary.effect == "bad":
             pass  # said above
         elif primary.effect == "good" and not experiment.sequential and not reached:
-            assert plan is not None
-            wait = (
-                ""
-                if plan.days_to_decision is None
-                else f", about {plan.days_to_decision} more days"
-            )
-            keep_running.append(
-                f"primary metric {primary.name} looks significant early "
-                f"({_effect_text(primary, alpha)}), but a fixed-horizon test is only valid "
-                f"at its planned sample: {min(plan.n_control, plan.n_treatment):,} of "
-                f"{planned:,} per variant{wait}; turn on sequential intervals to stop early"
-            )
+            if plan is None:
+                keep_running.append(
+                    f"primary metric {primary.name} looks significant "
+                    f"({_effect_text(primary, alpha)}), but without a minimum detectable lift "
+                    "there is no planned sample: a fixed-horizon test is read once, when the "
+                    "experiment ends; set a minimum detectable lift, or turn on sequential "
+                    "intervals, to decide earlier"
+                )
+            else:
+                wait = (
+                    ""
+                    if plan.days_to_decision is None
+                    else f", about {plan.days_to_decision} more days"
+                )
+                keep_running.append(
+                    f"primary metric {primary.name} looks significant early "
+                    f"({_effect_text(primary, alpha)}), but a fixed-horizon test is only "
+                    f"valid at its planned sample: {min(plan.n_control, plan.n_treatment):,} "
+                    f"of {planned:,} per variant{wait}; turn on sequential intervals to stop "
+                    "early"
+                )
         elif primary.effect == "good":
             ship_reason = (
                 f"primary metric {primary.name} improved significantly: "
