@@ -12,8 +12,14 @@ All times are minutes after the factories' start, 2026-03-02 09:00 UTC.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
+import numpy as np
+
+from deskpulse.analysis import experiment_stats as stats
 from deskpulse.analysis.experiments import Definition
 from tests.factories import Events
 
@@ -129,3 +135,128 @@ def planted(
             ai_conversation(f, cid, at=at, customer=f"cust-{variant}-{i}", resolved_by_ai=resolved)
             f.on(cid, f"cust-{variant}-{i}").exposed(key, variant, at=at)
     return f
+
+
+# -- simulated experiments (issue 15) ------------------------------------------------------
+# Pure numpy and the statistics package, no store: the verdict replayed day by day the way
+# the experiments page reads it. tests/analysis/test_experiment_stats.py runs small seeded
+# versions; benchmarks/bench_experiments.py the full 400 experiments x 60 looks.
+
+CSAT_SCORES = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+CSAT_SHARES = np.array([0.05, 0.05, 0.10, 0.30, 0.50])
+
+
+@dataclass(frozen=True)
+class Setup:
+    """The issue's setting: AI-resolved at 40%, MDE +10%, one CSAT guardrail with no
+    change, 150 conversations per variant per day, a look every day."""
+
+    baseline: float = 0.40
+    true_lift: float = 0.10  # 0 for A/A
+    mde: float = 0.10
+    daily: int = 150  # conversations per variant per day
+    csat_share: float = 0.3  # of conversations answer the survey
+    looks: int = 60
+    sequential: bool = False
+
+
+@dataclass(frozen=True)
+class Run:
+    """One simulated experiment: the verdict's action at each look (None after the
+    experiment stopped: a sequential one at its first ship or keep control), the first
+    look at which the planned sample was reached, and the locked verdict's look."""
+
+    actions: tuple[str | None, ...]
+    planned_look: int | None
+    locked_look: int | None
+
+    def first(self, action: str) -> int | None:
+        return next((i for i, a in enumerate(self.actions) if a == action), None)
+
+    def at(self, look: int) -> str | None:
+        """The action in force at `look` (the last one given when it had stopped)."""
+        given = [a for a in self.actions[: look + 1] if a is not None]
+        return given[-1] if given else None
+
+
+def simulate(setup: Setup, rng: np.random.Generator) -> Run:
+    control_rate = setup.baseline
+    treatment_rate = setup.baseline * (1.0 + setup.true_lift)
+    successes = np.zeros(2, dtype=np.int64)
+    csat: list[list[np.ndarray[Any, np.dtype[np.float64]]]] = [[], []]
+    actions: list[str | None] = []
+    verdict: stats.Verdict | None = None
+    planned_look: int | None = None
+    stopped = False
+    for look in range(setup.looks):
+        n = setup.daily * (look + 1)
+        successes += rng.binomial(setup.daily, [control_rate, treatment_rate])
+        for arm in (0, 1):
+            answers = rng.binomial(setup.daily, setup.csat_share)
+            csat[arm].append(rng.choice(CSAT_SCORES, size=answers, p=CSAT_SHARES))
+        if stopped:
+            actions.append(None)
+            continue
+        experiment = stats.Experiment(
+            control="A",
+            treatment="B",
+            primary=stats.Metric(
+                "ai_resolved_rate",
+                "rate",
+                stats.RateCounts(int(successes[0]), n),
+                stats.RateCounts(int(successes[1]), n),
+            ),
+            guardrails=(
+                stats.Metric("csat_mean", "mean", np.concatenate(csat[0]), np.concatenate(csat[1])),
+            ),
+            mde_relative=setup.mde,
+            daily_per_variant=float(setup.daily),
+            sequential=setup.sequential,
+        )
+        verdict = stats.decide_look(experiment, verdict, since=str(look))
+        if planned_look is None and verdict.power is not None:
+            # The look at which the plan (as read at this look) is reached; for a
+            # sequential experiment that stops earlier, the look it would have been.
+            required = verdict.power.required_per_variant
+            if n >= required or stopped_planned(setup, verdict):
+                planned_look = max(look, math.ceil(required / setup.daily) - 1)
+        actions.append(verdict.action)
+        # A sequential experiment stops at its first decision. A locked one is read on at
+        # every look (decide_look returns it unchanged), so flips after it are counted.
+        stopped = stopped_planned(setup, verdict)
+    locked_look = int(verdict.locked_since) if verdict and verdict.locked_since else None
+    return Run(tuple(actions), planned_look, locked_look)
+
+
+def stopped_planned(setup: Setup, verdict: stats.Verdict) -> bool:
+    return setup.sequential and verdict.action in ("ship", "keep_control")
+
+
+def simulate_many(setup: Setup, runs: int, seed: int) -> list[Run]:
+    rng = np.random.default_rng(seed)
+    return [simulate(setup, rng) for _ in range(runs)]
+
+
+def ship_by_planned_sample(runs: list[Run]) -> float:
+    """Share of experiments saying ship at the look the planned sample is reached
+    (sequential: shipped at or before it, having stopped there)."""
+    hits = 0
+    for run in runs:
+        if run.planned_look is not None and run.at(run.planned_look) == "ship":
+            hits += 1
+    return hits / len(runs)
+
+
+def ever(runs: list[Run], action: str) -> float:
+    return sum(1 for run in runs if run.first(action) is not None) / len(runs)
+
+
+def flips_after_planned(runs: list[Run]) -> float:
+    """Share of experiments whose verdict changed after the planned sample was reached."""
+    flipped = 0
+    for run in runs:
+        if run.planned_look is None:
+            continue
+        later = {a for a in run.actions[run.planned_look :] if a is not None}
+        flipped += len(later) > 1
+    return flipped / len(runs)

@@ -145,7 +145,14 @@ def test_a_planted_effect_ships(store: Store) -> None:
     assert verdict.primary.effect == "good"
     assert verdict.guardrails[0].effect == "good"  # fewer escalations: good news
     assert not verdict.srm.flagged
-    assert result.headline.startswith("Ship concise: the primary metric's lift (+200.0%")
+    assert result.headline.startswith("Ship concise: the primary metric's lift (+")
+    # Fixed-horizon: the verdict was given, and locked, on the day the planned sample
+    # was reached; reading later does not change it.
+    assert verdict.locked
+    assert verdict.locked_since == "2026-03-04"
+    assert "Locked since 2026-03-04" in result.headline
+    later = experiment_result(store, definition, now=datetime(2026, 4, 20, tzinfo=UTC))
+    assert later.verdict == verdict
     # The chart: one point per day of the experiment, the last with everything.
     assert next(p.day for p in result.series) == date(2026, 3, 2)
     assert len(result.series) == 7
@@ -171,17 +178,35 @@ def test_a_running_experiment_counts_days_to_decision(store: Store) -> None:
     ingest_and_build(store, planted(200, 0.40, 0.46).events)
     running = small_definition(end=None, guardrails=(), mde_relative=0.1)
     # Read when all 200 per variant are in, 4 days and 9 hours after the start date began
-    # (fewer than 7 days: the traffic is averaged over the days so far).
+    # (fewer than 7 days: the traffic is averaged over the days so far, up to the latest
+    # event).
     now = datetime(2026, 3, 6, 9, tzinfo=UTC)
     result = experiment_result(store, running, now=now)
     assert result.status == "running"
-    assert result.daily_per_variant == pytest.approx(200 / 4.375)
+    assert result.daily_per_variant is not None
+    assert 200 / 4.375 <= result.daily_per_variant < 200 / 4.3
     plan = result.verdict.power
     assert plan is not None
     assert plan.days_to_decision is not None
     assert plan.days_to_decision > 0
     assert result.verdict.action == "keep_running"
     assert f"about {plan.days_to_decision} more days" in result.headline
+
+
+def test_days_to_decision_count_traffic_up_to_the_latest_data(store: Store) -> None:
+    """Issue 15: read six days after the data ended, the empty days were counted as
+    traffic-free days and 13 days to a decision read as 106."""
+    ingest_and_build(store, planted(200, 0.40, 0.46).events)
+    running = small_definition(end=None, guardrails=(), mde_relative=0.1)
+    at_end = experiment_result(store, running, now=datetime(2026, 3, 6, 9, tzinfo=UTC))
+    later = experiment_result(store, running, now=datetime(2026, 3, 12, 9, tzinfo=UTC))
+    assert later.daily_per_variant == pytest.approx(at_end.daily_per_variant)
+    assert at_end.verdict.power is not None
+    assert later.verdict.power is not None
+    assert later.verdict.power.days_to_decision == at_end.verdict.power.days_to_decision
+    assert [v.recent_daily for v in later.variants] == pytest.approx(
+        [v.recent_daily for v in at_end.variants]
+    )
 
 
 def test_sequential_and_mann_whitney_options(small: Store) -> None:
@@ -242,3 +267,17 @@ def test_an_experiment_metric_is_a_per_row_rate_or_mean_of_the_registry() -> Non
     escalations = EXPERIMENT_METRICS["escalation_rate"]
     assert (escalations.kind, escalations.direction) == ("rate", "lower_is_better")
     assert EXPERIMENT_METRICS["csat_mean"].kind == "mean"
+
+
+def test_planned_sample_in_with_the_mde_still_possible_is_inconclusive(store: Store) -> None:
+    # 40% against 45%, 200 each; planned for +35% (40% -> 54%), reached by the end: not
+    # significant, and +14 points is still inside the interval: "inconclusive", not
+    # "keep control" (issue 15's futility rule).
+    ingest_and_build(store, planted(200, 0.40, 0.45).events)
+    result = experiment_result(store, small_definition(guardrails=(), mde_relative=0.35), now=NOW)
+    verdict = result.verdict
+    assert verdict.power is not None
+    assert not verdict.primary.significant
+    assert verdict.action == "inconclusive", verdict.reasons
+    assert verdict.locked
+    assert result.headline.startswith("Inconclusive: the planned sample is in")

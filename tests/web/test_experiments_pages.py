@@ -132,8 +132,23 @@ def test_a_shipped_experiment_says_why(client: Client, admin: User, api_store: S
     define(guardrail_metrics=["escalation_rate"], mde_percent=100.0)
     html = page(client, admin, DETAIL).content.decode()
     assert "Recommendation: Ship" in html
-    assert "Ship concise: the primary metric&#x27;s lift (+200.0%, 95% CI" in html
+    assert "Ship concise: the primary metric&#x27;s lift (+" in html
     assert "significantly better" in html
+    # One guardrail: the plan tests the primary at alpha / 2 (Holm's worst case).
+    assert "the primary tested at 0.025 (Holm over 2 metrics)" in html
+    # Fixed-horizon: locked on the day the planned sample was reached, and it says so.
+    assert "Locked since 2026-03-04" in html
+    assert "data-locked" in html
+
+
+def test_an_inconclusive_experiment_says_so(client: Client, admin: User, api_store: Store) -> None:
+    ingest_and_build(api_store, planted(200, 0.40, 0.45).events)
+    define(guardrail_metrics=[], mde_percent=35.0)
+    html = page(client, admin, DETAIL).content.decode()
+    assert "Recommendation: Inconclusive" in html
+    assert "the primary tested at 0.05" in html  # no guardrail: no Holm cost
+    assert "cannot tell the variants apart" in html
+    assert "Locked since" in html
 
 
 def test_sequential_experiments_show_always_valid_intervals(

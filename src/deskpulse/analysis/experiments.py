@@ -26,6 +26,7 @@ The statistics are `experiment_stats.decide`'s; this module only feeds it. No Dj
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 import re
@@ -421,6 +422,7 @@ def _facts(
 class _Assignment:
     rows: _Rows
     units: dict[str, int]
+    unit_times: dict[str, list[datetime]]  # each unit's first exposure, per variant
     conversations: dict[str, int]
     double_exposed: int
     unknown: int
@@ -473,10 +475,10 @@ def _assign(
     picked.sort(key=lambda p: (p[0], p[1]))
 
     units = dict.fromkeys(definition.variants, 0)
-    for variant, _ in first_direct.values():
+    unit_times: dict[str, list[datetime]] = {v: [] for v in definition.variants}
+    for variant, at in (*first_direct.values(), *first_customer.values()):
         units[variant] += 1
-    for variant, _ in first_customer.values():
-        units[variant] += 1
+        unit_times[variant].append(at)
     conversations = dict.fromkeys(definition.variants, 0)
     for _, _, variant, _ in picked:
         conversations[variant] += 1
@@ -501,6 +503,7 @@ def _assign(
     return _Assignment(
         rows=rows,
         units=units,
+        unit_times=unit_times,
         conversations=conversations,
         double_exposed=double_direct + double_customer + conflicts,
         unknown=unknown,
@@ -591,6 +594,95 @@ def _series(
     return tuple(points)
 
 
+def _data_end(store: Store, low: datetime, high: datetime) -> datetime | None:
+    """The latest event in the store in [low, high): where the data ends."""
+    events = store.events()
+    latest = (
+        events.filter((events.occurred_at >= low) & (events.occurred_at < high))
+        .occurred_at.max()
+        .to_pyarrow()
+        .as_py()
+    )
+    return None if latest is None else _utc_naive(latest)
+
+
+def _experiment(
+    definition: Definition,
+    metrics: Sequence[ExperimentMetric],
+    assignment: _Assignment,
+    cutoff: datetime | None,
+    daily: float | None,
+    *,
+    ended: bool = False,
+) -> stats.Experiment:
+    """The statistics' experiment on everything assigned before `cutoff` (None: all)."""
+    rows = assignment.rows
+    upto = None if cutoff is None else bisect.bisect_left(rows.assigned_at, cutoff)
+    stats_metrics = []
+    for metric in metrics:
+        control, treatment = (_samples(rows, metric.name, v, upto) for v in definition.variants)
+        stats_metrics.append(_stats_metric(metric, control, treatment, definition.mann_whitney))
+    units = [
+        len(times) if cutoff is None else sum(1 for at in times if at < cutoff)
+        for times in (assignment.unit_times[v] for v in definition.variants)
+    ]
+    return stats.Experiment(
+        control=definition.control,
+        treatment=definition.treatment,
+        primary=stats_metrics[0],
+        guardrails=tuple(stats_metrics[1:]),
+        alpha=definition.alpha,
+        assigned=(units[0], units[1]),
+        planned_split=(definition.planned_split[0], definition.planned_split[1]),
+        mde_relative=definition.mde_relative,
+        daily_per_variant=daily,
+        sequential=definition.sequential,
+        ended=ended,
+    )
+
+
+def _decide(experiment: stats.Experiment) -> stats.Verdict:
+    try:
+        return stats.decide(experiment)
+    except ValueError:
+        # A sequential experiment whose power plan has no baseline yet (0% control rate,
+        # zero spread): its horizon cannot be tuned, so read it fixed-horizon for now.
+        return stats.decide(dataclasses.replace(experiment, sequential=False))
+
+
+def _locked_verdict(
+    definition: Definition,
+    metrics: Sequence[ExperimentMetric],
+    assignment: _Assignment,
+    zone: ZoneInfo,
+    first_day: date,
+    last_day: date,
+    high: datetime,
+) -> stats.Verdict | None:
+    """A fixed-horizon experiment's verdict as of the first day its planned sample was
+    reached (`stats.decide_look`), or None while no day has reached it.
+
+    The result is replayed day by day, so a verdict given at the planned sample never
+    changes with later data: reading a fixed-horizon test again every day is the peeking
+    its plan forbids."""
+    if definition.sequential or definition.mde_relative is None:
+        return None
+    if not len(assignment.rows.variant):
+        return None
+    day = first_day
+    while day <= last_day:
+        cutoff = min(_day_start(day + timedelta(days=1), zone), high)
+        verdict = stats.decide_look(
+            _experiment(definition, metrics, assignment, cutoff, None),
+            None,
+            since=day.isoformat(),
+        )
+        if verdict.locked:
+            return verdict
+        day += timedelta(days=1)
+    return None
+
+
 def experiment_result(
     store: Store,
     definition: Definition,
@@ -622,12 +714,16 @@ def experiment_result(
     rows = assignment.rows
 
     # Daily traffic: the primary metric's conversations per variant over the last days
-    # of the experiment so far; none once it has ended (no more traffic is coming).
+    # up to the latest data (not up to now: read six days after an import ended, the
+    # empty days made 13 days to a decision read as 106); none once the experiment has
+    # ended (no more traffic is coming).
     primary = EXPERIMENT_METRICS[definition.primary]
+    data_end = _data_end(store, starts_at, max(high, starts_at))
+    traffic_end = high if data_end is None else min(high, data_end)
     counts: list[VariantCount] = []
-    since = max(starts_at, high - timedelta(days=TRAFFIC_DAYS))
-    span_days = (high - since).total_seconds() / 86_400
-    recent = np.array([at >= since for at in rows.assigned_at], dtype=np.bool_)
+    since = max(starts_at, traffic_end - timedelta(days=TRAFFIC_DAYS))
+    span_days = (traffic_end - since).total_seconds() / 86_400
+    recent = np.array([since <= at <= traffic_end for at in rows.assigned_at], dtype=np.bool_)
     for variant in definition.variants:
         mask = rows.variant == variant
         in_primary = int((mask & recent & rows.included[primary.name]).sum())
@@ -644,7 +740,6 @@ def experiment_result(
         daily = sum(c.recent_daily for c in counts) / len(counts)
 
     readings: list[MetricReading] = []
-    stats_metrics: list[stats.Metric] = []
     for metric in metrics:
         per_variant = [_samples(rows, metric.name, v) for v in definition.variants]
         readings.append(
@@ -661,30 +756,12 @@ def experiment_result(
                 ),
             )
         )
-        stats_metrics.append(
-            _stats_metric(metric, per_variant[0], per_variant[1], definition.mann_whitney)
-        )
-    experiment = stats.Experiment(
-        control=definition.control,
-        treatment=definition.treatment,
-        primary=stats_metrics[0],
-        guardrails=tuple(stats_metrics[1:]),
-        alpha=definition.alpha,
-        assigned=(assignment.units[definition.control], assignment.units[definition.treatment]),
-        planned_split=(definition.planned_split[0], definition.planned_split[1]),
-        mde_relative=definition.mde_relative,
-        daily_per_variant=daily,
-        sequential=definition.sequential,
-    )
-    try:
-        verdict = stats.decide(experiment)
-    except ValueError:
-        # A sequential experiment whose power plan has no baseline yet (0% control rate,
-        # zero spread): its horizon cannot be tuned, so read it fixed-horizon for now.
-        verdict = stats.decide(dataclasses.replace(experiment, sequential=False))
-
     first_day = definition.start
     last_day = (high - timedelta(microseconds=1)).replace(tzinfo=UTC).astimezone(zone).date()
+    verdict = _locked_verdict(definition, metrics, assignment, zone, first_day, last_day, high)
+    if verdict is None:
+        ended = status == "ended"
+        verdict = _decide(_experiment(definition, metrics, assignment, None, daily, ended=ended))
     series = _series(rows, definition, zone, first_day, last_day)
 
     warnings: list[str] = []
@@ -744,6 +821,14 @@ def _lift_text(result: stats.MetricResult) -> str | None:
     return None
 
 
+def _shift_text(rank: stats.MannWhitney) -> str:
+    shift = rank.hodges_lehmann
+    if shift is None:
+        return f"P(B > A) = {rank.common_language:.3f}"
+    ci = rank.shift_ci_text(lambda x: f"{x:+.3g}".replace("-", MINUS))
+    return f"{shift:+.3g}".replace("-", MINUS) + (f", 95% CI {ci}" if ci else "")
+
+
 def headline(result: ExperimentResult) -> str:
     """The recommendation in plain words, and why, in one sentence."""
     verdict = result.verdict
@@ -751,15 +836,34 @@ def headline(result: ExperimentResult) -> str:
     lift = _lift_text(primary)
     about = f" ({lift})" if lift else ""
     days = verdict.power.days_to_decision if verdict.power is not None else None
+    locked = (
+        f" Locked since {verdict.locked_since}, when the planned sample was reached: "
+        "later data does not change it."
+        if verdict.locked and verdict.locked_since
+        else ""
+    )
     if verdict.action == "ship":
+        rank = primary.comparison.mann_whitney if primary.comparison is not None else None
+        effect = (
+            f"the primary metric's median shift ({_shift_text(rank)})"
+            if rank is not None
+            else f"the primary metric's lift{about}"
+        )
         return (
-            f"Ship {verdict.treatment}: the primary metric's lift{about} is significant after "
+            f"Ship {verdict.treatment}: {effect} is significant after "
             f"Holm correction (adjusted p = {primary.adjusted_p_value:.3g}) and no guardrail "
-            "got significantly worse."
+            f"got significantly worse.{locked}"
         )
     if verdict.action == "keep_control":
         why = verdict.reasons[0] if verdict.reasons else "the treatment did not win"
-        return f"Keep {verdict.control}: {why}."
+        return f"Keep {verdict.control}: {why}.{locked}"
+    if verdict.action == "inconclusive":
+        return (
+            f"Inconclusive: the planned sample is in and the primary metric's lift{about} "
+            "is not significant, yet a lift as large as the minimum detectable one is not "
+            f"ruled out either. Keeping {verdict.control} is the safe choice; to find a "
+            f"smaller lift, plan a new experiment with a larger sample.{locked}"
+        )
     if result.status == "scheduled":
         return "Not started: the experiment's first day is still ahead."
     gates = [m for m in (primary, *verdict.guardrails) if not m.gate.met]
@@ -777,6 +881,12 @@ def headline(result: ExperimentResult) -> str:
             f"needed per variant){wait}."
         )
     wait = f"; about {days} more day{'s' if days != 1 else ''} at current traffic" if days else ""
+    if primary.significant and verdict.power is None and primary.effect == "good":
+        return (
+            f"Keep running: the primary metric's lift{about} looks significant, but without "
+            "a minimum detectable lift there is no planned sample: a fixed-horizon test is "
+            "read once, when the experiment ends."
+        )
     if primary.significant:
         return (
             f"Keep running: the primary metric's lift{about} looks significant, but the "

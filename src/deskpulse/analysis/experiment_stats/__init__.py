@@ -36,6 +36,7 @@ from deskpulse.analysis.experiment_stats.comparisons import (
 from deskpulse.analysis.experiment_stats.power import (
     plan_means,
     plan_rates,
+    sequential_critical_z,
 )
 from deskpulse.analysis.experiment_stats.results import (
     ALPHA,
@@ -73,6 +74,8 @@ from deskpulse.analysis.experiment_stats.verdict import (
     Experiment,
     Metric,
     decide,
+    decide_look,
+    is_final,
 )
 
 __all__ = [
@@ -109,12 +112,15 @@ __all__ = [
     "confidence_sequence_half_width",
     "days_to_decision",
     "decide",
+    "decide_look",
     "holm",
+    "is_final",
     "mann_whitney",
     "mixture_rho",
     "plan_means",
     "plan_rates",
     "sample_gate",
+    "sequential_critical_z",
     "sequential_difference",
     "srm_check",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
@@ -18,7 +18,7 @@ Direction = Literal["higher_is_better", "lower_is_better"]
 RateTest = Literal["z", "chi2"]
 MeanTest = Literal["welch", "mann_whitney"]
 Effect = Literal["good", "bad", "flat"]
-Action = Literal["ship", "keep_control", "keep_running"]
+Action = Literal["ship", "keep_control", "keep_running", "inconclusive"]
 Role = Literal["primary", "guardrail"]
 Samples: TypeAlias = npt.NDArray[np.float64]
 
@@ -138,13 +138,28 @@ class MannWhitney(_Json):
 
     `common_language` is P(treatment value > control value) + half P(tie) = U / (nA nB);
     0.5 means neither variant tends to give larger values. `hodges_lehmann` is the median
-    of all treatment - control differences (None above HODGES_LEHMANN_MAX_PAIRS pairs).
+    of all treatment - control differences and `shift_ci` its interval from inverting the
+    same test, so it excludes 0 exactly when the (normal-approximation) p < alpha.
+    `direction` is +1 when treatment values tend to be larger, -1 when smaller, 0 when
+    neither: the shift's sign, or P(B > A)'s side of 1/2 when the shift is exactly 0.
     """
 
     u_statistic: float
     p_value: float
     common_language: float
     hodges_lehmann: float | None
+    shift_ci: Interval | None = None
+    shift_open: tuple[bool, bool] = (False, False)  # an end the test itself rejects
+    direction: int = 0
+
+    def shift_ci_text(self, fmt: Callable[[float], str]) -> str:
+        """The shift's interval in words, e.g. "above 0 to +1" for an open end."""
+        if self.shift_ci is None:
+            return ""
+        low, high = fmt(self.shift_ci.low), fmt(self.shift_ci.high)
+        low = f"above {low}" if self.shift_open[0] else low
+        high = f"below {high}" if self.shift_open[1] else high
+        return f"{low} to {high}"
 
 
 @dataclass(frozen=True)
@@ -152,9 +167,10 @@ class Comparison(_Json):
     """Treatment (B) against control (A) on one metric: B - A, B/A - 1, a test's p-value.
 
     `test` is "two_proportion_z", "chi_square", "welch_t" or "mann_whitney_u". With
-    Mann-Whitney, `p_value` is the rank test's while `difference_ci` stays the Welch
-    interval for the difference in means (what a reader wants to see), so the two can
-    disagree on skewed data; `mann_whitney` carries the rank effect sizes.
+    Mann-Whitney, `p_value` is the rank test's and `mann_whitney` carries the effect the
+    verdict reads (the Hodges-Lehmann shift, its interval and direction); `difference`
+    and `difference_ci` stay Welch's for the means and `lift` is None, because a lift of
+    means next to a rank test's p-value can point the other way on skewed data.
     `statistic` is None when it is infinite (two constant variants with different values).
     """
 
@@ -213,7 +229,9 @@ class PowerPlan(_Json):
     """Sample needed per variant to detect `mde_relative` with `target_power`.
 
     `effect_size` is Cohen's h (arcsine difference) for rates and Cohen's d (difference
-    over the baseline sd) for means; both tests two-sided at `alpha`.
+    over the baseline sd) for means; both tests two-sided at `test_alpha` (alpha over
+    the Holm family's size), and for sequential experiments at the width of the
+    always-valid interval (power.py).
     """
 
     kind: MetricKind
@@ -230,6 +248,9 @@ class PowerPlan(_Json):
     achieved_power: float
     daily_per_variant: float | None
     days_to_decision: int | None
+    comparisons: int = 1  # metrics in the Holm family: the primary is planned at alpha / k
+    test_alpha: float | None = None  # alpha / comparisons
+    sequential: bool = False  # planned for the always-valid interval's width
 
 
 @dataclass(frozen=True)
@@ -264,7 +285,8 @@ class MetricResult(_Json):
 @dataclass(frozen=True)
 class Verdict(_Json):
     action: Action
-    recommendation: str  # "ship <treatment>", "keep <control>" or "keep running"
+    # "ship <treatment>", "keep <control>", "keep running" or "inconclusive"
+    recommendation: str
     reasons: tuple[str, ...]
     control: str
     treatment: str
@@ -274,6 +296,11 @@ class Verdict(_Json):
     guardrails: tuple[MetricResult, ...]
     srm: SrmCheck
     power: PowerPlan | None
+    # A fixed-horizon verdict is final once the planned sample is reached (`decide_look`):
+    # later looks return it unchanged. `locked_since` is the caller's label of that look
+    # (the experiments page: the day).
+    locked: bool = False
+    locked_since: str | None = None
 
 
 # -- helpers ----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ turned into ship / keep control / keep running with the reasons a support lead r
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,6 +120,10 @@ class Experiment:
     daily_per_variant: float | None = None
     sequential: bool = False
     horizon: int | None = None
+    # Without an MDE there is no planned sample: a fixed-horizon experiment's end date is
+    # its horizon, and it may decide only once it has ended (reading it at every look
+    # before would be peeking). True for a single reading of finished data.
+    ended: bool = True
 
 
 def _compare(metric: Metric, alpha: float) -> Comparison:
@@ -138,6 +143,40 @@ def _effect(difference: float, direction: Direction) -> Effect:
     return "good" if better else "bad"
 
 
+def _comparison_effect(comparison: Comparison, direction: Direction) -> Effect:
+    """Good or bad, read from the effect the test measured: the Hodges-Lehmann shift for
+    the rank test (never the means, which can point the other way on skewed data)."""
+    if comparison.mann_whitney is not None:
+        return _effect(float(comparison.mann_whitney.direction), direction)
+    return _effect(comparison.difference, direction)
+
+
+def _decision_interval(result: MetricResult) -> Interval | None:
+    """The interval the verdict reads for the primary metric, on the difference scale:
+    the always-valid one when sequential, the rank shift's for Mann-Whitney, else the
+    fixed-horizon one."""
+    c = result.comparison
+    if c is None:
+        return None
+    if result.sequential is not None:
+        return result.sequential.interval
+    if c.mann_whitney is not None:
+        return c.mann_whitney.shift_ci
+    return c.difference_ci
+
+
+def _rules_out_mde(result: MetricResult, plan: PowerPlan | None) -> bool:
+    """Futility: the interval excludes a change as large as the MDE in the good direction
+    (a treatment at least that much better is no longer compatible with the data)."""
+    interval = _decision_interval(result)
+    if interval is None or plan is None:
+        return False
+    mde = abs(plan.mde_absolute)
+    if result.direction == "higher_is_better":
+        return interval.high < mde
+    return interval.low > -mde
+
+
 def _power_plan(experiment: Experiment) -> PowerPlan | None:
     mde = experiment.mde_relative
     if mde is None:
@@ -150,6 +189,10 @@ def _power_plan(experiment: Experiment) -> PowerPlan | None:
         "alpha": experiment.alpha,
         "power": experiment.target_power,
         "daily_per_variant": experiment.daily_per_variant,
+        # Holm's worst case over the primary and its guardrails, and the width of the
+        # interval the verdict will really read (issue 15).
+        "comparisons": 1 + len(experiment.guardrails),
+        "sequential": experiment.sequential,
     }
     try:
         if isinstance(metric.control, RateCounts):
@@ -173,6 +216,14 @@ def _effect_text(result: MetricResult, alpha: float) -> str:
     assert c is not None
     level = f"{100 * (1 - alpha):g}%"
     p = f"Holm-adjusted {_p_text(result.adjusted_p_value)}"
+    if c.mann_whitney is not None and c.mann_whitney.hodges_lehmann is not None:
+        rank = c.mann_whitney
+        shift = f"{rank.hodges_lehmann:+.3g}"
+        ci = rank.shift_ci_text(lambda x: f"{x:+.3g}")
+        return (
+            f"median shift (Hodges-Lehmann) {shift} ({level} CI {ci}; "
+            f"P(B > A) = {rank.common_language:.3f}; {p})"
+        )
     if result.sequential is not None:
         s = result.sequential
         if c.kind == "rate":  # percentage points
@@ -212,10 +263,15 @@ def decide(experiment: Experiment) -> Verdict:
          (a fixed-horizon p-value is only valid at the sample it was planned for; reading
          it daily and stopping at the first p < alpha inflates false wins).
     Otherwise "keep <control>" (SRM flagged; primary significantly worse; a guardrail
-    regressed; or the planned sample reached with no significant difference) or
-    "keep running" (not enough data; primary not significant yet; planned sample not
-    reached), with the reasons in plain words. A lift is never enough on its own: a 6%
-    lift that is not significant is "keep running", not "ship".
+    regressed; or futility: the primary's interval rules out a lift as large as the MDE,
+    at any look when sequential, at the planned sample when fixed-horizon),
+    "inconclusive" (fixed-horizon, planned sample reached, not significant and the MDE
+    not ruled out either) or "keep running" (not enough data; primary not significant
+    yet; planned sample not reached), with the reasons in plain words. A lift is never
+    enough on its own: a 6% lift that is not significant is "keep running", not "ship".
+    The power plan behind "planned sample" accounts for Holm over every metric and, when
+    sequential, for the always-valid interval's width (power.py). Over repeated looks use
+    `decide_look`, which locks a fixed-horizon verdict at its planned sample.
     """
     alpha = experiment.alpha
     _check_alpha(alpha)
@@ -257,6 +313,11 @@ def decide(experiment: Experiment) -> Verdict:
                     fixed_p_value=comparison.p_value,
                 )
                 p = seq.p_value
+                rank = comparison.mann_whitney
+                if rank is not None and rank.direction * comparison.difference <= 0:
+                    # The always-valid interval is on the means; when they point
+                    # against the rank shift, neither can be read as a finding.
+                    p = 1.0
         staged.append((metric, role, gate, comparison, seq, p))
 
     adjusted = holm([s[5] for s in staged], alpha)
@@ -278,7 +339,7 @@ def decide(experiment: Experiment) -> Verdict:
                 significant=gate.met and comparison is not None and adj < alpha,
                 effect=None
                 if comparison is None
-                else _effect(comparison.difference, metric.direction),
+                else _comparison_effect(comparison, metric.direction),
             )
         )
     primary, guardrails = results[0], tuple(results[1:])
@@ -297,41 +358,86 @@ def decide(experiment: Experiment) -> Verdict:
                 r.gate.message.replace("not enough data", f"not enough data for {r.name}", 1)
             )
     ship_reason: str | None = None
+    inconclusive: str | None = None
     if not keep_running:
+        planned = plan.required_per_variant if plan is not None else None
+        reached = plan.days_to_decision == 0 if plan is not None else experiment.ended
+        # A fixed-horizon test is valid at its planned sample only, for harm as for wins:
+        # read daily, a guardrail with no real change "regressed" in about 10% of experiments
+        # before it. Sequential intervals may stop for harm at any look.
+        early = not experiment.sequential and not reached
+        harm = keep_running if early else keep_control
+        suffix = (
+            "; a fixed-horizon test is only valid at its planned sample, so this is not a "
+            "verdict yet"
+            if early
+            else ""
+        )
         if primary.significant and primary.effect == "bad":
-            keep_control.append(
-                f"primary metric {primary.name} is significantly worse: "
-                f"{_effect_text(primary, alpha)}"
+            verb = "looks significantly worse early" if early else "is significantly worse"
+            harm.append(
+                f"primary metric {primary.name} {verb}: {_effect_text(primary, alpha)}{suffix}"
             )
         for g in guardrails:
             if g.significant and g.effect == "bad":
-                keep_control.append(f"guardrail {g.name} regressed: {_effect_text(g, alpha)}")
-        planned = plan.required_per_variant if plan is not None else None
-        reached = plan is None or plan.days_to_decision == 0
-        if not primary.significant:
+                harm.append(
+                    f"guardrail {g.name} {'looks worse early' if early else 'regressed'}: "
+                    f"{_effect_text(g, alpha)}{suffix}"
+                )
+        if not primary.significant or primary.effect == "flat":
             text = (
                 f"primary metric {primary.name} is not significant: {_effect_text(primary, alpha)}"
             )
-            if plan is not None and reached:
+            futile = _rules_out_mde(primary, plan)
+            if plan is not None and futile and (experiment.sequential or reached):
+                # Futility: only when a lift of the MDE is no longer compatible with the
+                # data; the always-valid interval may say so at any look, a fixed one
+                # only at its planned sample.
                 keep_control.append(
-                    f"{text}; the planned {planned:,} per variant is reached, so there is "
-                    f"no detectable difference of {_signed_pct(plan.mde_relative)} or more"
+                    f"{text}; its interval rules out a change of "
+                    f"{_signed_pct(plan.mde_relative)} (the minimum detectable lift) in the "
+                    "good direction, so the treatment is not worth shipping"
+                )
+            elif plan is not None and reached and not experiment.sequential:
+                inconclusive = (
+                    f"{text}; the planned {planned:,} per variant is reached, but the interval "
+                    f"still includes a lift of {_signed_pct(plan.mde_relative)}: the data "
+                    "cannot tell the variants apart. The treatment is not shown to be "
+                    "better; keeping the control is the safe choice, or plan a new "
+                    "experiment for a smaller lift"
+                )
+            elif plan is not None and reached:
+                keep_running.append(
+                    f"{text}; the planned {planned:,} per variant is reached but a lift of "
+                    f"{_signed_pct(plan.mde_relative)} is not ruled out yet; the always-valid "
+                    "interval may be read as it narrows"
                 )
             else:
                 keep_running.append(f"{text}; a difference this size can still be noise")
+        elif primary.effect == "bad":
+            pass  # said above
         elif primary.effect == "good" and not experiment.sequential and not reached:
-            assert plan is not None
-            wait = (
-                ""
-                if plan.days_to_decision is None
-                else f", about {plan.days_to_decision} more days"
-            )
-            keep_running.append(
-                f"primary metric {primary.name} looks significant early "
-                f"({_effect_text(primary, alpha)}), but a fixed-horizon test is only valid "
-                f"at its planned sample: {min(plan.n_control, plan.n_treatment):,} of "
-                f"{planned:,} per variant{wait}; turn on sequential intervals to stop early"
-            )
+            if plan is None:
+                keep_running.append(
+                    f"primary metric {primary.name} looks significant "
+                    f"({_effect_text(primary, alpha)}), but without a minimum detectable lift "
+                    "there is no planned sample: a fixed-horizon test is read once, when the "
+                    "experiment ends; set a minimum detectable lift, or turn on sequential "
+                    "intervals, to decide earlier"
+                )
+            else:
+                wait = (
+                    ""
+                    if plan.days_to_decision is None
+                    else f", about {plan.days_to_decision} more days"
+                )
+                keep_running.append(
+                    f"primary metric {primary.name} looks significant early "
+                    f"({_effect_text(primary, alpha)}), but a fixed-horizon test is only "
+                    f"valid at its planned sample: {min(plan.n_control, plan.n_treatment):,} "
+                    f"of {planned:,} per variant{wait}; turn on sequential intervals to stop "
+                    "early"
+                )
         elif primary.effect == "good":
             ship_reason = (
                 f"primary metric {primary.name} improved significantly: "
@@ -342,6 +448,8 @@ def decide(experiment: Experiment) -> Verdict:
         action: Action = "keep_control"
         recommendation = f"keep {experiment.control}"
         reasons = tuple(keep_control + keep_running)
+    elif inconclusive is not None:
+        action, recommendation, reasons = "inconclusive", "inconclusive", (inconclusive,)
     elif keep_running or ship_reason is None:
         action, recommendation, reasons = "keep_running", "keep running", tuple(keep_running)
     else:
@@ -361,3 +469,31 @@ def decide(experiment: Experiment) -> Verdict:
         srm=srm,
         power=plan,
     )
+
+
+def is_final(verdict: Verdict) -> bool:
+    """A fixed-horizon verdict given at (or after) its planned sample: the one reading
+    the test was planned for, so it is locked. Sequential verdicts never lock: their
+    interval stays valid at every look."""
+    return (
+        not verdict.sequential
+        and verdict.power is not None
+        and verdict.power.days_to_decision == 0
+        and verdict.action != "keep_running"
+    )
+
+
+def decide_look(experiment: Experiment, previous: Verdict | None, *, since: str) -> Verdict:
+    """The verdict at one look of a running experiment, looks taken in order.
+
+    A locked verdict (`previous.locked`) is returned unchanged: reading a fixed-horizon
+    test again at every later look would give noise more chances to flip it (issue 15:
+    5.5% went from "keep control" to "ship" after the planned sample, and A/A "ship" at
+    any look reached 7%). Otherwise `decide`, locked with `since` as its label when it is
+    final (`is_final`)."""
+    if previous is not None and previous.locked:
+        return previous
+    verdict = decide(experiment)
+    if is_final(verdict):
+        verdict = dataclasses.replace(verdict, locked=True, locked_since=since)
+    return verdict

@@ -3,6 +3,7 @@ sections, and the cumulative-lift chart. Nothing is computed here but unit chang
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from deskpulse.analysis import experiment_stats as stats
@@ -21,7 +22,12 @@ TEST_NAMES = {
     "welch_t": "Welch's t-test",
     "mann_whitney_u": "Mann-Whitney U",
 }
-ACTION_LABELS = {"ship": "Ship", "keep_control": "Keep control", "keep_running": "Keep running"}
+ACTION_LABELS = {
+    "ship": "Ship",
+    "keep_control": "Keep control",
+    "keep_running": "Keep running",
+    "inconclusive": "Inconclusive",
+}
 STATUS_LABELS = {"scheduled": "Scheduled", "running": "Running", "ended": "Ended"}
 
 
@@ -140,12 +146,22 @@ def metric_rows(result: ExperimentResult, currency: str) -> list[dict[str, Any]]
                 row["lift_ci"] = f"{level} CI {pct(c.lift_ci.low)} to {pct(c.lift_ci.high)}"
             row["test"] = TEST_NAMES.get(c.test, c.test)
             if c.mann_whitney is not None:
-                shift = c.mann_whitney.hodges_lehmann
-                row["rank"] = f"P(B > A) = {c.mann_whitney.common_language:.3f}" + (
+                rank = c.mann_whitney
+                shift = rank.hodges_lehmann
+                row["rank"] = f"P(B > A) = {rank.common_language:.3f}" + (
                     ""
                     if shift is None
                     else f"; median shift {difference_text(found.name, shift, currency)}"
                 )
+                if shift is not None and rank.shift_ci is not None:
+                    # The rank test's own effect and interval (what its p-value and the
+                    # verdict rest on), not the difference of means, which can point the
+                    # other way on skewed data.
+                    row["difference"] = difference_text(found.name, shift, currency)
+                    interval = rank.shift_ci_text(
+                        functools.partial(difference_text, found.name, currency=currency)
+                    )
+                    row["difference_ci"] = f"{level} CI {interval} (median shift)"
         if found.sequential is not None:
             s = found.sequential
             row["sequential"] = (
@@ -183,6 +199,18 @@ def srm_context(result: ExperimentResult) -> dict[str, Any]:
     }
 
 
+def _plan_basis(plan: stats.PowerPlan) -> str:
+    """What the planned sample pays for, in words (docs/statistics.md, power)."""
+    test_alpha = plan.test_alpha if plan.test_alpha is not None else plan.alpha
+    parts = [
+        f"the primary tested at {test_alpha:.3g}"
+        + (f" (Holm over {plan.comparisons} metrics)" if plan.comparisons > 1 else "")
+    ]
+    if plan.sequential:
+        parts.append("sized for the wider always-valid interval")
+    return "; ".join(parts)
+
+
 def power_context(result: ExperimentResult, currency: str) -> dict[str, Any] | None:
     plan = result.verdict.power
     if plan is None:
@@ -202,6 +230,7 @@ def power_context(result: ExperimentResult, currency: str) -> dict[str, Any] | N
         "target_power": f"{100 * plan.target_power:.0f}%",
         "achieved_power": f"{100 * plan.achieved_power:.0f}%",
         "required": f"{plan.required_per_variant:,}",
+        "basis": _plan_basis(plan),
         "current": f"{min(plan.n_control, plan.n_treatment):,}",
         "daily": EMPTY if plan.daily_per_variant is None else f"{plan.daily_per_variant:,.1f}",
         "days": days_text,
@@ -304,6 +333,7 @@ def summary_row(result: ExperimentResult) -> dict[str, Any]:
         "action": ACTION_LABELS[verdict.action],
         "action_key": verdict.action,
         "recommendation": verdict.recommendation,
+        "locked_since": verdict.locked_since if verdict.locked else None,
         "lift": pct(c.lift) if c is not None and c.lift is not None else EMPTY,
         "headline": result.headline,
     }
