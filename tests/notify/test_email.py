@@ -116,9 +116,11 @@ def test_html_goes_as_an_alternative_after_the_plain_text(smtp: Server) -> None:
     parts = [part.get_content_type() for part in message.iter_parts()]
     assert parts == ["text/plain", "text/html"]
     html = message.get_body(("html",))
-    assert html is not None and "<p>Week: 12</p>" in html.get_content()
+    assert html is not None
+    assert "<p>Week: 12</p>" in html.get_content()
     plain = message.get_body(("plain",))
-    assert plain is not None and plain.get_content().strip() == "Week: 12 (n=12)"
+    assert plain is not None
+    assert plain.get_content().strip() == "Week: 12 (n=12)"
 
 
 def test_transient_451_is_retried_then_delivered(smtp: Server) -> None:

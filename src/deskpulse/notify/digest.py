@@ -132,6 +132,18 @@ class DigestTile:
     change_text: str  # "▲ +12%", "no change", "was 3", "" without a previous reading
     verdict: str  # better | worse | same | neutral | "" (nothing to compare)
     few: bool
+    # Outcomes that mature: rows of the week too young to know, left out of value and n
+    # (docs/metrics.md), so a recent week never looks worse only for being recent.
+    pending: int = 0
+
+    @property
+    def sample_text(self) -> str:
+        parts = [f"n = {self.n:,}"]
+        if self.few:
+            parts.append("few samples")
+        if self.pending:
+            parts.append(f"{self.pending:,} still maturing")
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -234,6 +246,7 @@ def tile(metric: Metric, current: Any, previous: Any | None) -> DigestTile:
         change_text=text,
         verdict=verdict,
         few=few,
+        pending=int(getattr(current, "pending", None) or 0),
     )
 
 
@@ -298,11 +311,10 @@ def link(base_url: str, path: str, **params: str) -> str:
 
 
 def _tile_line(t: DigestTile) -> str:
-    few = ", few samples" if t.few else ""
     change = f"  {t.change_text}" if t.change_text else ""
     if t.verdict in ("better", "worse"):
         change += f" ({t.verdict})"
-    return f"  {t.label}: {t.value_text} (n = {t.n:,}{few}){change}"
+    return f"  {t.label}: {t.value_text} ({t.sample_text}){change}"
 
 
 def render_text(digest: Digest) -> str:
@@ -365,13 +377,16 @@ def _a(url: str, text: str) -> str:
 def _tiles_html(tiles: tuple[DigestTile, ...]) -> str:
     rows = []
     for t in tiles:
-        few = ' <span style="color:#92400e">few samples</span>' if t.few else ""
         colour = _COLOURS.get(t.verdict, "#555")
+        sample = _e(t.sample_text)
+        if t.few or t.pending:
+            sample = f'<span style="color:#92400e">{sample}</span>'
+
         verdict = f" ({t.verdict})" if t.verdict in ("better", "worse") else ""
         rows.append(
             f'<tr data-metric="{_e(t.metric)}"><td style="{_CELL}">{_e(t.label)}</td>'
-            f'<td style="{_CELL};font-weight:600">{_e(t.value_text)}</td>'
-            f'<td style="{_CELL};color:#555">n = {t.n:,}{few}</td>'
+            f'<td style="{_CELL};font-weight:600;white-space:nowrap">{_e(t.value_text)}</td>'
+            f'<td style="{_CELL};color:#555">{sample}</td>'
             f'<td style="{_CELL};color:{colour}">{_e(t.change_text)}{_e(verdict)}</td></tr>'
         )
     head = "".join(
@@ -465,7 +480,7 @@ def slack_payload(digest: Digest) -> dict[str, Any]:
         lines.append(f"*{scope.title}*")
         for t in scope.tiles:
             change = f" {t.change_text}" if t.change_text else ""
-            lines.append(f"• {t.label}: {t.value_text} (n = {t.n:,}){change}")
+            lines.append(f"• {t.label}: {t.value_text} ({t.sample_text}){change}")
         for s in scope.signals:
             lines.append(f"• Signal: {s.title}: <{s.url}|conversations>")
         if scope.dashboard_url:
