@@ -59,6 +59,22 @@ def test_save_from_the_menu_then_open_it_again(client: Client, agent: User) -> N
     assert (opened.status_code, opened["Location"]) == (302, f"/analytics/?{QUERY}")
 
 
+def test_the_menu_keeps_the_leaderboards_sort(client: Client, owner: User) -> None:
+    html = signed_in(client, owner).get("/analytics/?period=14d&sort=csat_mean&order=asc")
+    assert 'name="query" value="period=14d&amp;sort=csat_mean&amp;order=asc"' in (
+        html.content.decode()
+    )
+    saved = client.post(
+        "/saved-views/save/",
+        {
+            "name": "Lowest CSAT",
+            "page": "leaderboard",
+            "query": "period=14d&sort=csat_mean&order=asc",
+        },
+    )
+    assert saved["Location"] == "/analytics/?period=14d&sort=csat_mean&order=asc#leaderboard"
+
+
 def test_a_leaderboard_view_opens_at_the_leaderboard(client: Client, owner: User) -> None:
     view = save(owner, page="leaderboard", query="period=30d&sort=csat_mean&order=desc")
     opened = signed_in(client, owner).get(f"/saved-views/{view.pk}/")

@@ -100,7 +100,7 @@ def send_email(
     sleep: Callable[[float], None] = time.sleep,
     html: str | None = None,
 ) -> DeliveryResult:
-    """Send one plain-text message to `recipients`, retrying transient failures after
+    """Send one message to `recipients`, retrying transient failures after
     backoff_seconds * 2**k. `starttls` upgrades a plain connection (port 587);
     `implicit_tls` connects with TLS from the start (port 465). `delivery_id` (e.g. the
     alert's de-dup key) goes into an X-Deskpulse-Delivery header. With `html`, the

@@ -29,8 +29,11 @@ from deskpulse.web.saved_views.models import SavedPage, SavedView
 
 PERIOD_PARAMS = ("period", "from", "to", "as_of", "time")
 FILTER_PARAMS = ("team", "channel", "inbox", "inquiry", "customer_tier", "language")
+# /analytics/ reads the leaderboard's sort too (the leaderboard is its last card), so a
+# dashboard view and a leaderboard view keep the same parameters and differ in where
+# they open.
 PAGE_PARAMS: dict[str, tuple[str, ...]] = {
-    SavedPage.ANALYTICS: (*PERIOD_PARAMS, *FILTER_PARAMS),
+    SavedPage.ANALYTICS: (*PERIOD_PARAMS, *FILTER_PARAMS, "sort", "order"),
     SavedPage.CONVERSATIONS: (
         *PERIOD_PARAMS,
         *FILTER_PARAMS,
