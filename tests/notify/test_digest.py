@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -27,7 +28,7 @@ from deskpulse.notify.digest import (
     slot_in_week,
     slot_reached,
 )
-from tests.factories import Events, ingest_and_build
+from tests.factories import Events, ingest_and_build, scratch_store
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # The suite's pinned now: Wednesday 2027-01-13 12:00 UTC, ISO week 2027-W02.
@@ -102,10 +103,14 @@ def organisation() -> list[dict[str, object]]:
     return f.events
 
 
-@pytest.fixture
-def org(store: Store) -> Store:
-    ingest_and_build(store, organisation())
-    return store
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def org(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    """The organisation, built once per backend for the module (the tests only read)."""
+    with scratch_store(request.param, tmp_path_factory.mktemp("digest-org")) as opened:
+        ingest_and_build(opened, organisation())
+        yield opened
 
 
 def test_a_teams_tiles_count_only_that_team(org: Store) -> None:
