@@ -144,3 +144,12 @@ def test_anonymous_visitors_sign_in_first(client: Client, db: None) -> None:
         answer = client.get(url)
         assert answer.status_code == 302
         assert answer["Location"].startswith("/accounts/login/")
+
+
+def test_a_person_without_an_email_address_is_told(client: Client, db: None) -> None:
+    from deskpulse.web.accounts.models import Profile, Role
+
+    nobody = User.objects.create_user(username="no-mail")
+    Profile.objects.create(user=nobody, role=Role.ADMIN)
+    html = signed_in(client, nobody).get(URL).content.decode()
+    assert "Your account has no e-mail address" in html

@@ -235,3 +235,13 @@ def test_the_scheduled_job_sends_due_digests(org_store: Store, owner: User, smtp
     result = jobs.run_job(job, context, force=True)
     assert (result.outcome, result.message) == ("ok", "1 due: 1 sent, 0 failed, 0 already sent")
     assert len(smtp.handler.messages) == 1
+
+
+def test_links_fall_back_to_the_public_url_like_alerts(org_store: Store, owner: User) -> None:
+    from django.test import override_settings
+
+    NotificationSettings().save()  # no deskpulse address set
+    with override_settings(DESKPULSE_PUBLIC_URL="https://support.example"):
+        digest = build_digest(org_store, owner, NOW)
+    assert digest.settings_url == "https://support.example/settings/digest/"
+    assert digest.scopes[0].dashboard_url.startswith("https://support.example/analytics/?")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -90,8 +91,12 @@ class SendSummary:
 
 
 def base_url() -> str:
-    """Where people open deskpulse (the alerts' setting), for links; "" when not set."""
-    return NotificationSettings.current().dashboard_url.rstrip("/")
+    """Where people open deskpulse, for links: the alerts' *deskpulse address*, else
+    DESKPULSE_PUBLIC_URL, as alert notifications do; "" when neither is set."""
+    found = NotificationSettings.current().dashboard_url or getattr(
+        django_settings, "DESKPULSE_PUBLIC_URL", None
+    )
+    return str(found or "").rstrip("/")
 
 
 def known_teams(store: Store | None) -> dict[str, str]:
