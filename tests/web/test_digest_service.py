@@ -245,3 +245,13 @@ def test_links_fall_back_to_the_public_url_like_alerts(org_store: Store, owner: 
         digest = build_digest(org_store, owner, NOW)
     assert digest.settings_url == "https://support.example/settings/digest/"
     assert digest.scopes[0].dashboard_url.startswith("https://support.example/analytics/?")
+
+
+def test_without_smtp_settings_nothing_is_marked_sent(org_store: Store, owner: User) -> None:
+    NotificationSettings().save()
+    wants(owner)
+    assert send_due(org_store, NOW, NO_WAIT).failed == 1
+    row = DigestSend.objects.get(user=owner)
+    assert row.status == SendStatus.FAILED
+    assert row.email == "not configured (Settings, Alert notifications)"
+    assert row.sent_at is None

@@ -332,7 +332,10 @@ def send_one(
         logger.exception("digest for %s failed", preference.user.username)
         send.email = f"failed: {type(error).__name__}: {error}"[:500]
     send.attempts += 1
-    failed = any(value.startswith("failed") for value in (send.email, send.webhook))
+    channels = (send.email, send.webhook)
+    # Nothing delivered (SMTP not set up yet, say) is not "sent": the ledger says why,
+    # and later runs that week try again.
+    failed = any(value.startswith("failed") for value in channels) or DELIVERED not in channels
     if failed:
         send.status = SendStatus.FAILED if send.attempts < MAX_ATTEMPTS else SendStatus.GAVE_UP
     else:
