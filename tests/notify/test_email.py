@@ -108,6 +108,21 @@ def test_delivers_subject_body_and_recipients(smtp: Server) -> None:
     assert body.get_content().splitlines() == ["Current: 18.0% (n=240)", "Baseline: 12.0%"]
 
 
+def test_html_goes_as_an_alternative_after_the_plain_text(smtp: Server) -> None:
+    result = send(smtp, ["lead@example.com"], text="Week: 12 (n=12)\n", html="<p>Week: 12</p>")
+    assert result.ok
+    ((_, _, message),) = smtp.handler.messages
+    assert message.get_content_type() == "multipart/alternative"
+    parts = [part.get_content_type() for part in message.iter_parts()]
+    assert parts == ["text/plain", "text/html"]
+    html = message.get_body(("html",))
+    assert html is not None
+    assert "<p>Week: 12</p>" in html.get_content()
+    plain = message.get_body(("plain",))
+    assert plain is not None
+    assert plain.get_content().strip() == "Week: 12 (n=12)"
+
+
 def test_transient_451_is_retried_then_delivered(smtp: Server) -> None:
     smtp.handler.data_replies = ["451 4.3.0 Try again later"]
     slept: list[float] = []

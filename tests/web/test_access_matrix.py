@@ -98,7 +98,7 @@ def bob(db: None) -> User:
 
 
 # API endpoints that read no period refuse as_of like any parameter they do not take.
-TAKES_NO_PERIOD = ("/api/v1/alerts/", "/api/v1/conversations/")
+TAKES_NO_PERIOD = ("/api/v1/alerts/", "/api/v1/conversations/", "/api/v1/saved-views")
 
 
 def with_as_of(url: str) -> str:
@@ -162,6 +162,12 @@ PAGES: list[tuple[str, int, int, int, int]] = [
     # Connectors belong to the install: owners and admins; an unknown one is a 404.
     ("/settings/connectors/",                                     200,   200,   403,   403),
     ("/settings/connectors/999/",                                 404,   404,   403,   403),
+    # Everyone chooses their own digest; an agent's is their own numbers.
+    ("/settings/digest/",                                         200,   200,   200,   200),
+    ("/settings/digest/preview/",                                 200,   200,   200,   200),
+    # Saved views: each person's own and the shared ones (ownership: see the test below).
+    ("/saved-views/",                                             200,   200,   200,   200),
+    ("/saved-views/999/",                                         404,   404,   404,   404),
 ]
 # fmt: on
 
@@ -201,6 +207,8 @@ API: list[tuple[str, int, int, int, int]] = [
     ("/api/v1/alerts/rules",                                      200,   200,   403,   403),
     ("/api/v1/alerts/rules/999",                                  404,   404,   403,   403),
     ("/api/v1/alerts/history",                                    200,   200,   403,   403),
+    ("/api/v1/saved-views",                                       200,   200,   200,   200),
+    ("/api/v1/saved-views/999",                                   404,   404,   404,   404),
 ]
 # fmt: on
 
@@ -436,3 +444,33 @@ def test_api_error_bodies_have_one_shape(client: Client, agent: User) -> None:
     assert set(body) == {"error"}
     assert set(body["error"]) == {"status", "code", "message", "field"}
     assert body["error"]["status"] == 422
+
+
+def test_a_private_saved_view_is_its_owners_alone(
+    client: Client, owner: User, agent: User, bob: User
+) -> None:
+    """Alice's private view: nobody else opens, renames or deletes it, on a page or
+    through the API, not even an owner; it answers 404 as if it did not exist."""
+    from deskpulse.web.saved_views.models import SavedView
+
+    view = SavedView.objects.create(owner=agent, name="Mine", page="analytics", query="period=7d")
+    for other in (bob, owner):
+        client.force_login(other)
+        assert client.get(f"/saved-views/{view.pk}/").status_code == 404
+        for action in ("rename", "delete"):
+            changed = client.post(
+                f"/saved-views/{view.pk}/change/", {"action": action, "name": "x"}
+            )
+            assert changed.status_code == 404
+        assert_error(client.get(f"/api/v1/saved-views/{view.pk}"), 404, "not_found")
+        renamed = client.patch(
+            f"/api/v1/saved-views/{view.pk}", {"name": "x"}, content_type="application/json"
+        )
+        assert_error(renamed, 404, "not_found")
+        assert_error(client.delete(f"/api/v1/saved-views/{view.pk}"), 404, "not_found")
+        assert client.get("/api/v1/saved-views").json()["views"] == []
+        client.logout()
+    client.force_login(agent)
+    assert client.get(f"/saved-views/{view.pk}/")["Location"] == "/analytics/?period=7d"
+    view.refresh_from_db()
+    assert view.name == "Mine"

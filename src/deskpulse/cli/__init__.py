@@ -22,6 +22,7 @@ from deskpulse.cli import (
     alerts,
     connectors,
     data,
+    digest,
     experiments,
     jobs,
     models,
@@ -85,6 +86,7 @@ app.add_typer(models.topics_app, name="topics")
 app.add_typer(experiments.experiments_app, name="experiments")
 app.add_typer(alerts.alerts_app, name="alerts")
 app.add_typer(jobs.jobs_app, name="jobs")
+app.add_typer(digest.digest_app, name="digest")
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""Plain-text alert e-mail over SMTP (standard library smtplib), with retries.
+"""E-mail over SMTP (standard library smtplib), with retries: alerts in plain text, the
+weekly digest as HTML with a plain-text alternative.
 
 SMTP says which failures are worth retrying: 4xx replies are transient ("451 try again
 later", greylisting, a full queue), 5xx are final. Connection errors and timeouts are
@@ -97,11 +98,13 @@ def send_email(
     delivery_id: str | None = None,
     ssl_context: ssl.SSLContext | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    html: str | None = None,
 ) -> DeliveryResult:
-    """Send one plain-text message to `recipients`, retrying transient failures after
+    """Send one message to `recipients`, retrying transient failures after
     backoff_seconds * 2**k. `starttls` upgrades a plain connection (port 587);
     `implicit_tls` connects with TLS from the start (port 465). `delivery_id` (e.g. the
-    alert's de-dup key) goes into an X-Deskpulse-Delivery header. Raises EmailInputError
+    alert's de-dup key) goes into an X-Deskpulse-Delivery header. With `html`, the
+    message is multipart/alternative: `text` first, the HTML after it. Raises EmailInputError
     (a ValueError naming the field) for bad input; a failed delivery is a result with
     ok=False, its refused recipients in `rejected`."""
     if starttls and implicit_tls:
@@ -128,6 +131,8 @@ def send_email(
     if delivery_id:
         message["X-Deskpulse-Delivery"] = delivery_id
     message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
 
     waiting = list(to)
     rejected: dict[str, str] = {}

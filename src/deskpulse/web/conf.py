@@ -40,6 +40,8 @@ FEATURE_APPS = (
     "deskpulse.web.alerts",
     "deskpulse.web.connectors",
     "deskpulse.web.data_health",
+    "deskpulse.web.digest",
+    "deskpulse.web.saved_views",
 )
 DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
@@ -196,6 +198,7 @@ def build_django_settings(
                         "django.contrib.auth.context_processors.auth",
                         "django.contrib.messages.context_processors.messages",
                         "deskpulse.web.access.profile_context",
+                        "deskpulse.web.saved_views.menu.saved_views_context",
                     ],
                     "libraries": {"plotly_assets": "deskpulse.web.plotly_assets"},
                     # Names in place of agent ids and inquiry slugs, on every page.

@@ -364,3 +364,26 @@ register(
         lease=timedelta(hours=6),
     )
 )
+
+
+def _send_weekly_digests(context: JobContext) -> str:
+    from deskpulse.web.digest.models import DigestPreference
+    from deskpulse.web.digest.service import send_due
+
+    if not DigestPreference.objects.filter(enabled=True).exists():
+        return "no digest switched on"
+    return send_due(context.store(), context.now).describe()
+
+
+register(
+    Job(
+        name="send-weekly-digests",
+        # Often enough that a digest leaves within a quarter hour of the hour its reader
+        # chose; the ledger (one row per person and week) keeps it to once a week.
+        every=timedelta(minutes=15),
+        run=_send_weekly_digests,
+        description="Send each person's weekly digest when their day and hour come.",
+        first_run_after=timedelta(minutes=3),
+        lease=timedelta(minutes=30),
+    )
+)

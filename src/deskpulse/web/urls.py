@@ -34,6 +34,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("deskpulse.web.alerts.urls")),
     path("", include("deskpulse.web.data_health.urls")),
     path("", include("deskpulse.web.connectors.urls")),
+    path("", include("deskpulse.web.digest.urls")),
+    path("", include("deskpulse.web.saved_views.urls")),
     # Browsers ask for /favicon.ico whatever the page says.
     path("favicon.ico", serve, {"document_root": str(OUR_STATIC), "path": "favicon.svg"}),
     re_path(r"^static/ninja/(?P<path>.+)$", serve, {"document_root": str(NINJA_STATIC)}),

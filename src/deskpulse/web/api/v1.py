@@ -24,6 +24,7 @@ from deskpulse.web.data_health.api import router as data_health_router
 from deskpulse.web.experiments.api import router as experiments_router
 from deskpulse.web.models.api import router as models_router
 from deskpulse.web.performance.api import router as performance_router
+from deskpulse.web.saved_views.api import router as saved_views_router
 from deskpulse.web.signals.api import router as signals_router
 
 
@@ -84,5 +85,6 @@ for _router in (
     experiments_router,
     alerts_router,
     data_health_router,
+    saved_views_router,
 ):
     api.add_router("/", _router)

@@ -1,0 +1,1 @@
+"""The weekly digest: each person's choices, the send ledger, the settings page."""
