@@ -581,6 +581,88 @@ def test_the_recommended_metric_is_preselected_and_can_be_changed(
     assert field == "metric"
 
 
+def _estimated_alice(api_store: Store) -> None:
+    """Alice's billing chats have no work logged: each reply came 25 minutes after the
+    customer wrote, so each handle time is the 15-minute estimate (the cap), against the
+    others' logged 5 minutes. Two of her ten customers were not satisfied."""
+    s = Scenario()
+    for i in range(10):
+        at = BEGAN - timedelta(days=40) + i * timedelta(days=2)
+        s.chat("alice", at, 1500, csat=2 if i in (3, 4) else 5, logged=False)
+    for name, seconds in (("bob", 300), ("carol", 320), ("dave", 400)):
+        s.chats(name, BEGAN - timedelta(days=40), [seconds] * 10, every=timedelta(days=2))
+    s.load(api_store)
+
+
+def test_handle_time_is_not_recommended_when_mostly_estimated(
+    client: Client, agent: User, api_store: Store
+) -> None:
+    _estimated_alice(api_store)
+    detail = eff.inquiry_detail(
+        api_store,
+        Viewer(agent_id="alice"),
+        "alice",
+        channel=CHANNEL,
+        inquiry=INQUIRY,
+        window=eff.performance_window("3m", as_of=BEGAN),
+    )
+    # The score's own rule picks handle time: 900 s against the others' 300-400 s.
+    assert detail.recommendation.metric == "aes_handle_time"
+    client.force_login(agent)
+    start_wizard(client)
+    page = soup_of(client.get("/coaching/new/metric/"))
+    # All ten are estimates: the wizard recommends satisfaction instead, and says why.
+    assert page.select_one("input[name=metric][checked]")["value"] == "predicted_satisfaction"
+    assert "predicted_satisfaction" in str(page.select_one(".metric-choice.recommended"))
+    explanation = text(page.select_one(".recommendation"))
+    assert "100% of your handle times on this inquiry (10 of 10) are estimated" in explanation
+    # The API's wizard answers the same.
+    body = client.get(
+        "/api/v1/coaching/wizard",
+        {"model": CHANNEL, "inquiry": INQUIRY, "as_of": BEGAN_PARAM},
+    ).json()
+    assert body["recommended_metric"] == "predicted_satisfaction"
+
+
+def test_review_step_marks_estimated_handle_times(
+    client: Client, agent: User, api_store: Store
+) -> None:
+    _estimated_alice(api_store)
+    client.force_login(agent)
+    start_wizard(client)
+    continues_to(post_step(client, "metric", {"metric": "aes_handle_time"}), "target")
+    continues_to(post_step(client, "target", {"improvement": "10"}), "date")
+    continues_to(post_step(client, "date", {"target_date": TARGET_DAY}), "review")
+    page = soup_of(client.get("/coaching/new/review/"))
+    rows = page.select(".poor-interactions li")
+    assert len(rows) == 10
+    for row in rows:
+        summary = text(row.select_one("summary"))
+        assert "Handle time: ≈ 15m" in summary
+        assert "handle time estimated" in summary
+        flag = row.select_one("[data-estimated=handle]")
+        assert "estimated from reply times" in flag["title"]
+        assert "up to 15m" in flag["title"]
+        assert "estimated" in text(row.select_one(".interaction-detail dd"))
+    note = page.select_one("#estimate-note")
+    assert "10 of these 10 handle times are estimated" in text(note)
+
+
+def test_review_step_leaves_logged_handle_times_unmarked(
+    client: Client, agent: User, scenario: Scenario
+) -> None:
+    client.force_login(agent)
+    start_wizard(client)
+    continues_to(post_step(client, "metric", {"metric": "aes_handle_time"}), "target")
+    continues_to(post_step(client, "target", {"improvement": "10"}), "date")
+    continues_to(post_step(client, "date", {"target_date": TARGET_DAY}), "review")
+    page = soup_of(client.get("/coaching/new/review/"))
+    assert page.select(".poor-interactions li")
+    assert page.select("[data-estimated]") == []
+    assert page.select_one("#estimate-note") is None
+    assert "≈" not in text(page.select_one(".poor-interactions"))
+
+
 # -- after committing ----------------------------------------------------------------------------
 
 
