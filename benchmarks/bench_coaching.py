@@ -36,7 +36,7 @@ from tests.analysis.coaching_replay import (
 )
 
 END = datetime(2026, 3, 1, tzinfo=UTC)
-console = Console()
+console = Console(width=150)
 
 
 def main() -> None:
