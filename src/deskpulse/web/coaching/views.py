@@ -578,6 +578,14 @@ METHOD_NAMES: dict[str, str] = {
 }
 
 
+def _method_name(plan: Plan) -> str:
+    if plan.change_method:
+        return METHOD_NAMES.get(plan.change_method, plan.change_method)
+    if plan.metric == "effectiveness_score":
+        return METHOD_NAMES["bootstrap"]
+    return "Welch's t interval, or Newcombe's for yes/no outcomes"
+
+
 @member_required
 @errors_as_page
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
@@ -610,7 +618,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             "recent": core.RECENT_INTERACTIONS,
             "min_interactions": core.MIN_NOW_INTERACTIONS,
             "confidence": f"{100 * core.CONFIDENCE:g}%",
-            "method_name": METHOD_NAMES.get(plan.change_method, "Welch's t interval"),
+            "method_name": _method_name(plan),
             "lookback_days": core.START_LOOKBACK_DAYS,
             "start_from": plan.began_at - timedelta(days=core.START_LOOKBACK_DAYS),
             "as_of": as_of,
