@@ -33,14 +33,23 @@ import pytest
 from deskpulse.analysis.coaching import (
     ASSISTANCE_CHOICES,
     MAX_ITEMS,
+    MIN_NOW_INTERACTIONS,
     RECENT_INTERACTIONS,
     START_LOOKBACK_DAYS,
+    Change,
+    EstimatedShare,
     PlanInputError,
+    Sample,
+    compare,
+    estimated_handle_share,
+    focus_past_estimates,
     interactions_since,
     metric_ceiling,
     metric_direction,
+    now_sample,
     now_value,
     plan_status,
+    start_sample,
     start_value,
     target_date_check,
     target_value,
@@ -75,11 +84,14 @@ def _row(
 def plan_rows() -> list[dict[str, Any]]:
     rows = [
         _row("early", datetime(2025, 11, 29, 23, 59), 10000, 0.8, 0.5),
-        _row("s1", datetime(2025, 11, 30, 0, 0), 100, 0.8, 0.5),
+        _row("s1", datetime(2025, 11, 30, 0, 0), 100, 0.8, 0.5, estimated=True),
         _row("s2", datetime(2026, 1, 15, 12, 0), 200, 0.8, 0.5),
         _row("s3", datetime(2026, 2, 28, 23, 59), 300, 0.8, 0.5),
         _row("p0", datetime(2026, 3, 1, 0, 0), 5000, 0.9, 0.9),
-        *(_row(f"p{i}", datetime(2026, 3, 1, i, 0), 100, 0.9, 0.9) for i in range(1, 22)),
+        *(
+            _row(f"p{i}", datetime(2026, 3, 1, i, 0), 100, 0.9, 0.9, estimated=i <= 10)
+            for i in range(1, 22)
+        ),
         _row("late", datetime(2026, 3, 20, 0, 0), 99999, 0.9, 0.9),
     ]
     noise = datetime(2026, 3, 10, 12, 0)
@@ -132,25 +144,32 @@ def test_start_is_the_91_days_before_the_plan_began(plans: Store) -> None:
     assert nothing == Reading(None, 0)
 
 
-def test_now_is_the_20_most_recent_interactions(plans: Store) -> None:
+def test_now_is_the_20_most_recent_interactions_since_the_plan_began(plans: Store) -> None:
     assert RECENT_INTERACTIONS == 20
-    handle, count = now_value(plans, "alice", metric="aes_handle_time", as_of=AS_OF, **PLAN)
+    handle, count = now_value(
+        plans, "alice", metric="aes_handle_time", began_at=BEGAN, as_of=AS_OF, **PLAN
+    )
     assert (handle, count) == (Reading(100.0, 20), 20)  # p2..p21; "late" is at as_of
-    aes, count = now_value(plans, "alice", metric="effectiveness_score", as_of=AS_OF, **PLAN)
+    aes, count = now_value(
+        plans, "alice", metric="effectiveness_score", began_at=BEGAN, as_of=AS_OF, **PLAN
+    )
     assert (aes, count) == (Reading(123.456790123, 20), 20)  # 100 / (.9 x .9)
 
 
-def test_now_with_fewer_than_20_interactions(plans: Store) -> None:
+def test_now_never_reaches_back_before_the_plan_began(plans: Store) -> None:
     early = datetime(2026, 3, 1, 5, 0, tzinfo=UTC)
-    handle, count = now_value(plans, "alice", metric="aes_handle_time", as_of=early, **PLAN)
-    # early, s1, s2, s3, p0, p1..p4: Now is not limited to a period, only to 20 rows.
-    assert (handle, count) == (Reading(1777.777777778, 9), 9)
-    satisfaction, _ = now_value(
-        plans, "alice", metric="predicted_satisfaction", as_of=early, **PLAN
+    handle, count = now_value(
+        plans, "alice", metric="aes_handle_time", began_at=BEGAN, as_of=early, **PLAN
     )
-    assert satisfaction == Reading(0.855555556, 9)  # (4 x .8 + 5 x .9) / 9
+    # p0..p4 only: early, s1..s3 are Start's (the old Now mixed them in: 1777.78 s over 9).
+    assert (handle, count) == (Reading(1080.0, 5), 5)  # (5000 + 4 x 100) / 5
+    satisfaction, _ = now_value(
+        plans, "alice", metric="predicted_satisfaction", began_at=BEGAN, as_of=early, **PLAN
+    )
+    assert satisfaction == Reading(0.9, 5)
+    # The day the plan begins: no Now at all (not Start again, not 66% progress).
     none, count = now_value(
-        plans, "alice", metric="aes_handle_time", as_of=datetime(2025, 1, 1, tzinfo=UTC), **PLAN
+        plans, "alice", metric="aes_handle_time", began_at=BEGAN, as_of=BEGAN, **PLAN
     )
     assert (none, count) == (Reading(None, 0), 0)
 
@@ -163,9 +182,30 @@ def test_now_reports_the_metric_sample_and_the_interactions(plans: Store) -> Non
         channel="chat",
         inquiry="warranty",
         metric="predicted_resolution",
+        began_at=BEGAN,
         as_of=AS_OF,
     )
     assert (resolution, count) == (Reading(0.7, 2), 3)  # (.6 + .8) / 2
+
+
+def test_samples_read_like_start_and_now(plans: Store) -> None:
+    start = start_sample(plans, "alice", began_at=BEGAN, **PLAN)
+    now = now_sample(plans, "alice", began_at=BEGAN, as_of=AS_OF, **PLAN)
+    assert start.interactions == 3
+    assert now.interactions == 20
+    for metric in EFFECTIVENESS_METRICS:
+        for got, (want, _) in (
+            (
+                start.reading(metric),
+                (start_value(plans, "alice", metric=metric, began_at=BEGAN, **PLAN), 0),
+            ),
+            (
+                now.reading(metric),
+                now_value(plans, "alice", metric=metric, began_at=BEGAN, as_of=AS_OF, **PLAN),
+            ),
+        ):
+            assert got.n == want.n, metric
+            assert got.value == pytest.approx(want.value), metric
 
 
 def test_interactions_since_the_plan_began(plans: Store) -> None:
@@ -181,7 +221,9 @@ def test_before_any_scoring_run_every_reading_is_empty(store: Store) -> None:
     assert start_value(store, "alice", metric="aes_handle_time", began_at=BEGAN, **PLAN) == (
         Reading(None, 0)
     )
-    assert now_value(store, "alice", metric="aes_handle_time", as_of=AS_OF, **PLAN) == (
+    assert now_value(
+        store, "alice", metric="aes_handle_time", began_at=BEGAN, as_of=AS_OF, **PLAN
+    ) == (
         Reading(None, 0),
         0,
     )
@@ -318,11 +360,35 @@ def test_target_date_warns_outside_two_weeks_to_three_months(days: int, warns: b
 # -- status --------------------------------------------------------------------------------
 
 
-def status(now: float | None, since: int, today: date, *, achieved: bool = False, **kw: Any) -> str:
+def _change(relative: float, low: float, high: float, interactions: int = 20) -> Change:
+    return Change(
+        "aes_handle_time",
+        Reading(500.0, 60),
+        Reading(500.0 * (1 + relative), interactions),
+        interactions,
+        relative,
+        low,
+        high,
+        "welch",
+    )
+
+
+BEYOND = _change(-0.2, -0.3, -0.1)  # the whole interval better (lower)
+WITHIN = _change(-0.2, -0.4, 0.05)  # the interval reaches past no change
+
+
+def status(
+    now: float | None,
+    change: Change | None,
+    today: date,
+    *,
+    achieved: bool = False,
+    **kw: Any,
+) -> str:
     options: dict[str, Any] = {"target": 450.0, "direction": "lower", **kw}
     return plan_status(
         now=Reading(now, 0 if now is None else 20),
-        interactions_since_start=since,
+        change=change,
         target_date=date(2026, 4, 1),
         today=today,
         already_achieved=achieved,
@@ -332,15 +398,135 @@ def status(now: float | None, since: int, today: date, *, achieved: bool = False
 
 def test_plan_status() -> None:
     march = date(2026, 3, 15)
-    assert status(440.0, 5, march) == "achieved"  # met, 5 interactions since the start
-    assert status(450.0, 5, march) == "achieved"  # exactly on the target
-    assert status(440.0, 4, march) == "in_progress"  # met, but on too few new interactions
-    assert status(460.0, 30, march) == "in_progress"
-    assert status(None, 30, march) == "in_progress"
-    assert status(460.0, 30, date(2026, 4, 1)) == "in_progress"  # the target date itself
-    assert status(460.0, 30, date(2026, 4, 2)) == "expired"
-    assert status(440.0, 30, date(2026, 4, 2)) == "achieved"  # met when checked late
-    assert status(900.0, 0, date(2026, 5, 1), achieved=True) == "achieved"  # sticky
+    assert status(440.0, BEYOND, march) == "achieved"  # met, and beyond noise
+    assert status(450.0, BEYOND, march) == "achieved"  # exactly on the target
+    assert status(440.0, WITHIN, march) == "in_progress"  # met, but within the noise
+    too_few = _change(-0.2, -0.3, -0.1, interactions=MIN_NOW_INTERACTIONS - 1)
+    assert status(440.0, too_few, march) == "in_progress"  # met, on too few interactions
+    assert status(460.0, BEYOND, march) == "in_progress"  # beyond noise, short of the target
+    assert status(None, None, march) == "in_progress"
+    assert status(460.0, WITHIN, date(2026, 4, 1)) == "in_progress"  # the target date itself
+    assert status(460.0, WITHIN, date(2026, 4, 2)) == "expired"
+    assert status(440.0, BEYOND, date(2026, 4, 2)) == "achieved"  # met when checked late
+    assert status(900.0, None, date(2026, 5, 1), achieved=True) == "achieved"  # sticky
     higher = {"target": 0.88, "direction": "higher"}
-    assert status(0.9, 6, march, **higher) == "achieved"
-    assert status(0.87, 6, march, **higher) == "in_progress"
+    up = _change(0.2, 0.1, 0.3)
+    assert status(0.9, up, march, **higher) == "achieved"
+    assert status(0.9, BEYOND, march, **higher) == "in_progress"  # better is up, not down
+    assert status(0.87, up, march, **higher) == "in_progress"
+
+
+# -- Now against Start -------------------------------------------------------------------------
+
+
+def _handle_sample(values: list[float]) -> Sample:
+    return Sample.of(values, [0.8] * len(values), [0.5] * len(values))
+
+
+def test_welch_interval_for_an_average() -> None:
+    start = _handle_sample([300.0, 500.0, 400.0, 600.0, 200.0] * 8)  # mean 400
+    now = _handle_sample([200.0, 300.0, 250.0, 350.0, 150.0] * 4)  # mean 250
+    change = compare("aes_handle_time", start, now)
+    assert change.method == "welch"
+    assert change.confidence == 0.99
+    assert change.relative == pytest.approx(-0.375)
+    # scipy's Welch interval on the difference, over Start's mean.
+    from scipy import stats
+
+    welch = stats.ttest_ind(
+        now.column("aes_handle_time"), start.column("aes_handle_time"), equal_var=False
+    )
+    low, high = welch.confidence_interval(0.99)
+    assert (change.low, change.high) == pytest.approx((low / 400, high / 400))
+    assert change.beyond_noise("lower")
+    assert not change.beyond_noise("higher")
+    # The same means on a few, spread-out interactions: not beyond noise.
+    noisy = compare("aes_handle_time", start, _handle_sample([20.0, 480.0] * 10))
+    assert noisy.relative == pytest.approx(-0.375)
+    assert not noisy.beyond_noise("lower")
+
+
+def test_newcombe_interval_for_a_share_of_yes_or_no() -> None:
+    # Measured satisfaction: 24 of 30 satisfied before, 10 of 10 answers since.
+    start = Sample.of([100.0] * 30, [1.0] * 24 + [0.0] * 6, [1.0] * 30)
+    now = Sample.of([100.0] * 20, [1.0] * 10 + [None] * 10, [1.0] * 20)
+    change = compare("predicted_satisfaction", start, now)
+    assert change.method == "newcombe"
+    assert change.relative == pytest.approx(0.25)
+    # A Wald interval would call 10 of 10 against 80% beyond noise; Newcombe does not.
+    assert change.low is not None
+    assert change.low < 0
+    assert not change.beyond_noise("higher")
+
+
+def test_bootstrap_interval_for_the_score_is_repeatable() -> None:
+    start = _handle_sample([300.0, 500.0, 400.0, 600.0, 200.0] * 8)
+    now = _handle_sample([100.0, 150.0, 120.0, 180.0, 90.0] * 4)
+    first = compare("effectiveness_score", start, now)
+    assert first.method == "bootstrap"
+    assert first.relative == pytest.approx(128 / 400 - 1)
+    assert first == compare("effectiveness_score", start, now)  # fixed seed
+    assert first.beyond_noise("lower")
+
+
+def test_no_now_no_change() -> None:
+    start = _handle_sample([300.0] * 40)
+    change = compare("aes_handle_time", start, _handle_sample([]))
+    assert (change.relative, change.low, change.high) == (None, None, None)
+    assert not change.beyond_noise("lower")
+
+
+# -- the recommendation when handle time is mostly estimated ---------------------------------
+
+LABELS = {
+    "aes_handle_time": "Average handle time",
+    "predicted_satisfaction": "Measured satisfaction rate",
+    "predicted_resolution": "Average predicted resolution",
+}
+GAPS: dict[str, float | None] = {
+    "aes_handle_time": 0.6,
+    "predicted_satisfaction": 0.3,
+    "predicted_resolution": 0.1,
+}
+
+
+def test_handle_time_is_not_the_focus_when_mostly_estimated() -> None:
+    metric, text = focus_past_estimates(
+        "aes_handle_time", GAPS, "Focus on handle time.", EstimatedShare(61, 100), LABELS
+    )
+    assert metric == "predicted_satisfaction"
+    assert "61% of your handle times" in text
+    assert "(61 of 100)" in text
+    assert "Focus on measured satisfaction rate instead" in text
+
+
+def test_handle_time_stays_the_focus_when_mostly_logged() -> None:
+    for share in (EstimatedShare(50, 100), EstimatedShare(0, 100), EstimatedShare(0, 0)):
+        assert focus_past_estimates(
+            "aes_handle_time", GAPS, "Focus on handle time.", share, LABELS
+        ) == ("aes_handle_time", "Focus on handle time.")
+    # Another recommendation is left as it is.
+    assert focus_past_estimates(
+        "predicted_resolution", GAPS, "x", EstimatedShare(9, 10), LABELS
+    ) == ("predicted_resolution", "x")
+
+
+def test_no_other_part_to_focus_on() -> None:
+    gaps = {**GAPS, "predicted_satisfaction": None, "predicted_resolution": None}
+    metric, text = focus_past_estimates("aes_handle_time", gaps, "x", EstimatedShare(9, 10), LABELS)
+    assert metric is None
+    assert "no recommendation" in text
+
+
+def test_estimated_share_counts_the_agents_estimated_handle_times(plans: Store) -> None:
+    since = BEGAN - timedelta(days=START_LOOKBACK_DAYS)
+    share = estimated_handle_share(plans, "alice", since=since, until=AS_OF, **PLAN)
+    assert share.with_handle_time == 25  # s1..s3, p0..p21
+    assert share.estimated == 11  # s1, p1..p10
+    assert not share.mostly
+    assert not estimated_handle_share(plans, "alice", since=BEGAN, until=AS_OF, **PLAN).mostly
+    first_hours = estimated_handle_share(
+        plans, "alice", since=BEGAN, until=BEGAN + timedelta(hours=11), **PLAN
+    )
+    assert (first_hours.estimated, first_hours.with_handle_time) == (10, 11)  # p0..p10
+    assert first_hours.mostly

@@ -143,6 +143,11 @@ def test_agent_builds_a_plan_and_a_coach_sees_it(
         link = poor.first.locator("a", has_text="Open the conversation")
         assert link.is_visible()
         assert "/analytics/conversations/" in (link.get_attribute("href") or "")
+    # Estimated handle times (no work logged) are marked, with how they are estimated.
+    estimated = page.locator(".poor-interactions summary [data-estimated=handle]")
+    if estimated.count():
+        assert "estimated from reply times" in (estimated.first.get_attribute("title") or "")
+        assert "estimated" in page.locator("#estimate-note").inner_text()
     shot(page, "7-review")
     continue_(page)
 
@@ -176,7 +181,11 @@ def test_agent_builds_a_plan_and_a_coach_sees_it(
     plan_path = urlparse(page.url).path
     assert page.locator(".plan-status").inner_text() == "In progress"
     assert page.locator("[data-number=target] .value").inner_text() == target_text
-    assert "n = " in page.locator("[data-number=now]").inner_text()
+    # A plan that has just begun has no Now yet: Start is the baseline before it.
+    assert (
+        "no interactions since the plan began yet" in page.locator("[data-number=now]").inner_text()
+    )
+    assert page.locator("[data-verdict]").get_attribute("data-verdict") == "no_now"
     page.wait_for_selector("#chart-progress .main-svg")
     shot(page, "11-plan")
     first_action = page.locator(".plan-actions li").first

@@ -65,15 +65,21 @@ class Scenario:
         csat: int | None = 5,
         inquiry: str = INQUIRY,
         channel: str = CHANNEL,
+        logged: bool = True,
     ) -> Chat:
+        """One chat; with `logged=False` no work is logged and the reply comes `seconds`
+        after the customer's message, so the handle time is the (capped) estimate."""
         self._count += 1
         cid = f"{agent}-{self._count:03d}"
         t = self.minutes(at)
         c = self.f.conversation(cid, customer=f"cust-{cid}", channel=channel, inquiry=inquiry, at=t)
-        c.customer(at=t).assign(agent, at=t).reply(agent, at=t + 1)
-        c.work(agent, seconds=seconds, at=t + 2).resolve(at=t + 3)
+        reply_after = 1 if logged else seconds / 60
+        c.customer(at=t).assign(agent, at=t).reply(agent, at=t + reply_after)
+        if logged:
+            c.work(agent, seconds=seconds, at=t + reply_after + 1)
+        c.resolve(at=t + reply_after + 2)
         if csat is not None:
-            c.survey("csat", csat, at=t + 4)
+            c.survey("csat", csat, at=t + reply_after + 3)
         return Chat(cid, agent, at, seconds, csat, inquiry, channel)
 
     def chats(

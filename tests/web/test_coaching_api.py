@@ -81,9 +81,12 @@ def test_create_read_refresh_and_tick(
     assert plan["agent_id"] == "alice"  # an agent's plan is their own by default
     assert plan["start"] == {"value": 750.0, "n": 4, "text": "12m", "lookback_days": 91}
     assert plan["target"] == {"value": 600.0, "text": "10m"}
-    # Now: the 20 most recent are the 5 there are, one from before Start's 91 days.
-    assert plan["now"]["value"] == 840.0
-    assert (plan["now"]["n"], plan["now"]["interactions"], plan["now"]["since_start"]) == (5, 5, 0)
+    # Now: only interactions since the plan began, none yet.
+    assert plan["now"]["value"] is None
+    assert (plan["now"]["n"], plan["now"]["interactions"], plan["now"]["since_start"]) == (0, 0, 0)
+    assert plan["change"]["verdict"] == "no_now"
+    assert plan["change"]["min_interactions"] == 20
+    assert plan["change"]["confidence"] == 0.99
     assert plan["status"] == "in_progress"
     assert plan["direction"] == "lower"
     assert plan["began_at"] == "2026-06-01T12:00:00+00:00"
@@ -93,10 +96,10 @@ def test_create_read_refresh_and_tick(
         {"text": core.ASSISTANCE_CHOICES[0], "from_list": True},
         {"text": "Sit with me on Friday", "from_list": False},
     ]
-    assert plan["history"] == [{"day": "2026-06-01", "value": 840.0, "n": 5}]
+    assert plan["history"] == [{"day": "2026-06-01", "value": None, "n": 0}]
 
     # Better work after the start, then a refresh: achieved.
-    scenario.chats("alice", BEGAN + timedelta(days=3), [300] * 6, every=timedelta(hours=2))
+    scenario.chats("alice", BEGAN + timedelta(days=3), [120] * 20, every=timedelta(hours=2))
     scenario.load(api_store)
     later = moment_param(BEGAN + timedelta(days=5))
     response = client.post(
@@ -104,8 +107,11 @@ def test_create_read_refresh_and_tick(
     )
     assert response.status_code == 200
     refreshed = response.json()
-    # (4,200 + 1,800) / 11 = 545.5 s <= 600 s, with 6 interactions since the start.
-    assert refreshed["now"]["value"] == pytest.approx(6000 / 11)
+    # 20 since the start at 120 s <= 600 s, and beyond noise (Welch, 99%).
+    assert refreshed["now"]["value"] == 120.0
+    assert refreshed["change"]["method"] == "welch"
+    assert refreshed["change"]["verdict"] == "beyond_noise"
+    assert refreshed["change"]["high"] < 0
     assert refreshed["status"] == "achieved"
     assert refreshed["achieved_at"] == "2026-06-06T12:00:00+00:00"
     assert [p["day"] for p in refreshed["history"]] == ["2026-06-01", "2026-06-06"]

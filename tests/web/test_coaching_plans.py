@@ -19,6 +19,7 @@ from django.test import Client
 from deskpulse.analysis import coaching as core
 from deskpulse.analysis import effectiveness as eff
 from deskpulse.events.store import Store
+from deskpulse.metrics.format import EMPTY
 from deskpulse.metrics.query import Viewer
 from deskpulse.web.coaching.models import Plan, PlanProgress
 from tests.web.coaching_scenario import (
@@ -127,10 +128,11 @@ def test_start_covers_the_91_days_before_the_plan_and_the_target_is_lower(
     assert plan.target_date == date(2026, 7, 15)
     assert plan.began_at == BEGAN
     assert plan.status == "in_progress"
-    # Now at the start: the 20 most recent are all 5 there are, the one from before the
-    # 91 days included: (3,000 + 1,200) / 5 = 840 s. None since the plan began.
-    assert (plan.now_value, plan.now_n, plan.now_interactions) == (840.0, 5, 5)
+    # Now at the start: only interactions since the plan began count, and there are none
+    # yet. (It used to be the 5 most recent before the start, 840 s: 66% of the way.)
+    assert (plan.now_value, plan.now_n, plan.now_interactions) == (None, 0, 0)
     assert plan.now_since_start == 0
+    assert plan.change is None
     assert [a.text for a in plan.actions.all()] == [
         "Use the refund macro",
         "Check the invoice before replying",
@@ -148,40 +150,66 @@ def test_start_covers_the_91_days_before_the_plan_and_the_target_is_lower(
     assert "91 days before the plan began" in text(start)
     assert text(page.select_one("[data-number=target] .value")) == "10m"
     now = page.select_one("[data-number=now]")
-    assert text(now.select_one(".value")) == "14m"
-    assert "n = 5" in text(now)
-    assert "all 5 interactions so far (fewer than 20)" in text(now)
+    assert text(now.select_one(".value")) == EMPTY
+    assert "no interactions since the plan began yet" in text(now)
+    assert page.select_one("[data-verdict]")["data-verdict"] == "no_now"
+    assert text(page.select_one("#progress-heading .n")) == EMPTY  # no progress yet
     assert text(page.select_one(".plan-status")) == "In progress"
 
 
-def test_now_is_the_20_most_recent_interactions(
+def test_now_is_the_20_most_recent_interactions_since_the_start(
     client: Client, agent: User, scenario: Scenario, api_store: Store
 ) -> None:
     client.force_login(agent)
     plan = build_plan(client, metric="aes_handle_time", improvement="10")
-    # After the start: 3 chats at 300 s. Now = the 8 there are: (4,200 + 900) / 8.
+    # After the start: 3 chats at 300 s. Now = those 3, nothing from before the start.
     scenario.chats("alice", BEGAN + timedelta(days=2), [300, 300, 300], every=timedelta(hours=5))
     scenario.load(api_store)
     as_of = moment_param(BEGAN + timedelta(days=3))
     page = soup_of(client.get(f"/coaching/{plan.pk}/", {"as_of": as_of}))
     plan.refresh_from_db()
-    assert plan.now_value == 637.5
-    assert (plan.now_n, plan.now_interactions, plan.now_since_start) == (8, 8, 3)
-    assert text(page.select_one("[data-number=now] .value")) == "10m"
-    # 637.5 s is below the 675 s target, but 3 interactions since the start are not yet
-    # the 5 a plan needs to count as achieved.
+    assert plan.now_value == 300.0
+    assert (plan.now_n, plan.now_interactions, plan.now_since_start) == (3, 3, 3)
+    assert text(page.select_one("[data-number=now] .value")) == "5m 00s"
+    # 300 s is below the 675 s target, but 3 interactions are not the 20 a plan needs.
     assert plan.status == "in_progress"
+    verdict = page.select_one("[data-verdict]")
+    assert verdict["data-verdict"] == "too_few"
+    assert "Now covers 3 interactions since the plan began" in text(verdict)
+    assert "at least 20" in text(verdict)
 
-    # 20 more at 120 s: Now reads only these 20, not the 28 there are.
-    scenario.chats("alice", BEGAN + timedelta(days=4), [120] * 20, every=timedelta(hours=3))
+    # 17 more at 600 s: 20 since the start, mean 555 s meets the 675 s target, but Start
+    # is 4 interactions of 600-900 s: the change is inside the usual variation.
+    scenario.chats("alice", BEGAN + timedelta(days=3), [600] * 17, every=timedelta(hours=1))
     scenario.load(api_store)
-    as_of = moment_param(BEGAN + timedelta(days=8))
+    as_of = moment_param(BEGAN + timedelta(days=5))
+    page = soup_of(client.get(f"/coaching/{plan.pk}/", {"as_of": as_of}))
+    plan.refresh_from_db()
+    assert (plan.now_value, plan.now_interactions) == (555.0, 20)
+    assert plan.status == "in_progress"
+    assert plan.change == pytest.approx(555 / 750 - 1)
+    assert plan.change_low is not None
+    assert plan.change_high is not None
+    assert plan.change_low < 0 < plan.change_high
+    verdict = page.select_one("[data-verdict]")
+    assert verdict["data-verdict"] == "within_noise"
+    assert text(verdict).startswith(
+        "Not yet distinguishable from the usual variation: \u221226% against Start "
+        "(99% interval \u2212"
+    )
+
+    # 20 more at 120 s: Now reads only these 20, and the change is beyond noise.
+    scenario.chats("alice", BEGAN + timedelta(days=6), [120] * 20, every=timedelta(hours=3))
+    scenario.load(api_store)
+    as_of = moment_param(BEGAN + timedelta(days=10))
     client.get(f"/coaching/{plan.pk}/", {"as_of": as_of})
     plan.refresh_from_db()
     assert (plan.now_value, plan.now_n, plan.now_interactions) == (120.0, 20, 20)
-    assert plan.now_since_start == 23
+    assert plan.now_since_start == 40
+    assert plan.change_high is not None
+    assert plan.change_high < 0
     assert plan.status == "achieved"
-    assert plan.achieved_at == BEGAN + timedelta(days=8)
+    assert plan.achieved_at == BEGAN + timedelta(days=10)
 
 
 def test_now_ignores_interactions_after_the_moment_it_is_taken(
@@ -191,10 +219,10 @@ def test_now_ignores_interactions_after_the_moment_it_is_taken(
     plan = build_plan(client)
     scenario.chats("alice", BEGAN + timedelta(days=10), [60] * 5, every=timedelta(hours=1))
     scenario.load(api_store)
-    # Looked at on day 5: the later chats have not happened yet.
+    # Looked at on day 5: the later chats have not happened yet, so there is no Now.
     client.get(f"/coaching/{plan.pk}/", {"as_of": moment_param(BEGAN + timedelta(days=5))})
     plan.refresh_from_db()
-    assert (plan.now_value, plan.now_n, plan.now_since_start) == (840.0, 5, 0)
+    assert (plan.now_value, plan.now_n, plan.now_since_start) == (None, 0, 0)
 
 
 def test_higher_is_better_target_and_its_cap(
@@ -553,6 +581,88 @@ def test_the_recommended_metric_is_preselected_and_can_be_changed(
     assert field == "metric"
 
 
+def _estimated_alice(api_store: Store) -> None:
+    """Alice's billing chats have no work logged: each reply came 25 minutes after the
+    customer wrote, so each handle time is the 15-minute estimate (the cap), against the
+    others' logged 5 minutes. Two of her ten customers were not satisfied."""
+    s = Scenario()
+    for i in range(10):
+        at = BEGAN - timedelta(days=40) + i * timedelta(days=2)
+        s.chat("alice", at, 1500, csat=2 if i in (3, 4) else 5, logged=False)
+    for name, seconds in (("bob", 300), ("carol", 320), ("dave", 400)):
+        s.chats(name, BEGAN - timedelta(days=40), [seconds] * 10, every=timedelta(days=2))
+    s.load(api_store)
+
+
+def test_handle_time_is_not_recommended_when_mostly_estimated(
+    client: Client, agent: User, api_store: Store
+) -> None:
+    _estimated_alice(api_store)
+    detail = eff.inquiry_detail(
+        api_store,
+        Viewer(agent_id="alice"),
+        "alice",
+        channel=CHANNEL,
+        inquiry=INQUIRY,
+        window=eff.performance_window("3m", as_of=BEGAN),
+    )
+    # The score's own rule picks handle time: 900 s against the others' 300-400 s.
+    assert detail.recommendation.metric == "aes_handle_time"
+    client.force_login(agent)
+    start_wizard(client)
+    page = soup_of(client.get("/coaching/new/metric/"))
+    # All ten are estimates: the wizard recommends satisfaction instead, and says why.
+    assert page.select_one("input[name=metric][checked]")["value"] == "predicted_satisfaction"
+    assert "predicted_satisfaction" in str(page.select_one(".metric-choice.recommended"))
+    explanation = text(page.select_one(".recommendation"))
+    assert "100% of your handle times on this inquiry (10 of 10) are estimated" in explanation
+    # The API's wizard answers the same.
+    body = client.get(
+        "/api/v1/coaching/wizard",
+        {"model": CHANNEL, "inquiry": INQUIRY, "as_of": BEGAN_PARAM},
+    ).json()
+    assert body["recommended_metric"] == "predicted_satisfaction"
+
+
+def test_review_step_marks_estimated_handle_times(
+    client: Client, agent: User, api_store: Store
+) -> None:
+    _estimated_alice(api_store)
+    client.force_login(agent)
+    start_wizard(client)
+    continues_to(post_step(client, "metric", {"metric": "aes_handle_time"}), "target")
+    continues_to(post_step(client, "target", {"improvement": "10"}), "date")
+    continues_to(post_step(client, "date", {"target_date": TARGET_DAY}), "review")
+    page = soup_of(client.get("/coaching/new/review/"))
+    rows = page.select(".poor-interactions li")
+    assert len(rows) == 10
+    for row in rows:
+        summary = text(row.select_one("summary"))
+        assert "Handle time: ≈ 15m" in summary
+        assert "handle time estimated" in summary
+        flag = row.select_one("[data-estimated=handle]")
+        assert "estimated from reply times" in flag["title"]
+        assert "up to 15m" in flag["title"]
+        assert "estimated" in text(row.select_one(".interaction-detail dd"))
+    note = page.select_one("#estimate-note")
+    assert "10 of these 10 handle times are estimated" in text(note)
+
+
+def test_review_step_leaves_logged_handle_times_unmarked(
+    client: Client, agent: User, scenario: Scenario
+) -> None:
+    client.force_login(agent)
+    start_wizard(client)
+    continues_to(post_step(client, "metric", {"metric": "aes_handle_time"}), "target")
+    continues_to(post_step(client, "target", {"improvement": "10"}), "date")
+    continues_to(post_step(client, "date", {"target_date": TARGET_DAY}), "review")
+    page = soup_of(client.get("/coaching/new/review/"))
+    assert page.select(".poor-interactions li")
+    assert page.select("[data-estimated]") == []
+    assert page.select_one("#estimate-note") is None
+    assert "≈" not in text(page.select_one(".poor-interactions"))
+
+
 # -- after committing ----------------------------------------------------------------------------
 
 
@@ -572,7 +682,7 @@ def test_plan_lists_and_history(
     client.get(f"/coaching/{plan.pk}/", {"as_of": moment_param(BEGAN + timedelta(hours=1))})
     client.get(f"/coaching/{plan.pk}/", {"as_of": moment_param(BEGAN + timedelta(days=1))})
     points = list(PlanProgress.objects.filter(plan=plan).values_list("day", "value", "n"))
-    assert points == [(date(2026, 6, 1), 840.0, 5), (date(2026, 6, 2), 840.0, 5)]
+    assert points == [(date(2026, 6, 1), None, 0), (date(2026, 6, 2), None, 0)]
 
     # The target date passes with no change: expired, and listed so.
     page = soup_of(client.get("/coaching/", {"as_of": "2026-06-21T09:00:00+00:00"}))
@@ -596,14 +706,13 @@ def test_reaching_the_target_on_the_target_date_counts(
 ) -> None:
     client.force_login(agent)
     plan = build_plan(client, improvement="20", target_date="2026-06-20")
-    scenario.chats("alice", BEGAN + timedelta(days=18), [300] * 6, every=timedelta(hours=2))
+    scenario.chats("alice", BEGAN + timedelta(days=18), [120] * 20, every=timedelta(minutes=30))
     scenario.load(api_store)
-    # Eleven interactions: (4,200 + 1,800) / 11 = 545.5 s <= the 600 s target, 6 since
-    # the start.
+    # 20 interactions since the start at 120 s <= the 600 s target, beyond noise.
     page = soup_of(client.get(f"/coaching/{plan.pk}/", {"as_of": "2026-06-20T20:00:00+00:00"}))
     plan.refresh_from_db()
-    assert (plan.status, plan.now_since_start) == ("achieved", 6)
-    assert plan.now_value == pytest.approx(6000 / 11)
+    assert (plan.status, plan.now_since_start) == ("achieved", 20)
+    assert plan.now_value == 120.0
     assert text(page.select_one(".plan-status")) == "Achieved"
     # Achieved stays achieved, even when Now slips back and the date passes.
     scenario.chats("alice", BEGAN + timedelta(days=22), [3000] * 10, every=timedelta(hours=2))
@@ -654,9 +763,9 @@ def test_plan_page_chart_and_assistance(client: Client, agent: User, scenario: S
     assert page.select_one("#chart-progress") is not None
     figures = response.context["figures"]["chart-progress"]
     names = [trace["name"] for trace in figures["data"]]
-    assert names == ["Now (20 most recent)", "Start", "Target"]
-    # Durations are drawn in minutes: Now 840 s, target 600 s.
-    assert figures["data"][0]["y"] == [14.0]
+    assert names == ["Now (20 most recent since the start)", "Start", "Target"]
+    # Durations are drawn in minutes: no Now on the first day, target 600 s.
+    assert figures["data"][0]["y"] == [None]
     assert figures["data"][2]["y"] == [10.0, 10.0]
     asked = [text(li) for li in page.select(".plan-assistance li")]
     assert asked == [core.ASSISTANCE_CHOICES[0], "Review two calls with me on Fridays (own idea)"]

@@ -4,14 +4,21 @@
   the START_LOOKBACK_DAYS (91) days before the plan began ("the 3 months leading up to
   the date your coaching plan commenced"), through `query()`.
 - Now: the same metric over the agent's RECENT_INTERACTIONS (20) most recent
-  interactions on that channel and inquiry before `as_of` (fewer when fewer exist),
-  computed by the registry metric's own aggregates over exactly those rows
-  (`measure_rows`), so Start and Now are one definition over two sets of interactions.
+  interactions on that channel and inquiry created since the plan began and before
+  `as_of` (fewer when fewer exist; none on the day the plan begins), computed by the
+  registry metric's own aggregates over exactly those rows (`measure_rows`), so Start
+  and Now are one definition over two sets of interactions that never overlap.
 - Target: lower-is-better metrics start x (1 - p); higher-is-better ones start x (1 + p),
   capped at what is possible (a probability cannot pass 100%).
-- Status: achieved once Now meets the target with at least MIN_INTERACTIONS_FOR_ACHIEVED
-  interactions since the plan began (and it stays achieved); expired when the target
-  date has passed without that; in progress otherwise.
+- Change: Now against Start as a relative change with a CONFIDENCE (99%) interval, from
+  the same per-interaction values (`compare`): Welch's interval for an average of
+  probabilities or seconds, Newcombe's for a share of yes/no outcomes, a bootstrap for
+  the Agent Effectiveness Score (a ratio of three averages).
+- Status: achieved once Now meets the target, Now holds at least MIN_NOW_INTERACTIONS
+  (20) interactions since the plan began, and the whole interval lies on the
+  better side of "no change" (and it stays achieved); expired when the target date has
+  passed without that; in progress otherwise. A Now that meets the target inside the
+  usual variation is "not yet distinguishable from the usual variation".
 
 The functions take no viewer: the web app checks who may open a plan before asking.
 """
@@ -19,11 +26,17 @@ The functions take no viewer: the web app checks who may open a plan before aski
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 import ibis.expr.types as ir
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+from statsmodels.stats.proportion import confint_proportions_2indep
 
 from deskpulse.analysis.effectiveness import (
     EFFECTIVENESS_METRICS,
@@ -50,7 +63,14 @@ MAX_ITEMS = 3
 MAX_ITEM_LENGTH = 200
 RECENT_INTERACTIONS = 20
 START_LOOKBACK_DAYS = 91  # "the 3 months leading up to the date the plan commenced"
-MIN_INTERACTIONS_FOR_ACHIEVED = 5  # since the plan began: one lucky day is not a habit
+# A plan is checked every day and "achieved" is final, so a 95% interval on a few
+# interactions lets lucky runs through: replayed on data with no true change (daily for
+# three weeks, 5% target; benchmarks/bench_coaching.py), 10 interactions at 95% read
+# 10-12% of plans achieved. A full Now (20 since the start) at 99% reads 0-3.4%.
+MIN_NOW_INTERACTIONS = RECENT_INTERACTIONS
+CONFIDENCE = 0.99
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 15  # fixed: the same interactions always give the same interval
 RECOMMENDED_MIN_DAYS = 14  # the wizard suggests two weeks to three months
 RECOMMENDED_MAX_DAYS = 92
 
@@ -68,6 +88,7 @@ ASSISTANCE_CHOICES: tuple[str, ...] = (
 
 PlanStatus = Literal["in_progress", "achieved", "expired"]
 MetricDirection = Literal["higher", "lower"]
+ChangeMethod = Literal["welch", "newcombe", "bootstrap"]
 
 
 class PlanInputError(DeskpulseError, ValueError):
@@ -216,30 +237,57 @@ def start_value(
 
 
 def now_value(
-    store: Store, agent_id: str, *, channel: str, inquiry: str, metric: str, as_of: datetime
+    store: Store,
+    agent_id: str,
+    *,
+    channel: str,
+    inquiry: str,
+    metric: str,
+    began_at: datetime,
+    as_of: datetime,
 ) -> tuple[Reading, int]:
-    """The metric over the 20 most recent interactions created before `as_of` (fewer
-    when fewer exist), and how many interactions that is."""
+    """The metric over the 20 most recent interactions created since the plan began and
+    before `as_of` (fewer when fewer exist), and how many interactions that is.
+
+    Only interactions after the start count: Start is the baseline before the plan, so a
+    plan that has just begun has no Now yet (None, 0), not Start again.
+    """
     _known_metric(metric)
     if not facts_exist(store) or not effectiveness_scored(store):
         return Reading(None, 0), 0
-    until = _naive_utc(as_of)
+    values = measure_rows(
+        store,
+        EFFECTIVENESS,
+        _recent_since(agent_id, channel, inquiry, began_at, as_of),
+        [metric, VOLUME_METRIC],
+    )
+    interactions = values[VOLUME_METRIC]
+    count = 0 if interactions.value is None else int(interactions.value)
+    return _reading(values[metric]), count
 
+
+def _mine(
+    t: ir.Table, agent_id: str, channel: str, inquiry: str, since: datetime, until: datetime
+) -> ir.Table:
+    return t.filter(
+        (t.agent_id == agent_id)
+        & (t.channel == channel)
+        & (t.inquiry == inquiry)
+        & (t.created_at >= _naive_utc(since))
+        & (t.created_at < _naive_utc(until))
+    )
+
+
+def _recent_since(
+    agent_id: str, channel: str, inquiry: str, began_at: datetime, as_of: datetime
+) -> Callable[[ir.Table], ir.Table]:
     def recent(t: ir.Table) -> ir.Table:
-        mine = t.filter(
-            (t.agent_id == agent_id)
-            & (t.channel == channel)
-            & (t.inquiry == inquiry)
-            & (t.created_at < until)
-        )
+        mine = _mine(t, agent_id, channel, inquiry, began_at, as_of)
         # Newest first; the conversation id settles equal times the same way every time.
         newest = mine.order_by([mine.created_at.desc(), mine.conversation_id.desc()])
         return newest.limit(RECENT_INTERACTIONS)
 
-    values = measure_rows(store, EFFECTIVENESS, recent, [metric, VOLUME_METRIC])
-    interactions = values[VOLUME_METRIC]
-    count = 0 if interactions.value is None else int(interactions.value)
-    return _reading(values[metric]), count
+    return recent
 
 
 def interactions_since(
@@ -248,6 +296,308 @@ def interactions_since(
     """The agent's interactions on the channel and inquiry created in [since, as_of)."""
     found = _between(store, VOLUME_METRIC, agent_id, channel, inquiry, since, as_of)
     return 0 if found.value is None else int(found.value)
+
+
+# -- Now against Start: beyond noise or not ------------------------------------------------
+
+Values = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One set of interactions' own values, NaN where an interaction has none (a
+    satisfaction measured from CSAT exists only where the customer answered)."""
+
+    handle: Values
+    satisfaction: Values
+    resolution: Values
+
+    @classmethod
+    def of(
+        cls,
+        handle: Sequence[float | None],
+        satisfaction: Sequence[float | None],
+        resolution: Sequence[float | None],
+    ) -> Sample:
+        def array(values: Sequence[float | None]) -> Values:
+            return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+
+        return cls(array(handle), array(satisfaction), array(resolution))
+
+    @property
+    def interactions(self) -> int:
+        return len(self.handle)
+
+    def column(self, metric: str) -> Values:
+        """The per-interaction values an average metric is the mean of."""
+        columns = {
+            "aes_handle_time": self.handle,
+            "predicted_satisfaction": self.satisfaction,
+            "predicted_resolution": self.resolution,
+        }
+        values = columns[metric]
+        return values[~np.isnan(values)]
+
+    def reading(self, metric: str) -> Reading:
+        """The registry's definition over these interactions: an average over the
+        interactions with a value; the score divides the three averages."""
+        if metric == "effectiveness_score":
+            value = _score(self.handle, self.satisfaction, self.resolution)
+            return Reading(value, int(np.count_nonzero(~np.isnan(self.handle))))
+        values = self.column(metric)
+        return Reading(float(values.mean()) if len(values) else None, len(values))
+
+
+def _score(handle: Values, satisfaction: Values, resolution: Values) -> float | None:
+    if not (np.any(~np.isnan(handle)) and np.any(~np.isnan(satisfaction))):
+        return None
+    if not np.any(~np.isnan(resolution)):
+        return None
+    divisor = float(np.nanmean(satisfaction)) * float(np.nanmean(resolution))
+    return None if divisor <= 0 else float(np.nanmean(handle)) / divisor
+
+
+@dataclass(frozen=True)
+class Change:
+    """Now against Start: the relative change (Now / Start - 1) with its interval.
+
+    `low`/`high` are None when there is nothing to compare (no Now, no Start, Start 0, or
+    too few values for an interval)."""
+
+    metric: str
+    start: Reading
+    now: Reading
+    interactions: int  # behind Now, all since the plan began
+    relative: float | None
+    low: float | None
+    high: float | None
+    method: ChangeMethod
+    confidence: float = CONFIDENCE
+
+    @property
+    def enough(self) -> bool:
+        return self.interactions >= MIN_NOW_INTERACTIONS
+
+    def beyond_noise(self, direction: MetricDirection) -> bool:
+        """The whole interval on the better side of no change, on enough interactions."""
+        if not self.enough or self.low is None or self.high is None:
+            return False
+        return self.high < 0 if direction == "lower" else self.low > 0
+
+
+def _method(metric: str, start: Values, now: Values) -> ChangeMethod:
+    if metric == "effectiveness_score":
+        return "bootstrap"
+    both = np.concatenate([start, now])
+    # A measured outcome is a yes or a no: a share, with a share's interval.
+    return "newcombe" if len(both) and np.all((both == 0.0) | (both == 1.0)) else "welch"
+
+
+def compare(metric: str, start: Sample, now: Sample, *, confidence: float = CONFIDENCE) -> Change:
+    """Now against Start with a `confidence` interval on the relative change.
+
+    Welch's t interval for an average (seconds, predicted probabilities): it keeps its
+    coverage on skewed handle times where a plain normal interval does not. Newcombe's
+    hybrid score interval for a share of yes/no outcomes (a measured satisfaction or
+    resolution): a Wald interval is far too narrow at 10 of 10. A percentile bootstrap
+    (BOOTSTRAP_RESAMPLES, fixed seed) for the score, a ratio of three averages, resampling
+    each side's interactions as whole rows. Differences are divided by Start to read as
+    relative changes.
+    """
+    _known_metric(metric)
+    start_reading, now_reading = start.reading(metric), now.reading(metric)
+    sample = now.interactions
+    if metric == "effectiveness_score":
+        method: ChangeMethod = "bootstrap"
+    else:
+        method = _method(metric, start.column(metric), now.column(metric))
+    base, current = start_reading.value, now_reading.value
+    if base is None or current is None or base == 0:
+        return Change(metric, start_reading, now_reading, sample, None, None, None, method)
+    relative = current / base - 1.0
+    alpha = 1.0 - confidence
+    interval: tuple[float, float] | None
+    if method == "bootstrap":
+        interval = _bootstrap(start, now, alpha)
+    elif method == "newcombe":
+        interval = _newcombe(start.column(metric), now.column(metric), alpha, base)
+    else:
+        interval = _welch(start.column(metric), now.column(metric), alpha, base)
+    low, high = (None, None) if interval is None else interval
+    return Change(metric, start_reading, now_reading, sample, relative, low, high, method)
+
+
+def _welch(start: Values, now: Values, alpha: float, base: float) -> tuple[float, float] | None:
+    if len(start) < 2 or len(now) < 2:
+        return None
+    var_s, var_n = float(start.var(ddof=1)) / len(start), float(now.var(ddof=1)) / len(now)
+    se = math.sqrt(var_s + var_n)
+    difference = float(now.mean() - start.mean())
+    if se == 0:
+        return difference / base, difference / base
+    df = (var_s + var_n) ** 2 / (var_s**2 / (len(start) - 1) + var_n**2 / (len(now) - 1))
+    half = float(stats.t.ppf(1 - alpha / 2, df)) * se
+    return (difference - half) / base, (difference + half) / base
+
+
+def _newcombe(start: Values, now: Values, alpha: float, base: float) -> tuple[float, float] | None:
+    if not len(start) or not len(now):
+        return None
+    low, high = confint_proportions_2indep(
+        int(now.sum()),
+        len(now),
+        int(start.sum()),
+        len(start),
+        method="newcomb",
+        compare="diff",
+        alpha=alpha,
+    )
+    return float(low) / base, float(high) / base
+
+
+def _bootstrap(start: Sample, now: Sample, alpha: float) -> tuple[float, float] | None:
+    if start.interactions < 2 or now.interactions < 2:
+        return None
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+
+    def scores(sample: Sample) -> Values:
+        picks = rng.integers(
+            0, sample.interactions, size=(BOOTSTRAP_RESAMPLES, sample.interactions)
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a resample without a value
+            handle = np.nanmean(sample.handle[picks], axis=1)
+            satisfaction = np.nanmean(sample.satisfaction[picks], axis=1)
+            resolution = np.nanmean(sample.resolution[picks], axis=1)
+            ratio: Values = handle / (satisfaction * resolution)
+            return ratio
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = scores(now) / scores(start)
+    finite = ratios[np.isfinite(ratios)]
+    # A resample with no satisfied answer has no score; the interval needs nearly all.
+    if len(finite) < 0.95 * BOOTSTRAP_RESAMPLES:
+        return None
+    low, high = np.quantile(finite, [alpha / 2, 1 - alpha / 2])
+    return float(low) - 1.0, float(high) - 1.0
+
+
+def _sample(picked: ir.Table) -> Sample:
+    rows = picked.select("handle_seconds", "predicted_satisfaction", "predicted_resolution")
+    data = rows.to_pyarrow().to_pydict()
+    return Sample.of(
+        data["handle_seconds"], data["predicted_satisfaction"], data["predicted_resolution"]
+    )
+
+
+def start_sample(
+    store: Store, agent_id: str, *, channel: str, inquiry: str, began_at: datetime
+) -> Sample:
+    """The interactions behind Start: the 91 days before the plan began."""
+    if not facts_exist(store) or not effectiveness_scored(store):
+        return Sample.of([], [], [])
+    since = _aware(began_at) - timedelta(days=START_LOOKBACK_DAYS)
+    t = store.con.table(EFFECTIVENESS)
+    return _sample(_mine(t, agent_id, channel, inquiry, since, began_at))
+
+
+def now_sample(
+    store: Store,
+    agent_id: str,
+    *,
+    channel: str,
+    inquiry: str,
+    began_at: datetime,
+    as_of: datetime,
+) -> Sample:
+    """The interactions behind Now: the 20 most recent since the plan began."""
+    if not facts_exist(store) or not effectiveness_scored(store):
+        return Sample.of([], [], [])
+    t = store.con.table(EFFECTIVENESS)
+    return _sample(_recent_since(agent_id, channel, inquiry, began_at, as_of)(t))
+
+
+# -- the recommendation, when handle time is mostly an estimate ------------------------------
+
+# Above this share of estimated handle times, handle time is not a sound coaching focus:
+# an estimate counts the wait since the customer's message (capped), not the agent's work.
+ESTIMATED_MAJORITY = 0.5
+
+
+@dataclass(frozen=True)
+class EstimatedShare:
+    estimated: int
+    with_handle_time: int
+
+    @property
+    def share(self) -> float | None:
+        return self.estimated / self.with_handle_time if self.with_handle_time else None
+
+    @property
+    def mostly(self) -> bool:
+        share = self.share
+        return share is not None and share > ESTIMATED_MAJORITY
+
+
+def estimated_handle_share(
+    store: Store, agent_id: str, *, channel: str, inquiry: str, since: datetime, until: datetime
+) -> EstimatedShare:
+    """How many of the agent's handle times on the inquiry in [since, until) are
+    estimated from reply times (no work logged), of those with a handle time."""
+    if not facts_exist(store) or not effectiveness_scored(store):
+        return EstimatedShare(0, 0)
+    t = store.con.table(EFFECTIVENESS)
+    mine = _mine(t, agent_id, channel, inquiry, since, until)
+    timed = mine.handle_seconds.notnull()
+    counts = (
+        mine.aggregate(
+            estimated=mine.count(where=timed & mine.handle_time_estimated),
+            timed=mine.count(where=timed),
+        )
+        .to_pyarrow()
+        .to_pylist()[0]
+    )
+    return EstimatedShare(int(counts["estimated"] or 0), int(counts["timed"] or 0))
+
+
+def focus_past_estimates(
+    metric: str | None,
+    gaps: dict[str, float | None],
+    explanation: str,
+    estimated: EstimatedShare,
+    labels: dict[str, str],
+) -> tuple[str | None, str]:
+    """The recommended focus, moved off handle time when most of it is estimated.
+
+    `metric`, `gaps` and `explanation` are the effectiveness recommendation (largest
+    log-gap to the top quarter); `labels` names the metrics as the page does. Handle time
+    stays the focus only when at most half of it is estimated; otherwise the next largest
+    gap of the other parts is chosen, or none when they have no gap.
+    """
+    if metric != "aes_handle_time" or not estimated.mostly:
+        return metric, explanation
+    share = estimated.share or 0.0
+    why = (
+        f"{100 * share:.0f}% of your handle times on this inquiry "
+        f"({estimated.estimated} of {estimated.with_handle_time}) are estimated from reply "
+        "times because no work was logged, so handle time is not a sound place to focus: "
+        "an estimate measures how long the customer's message waited, not your work."
+    )
+    others = {
+        name: gap for name, gap in gaps.items() if name != "aes_handle_time" and gap is not None
+    }
+    if not others:
+        return None, (
+            f"{why} Satisfaction and resolution have nothing to compare with yet, so there "
+            "is no recommendation; choose the metric you want to work on."
+        )
+    chosen = max(others, key=lambda name: others[name])
+    label = labels.get(chosen, chosen)
+    if others[chosen] > 0:
+        reason = f"{label} is the next furthest behind the top quarter of agents."
+    else:
+        reason = f"You match the top quarter on {label.lower()}; it is where your lead is smallest."
+    return chosen, f"{why} Focus on {label.lower()} instead: {reason}"
 
 
 def meets_target(now: Reading, target: float, direction: MetricDirection) -> bool:
@@ -263,19 +613,20 @@ def plan_status(
     *,
     target: float,
     now: Reading,
+    change: Change | None,
     direction: MetricDirection,
-    interactions_since_start: int,
     target_date: date,
     today: date,
     already_achieved: bool,
 ) -> PlanStatus:
-    """Achieved (and it stays so) when Now meets the target with at least 5 interactions
-    since the plan began; expired when the target date has passed without that; else in
-    progress. Reaching the target on the target date itself still counts."""
+    """Achieved (and it stays so) when Now meets the target and the change is beyond noise
+    (enough interactions since the plan began, the whole interval on the better side);
+    expired when the target date has passed without that; else in progress. Reaching the
+    target on the target date itself still counts."""
     if already_achieved:
         return "achieved"
-    enough = interactions_since_start >= MIN_INTERACTIONS_FOR_ACHIEVED
-    if enough and meets_target(now, target, direction):
+    beyond = change is not None and change.beyond_noise(direction)
+    if beyond and meets_target(now, target, direction):
         return "achieved"
     if today > target_date:
         return "expired"
@@ -284,21 +635,31 @@ def plan_status(
 
 __all__ = [
     "ASSISTANCE_CHOICES",
+    "CONFIDENCE",
+    "ESTIMATED_MAJORITY",
     "MAX_IMPROVEMENT_PERCENT",
     "MAX_ITEMS",
     "MAX_ITEM_LENGTH",
     "MIN_IMPROVEMENT_PERCENT",
-    "MIN_INTERACTIONS_FOR_ACHIEVED",
+    "MIN_NOW_INTERACTIONS",
     "RECENT_INTERACTIONS",
     "START_LOOKBACK_DAYS",
+    "Change",
+    "EstimatedShare",
     "PlanInputError",
     "PlanStatus",
+    "Sample",
+    "compare",
+    "estimated_handle_share",
+    "focus_past_estimates",
     "interactions_since",
     "meets_target",
     "metric_ceiling",
     "metric_direction",
+    "now_sample",
     "now_value",
     "plan_status",
+    "start_sample",
     "start_value",
     "target_date_check",
     "target_value",

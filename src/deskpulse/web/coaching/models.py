@@ -46,14 +46,21 @@ class Plan(models.Model):
         max_length=16, choices=PlanStatus.choices, default=PlanStatus.IN_PROGRESS, db_index=True
     )
     achieved_at = models.DateTimeField(null=True, blank=True)
-    # The latest "Now": the RECENT_INTERACTIONS most recent interactions at refreshed_at.
+    # The latest "Now": the RECENT_INTERACTIONS most recent interactions since began_at,
+    # at refreshed_at.
     now_value = models.FloatField(null=True, blank=True)
     now_n = models.PositiveIntegerField(default=0)
     # How many interactions the Now reading covers: RECENT_INTERACTIONS, or fewer when the
     # agent has had fewer on this inquiry (now_n counts those with a value for the metric).
     now_interactions = models.PositiveIntegerField(default=0)
-    # How many of those came after began_at; "achieved" needs a few of them.
+    # How many interactions came after began_at (Now covers only those).
     now_since_start = models.PositiveIntegerField(default=0)
+    # Now against Start as a relative change (Now / Start - 1) with its interval, at
+    # refreshed_at (deskpulse.analysis.coaching.compare); empty until there is a Now.
+    change = models.FloatField(null=True, blank=True)
+    change_low = models.FloatField(null=True, blank=True)
+    change_high = models.FloatField(null=True, blank=True)
+    change_method = models.CharField(max_length=16, blank=True, default="")
     refreshed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -90,6 +90,72 @@ class PlanSummary:
     def improvement_text(self) -> str:
         return f"{self.plan.improvement_percent:g}%"
 
+    @property
+    def change_text(self) -> str:
+        """Now against Start with its interval: "-12% (99% interval -30% to +6%)"."""
+        return change_text(self.plan)
+
+    @property
+    def verdict(self) -> str:
+        return change_verdict(self.plan)
+
+    @property
+    def verdict_text(self) -> str:
+        return verdict_text(self.plan)
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:+.0f}%".replace("-", "\u2212")
+
+
+def change_text(plan: Plan) -> str:
+    if plan.change is None:
+        return EMPTY
+    text = f"{_percent(plan.change)} against Start"
+    if plan.change_low is not None and plan.change_high is not None:
+        confidence = f"{100 * core.CONFIDENCE:g}%"
+        text += (
+            f" ({confidence} interval {_percent(plan.change_low)} to {_percent(plan.change_high)})"
+        )
+    return text
+
+
+def beyond_noise(plan: Plan) -> bool:
+    """The stored interval wholly on the better side, on enough interactions since the start."""
+    if plan.change_low is None or plan.change_high is None:
+        return False
+    if plan.now_interactions < core.MIN_NOW_INTERACTIONS:
+        return False
+    return plan.change_high < 0 if plan.direction == "lower" else plan.change_low > 0
+
+
+def change_verdict(plan: Plan) -> str:
+    """no_now | too_few | beyond_noise | within_noise: what the page says about Now."""
+    if plan.now_value is None or plan.change is None:
+        return "no_now"
+    if plan.now_interactions < core.MIN_NOW_INTERACTIONS:
+        return "too_few"
+    return "beyond_noise" if beyond_noise(plan) else "within_noise"
+
+
+def verdict_text(plan: Plan) -> str:
+    verdict = change_verdict(plan)
+    needed = core.MIN_NOW_INTERACTIONS
+    if verdict == "no_now":
+        return (
+            "No interactions since the plan began yet: Now counts only those, so it "
+            "appears after the first one."
+        )
+    if verdict == "too_few":
+        count = plan.now_interactions
+        return (
+            f"Now covers {count} interaction{'s' if count != 1 else ''} since the plan began: "
+            f"{change_text(plan)}. A plan can read achieved once there are at least {needed}."
+        )
+    if verdict == "within_noise":
+        return f"Not yet distinguishable from the usual variation: {change_text(plan)}."
+    return f"Beyond the usual variation: {change_text(plan)}."
+
 
 def plan_json(plan: Plan, *, agent_name: str | None = None, detail: bool = True) -> dict[str, Any]:
     """The API's reading of a plan: raw values with their sample sizes, and the texts."""
@@ -116,6 +182,16 @@ def plan_json(plan: Plan, *, agent_name: str | None = None, detail: bool = True)
             "interactions": plan.now_interactions,
             "recent_interactions": core.RECENT_INTERACTIONS,
             "since_start": plan.now_since_start,
+        },
+        "change": {
+            "relative": plan.change,
+            "low": plan.change_low,
+            "high": plan.change_high,
+            "confidence": core.CONFIDENCE,
+            "method": plan.change_method or None,
+            "min_interactions": core.MIN_NOW_INTERACTIONS,
+            "verdict": summary.verdict,
+            "text": summary.verdict_text,
         },
         "target": {"value": plan.target_value, "text": summary.target_text},
         "target_date": plan.target_date.isoformat(),
@@ -174,7 +250,7 @@ def progress_figure(plan: Plan, points: list[PlanProgress]) -> dict[str, Any]:
         {
             "type": "scatter",
             "mode": "lines+markers",
-            "name": "Now (20 most recent)",
+            "name": "Now (20 most recent since the start)",
             "x": days,
             "y": [None if p.value is None else p.value * scale for p in points],
             "text": [f"{format_metric(plan.metric, p.value)} (n = {p.n})" for p in points],

@@ -158,11 +158,36 @@ def wizard_window(as_of: datetime) -> Any:
 def recommended_metric(
     store: Store, viewer: Viewer, agent_id: str, *, channel: str, inquiry: str, as_of: datetime
 ) -> tuple[str | None, str]:
-    """The metric to focus on for this inquiry (H2's rule) and the sentence explaining it."""
+    """The metric to focus on for this inquiry and the sentence explaining it."""
     detail = eff.inquiry_detail(
         store, viewer, agent_id, channel=channel, inquiry=inquiry, window=wizard_window(as_of)
     )
-    return detail.recommendation.metric, detail.recommendation.explanation
+    return recommendation_for(store, detail, as_of=as_of)
+
+
+def recommendation_for(
+    store: Store, detail: eff.InquiryDetail, *, as_of: datetime
+) -> tuple[str | None, str]:
+    """H2's rule (the largest gap to the top quarter), moved off handle time when most of
+    the agent's handle time on the inquiry is estimated (issue 15)."""
+    performance = detail.performance
+    estimated = core.estimated_handle_share(
+        store,
+        detail.agent_id,
+        channel=detail.channel,
+        inquiry=performance.inquiry,
+        since=as_of - timedelta(days=core.START_LOOKBACK_DAYS),
+        until=as_of,
+    )
+    labels = {name: performance.label(name) for name in eff.EFFECTIVENESS_METRICS}
+    recommendation = detail.recommendation
+    return core.focus_past_estimates(
+        recommendation.metric,
+        dict(recommendation.gaps),
+        recommendation.explanation,
+        estimated,
+        labels,
+    )
 
 
 @dataclass(frozen=True)
@@ -415,21 +440,22 @@ def refresh_plan(store: Store, plan: Plan, *, now: datetime | None = None) -> Pl
     moment = now or clock.now()
     if plan.status != PlanStatus.IN_PROGRESS:
         return plan
+    subject = {"channel": plan.channel, "inquiry": plan.inquiry}
     reading, recent = core.now_value(
         store,
         plan.agent_id,
-        channel=plan.channel,
-        inquiry=plan.inquiry,
         metric=plan.metric,
+        began_at=plan.began_at,
         as_of=moment,
+        **subject,
     )
     since = core.interactions_since(
-        store,
-        plan.agent_id,
-        channel=plan.channel,
-        inquiry=plan.inquiry,
-        since=plan.began_at,
-        as_of=moment,
+        store, plan.agent_id, since=plan.began_at, as_of=moment, **subject
+    )
+    change = core.compare(
+        plan.metric,
+        core.start_sample(store, plan.agent_id, began_at=plan.began_at, **subject),
+        core.now_sample(store, plan.agent_id, began_at=plan.began_at, as_of=moment, **subject),
     )
     day = today_of(moment)
     status: str = PlanStatus.IN_PROGRESS
@@ -437,8 +463,8 @@ def refresh_plan(store: Store, plan: Plan, *, now: datetime | None = None) -> Pl
         status = core.plan_status(
             target=plan.target_value,
             now=reading,
+            change=change,
             direction=core.metric_direction(plan.metric),
-            interactions_since_start=since,
             target_date=plan.target_date,
             today=day,
             already_achieved=False,
@@ -449,6 +475,10 @@ def refresh_plan(store: Store, plan: Plan, *, now: datetime | None = None) -> Pl
     plan.now_n = reading.n
     plan.now_interactions = recent
     plan.now_since_start = since
+    plan.change = change.relative
+    plan.change_low = change.low
+    plan.change_high = change.high
+    plan.change_method = change.method if change.relative is not None else ""
     plan.refreshed_at = moment
     plan.status = status
     if status == PlanStatus.ACHIEVED and plan.achieved_at is None:
@@ -460,6 +490,10 @@ def refresh_plan(store: Store, plan: Plan, *, now: datetime | None = None) -> Pl
                 "now_n",
                 "now_interactions",
                 "now_since_start",
+                "change",
+                "change_low",
+                "change_high",
+                "change_method",
                 "refreshed_at",
                 "status",
                 "achieved_at",

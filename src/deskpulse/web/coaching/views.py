@@ -238,12 +238,22 @@ def _steps_nav(draft: Draft, current: str) -> list[dict[str, Any]]:
     ]
 
 
+def estimate_note(cap_seconds: float) -> str:
+    """How an estimated handle time is made, for the tooltip and the footnote."""
+    return (
+        "No work was logged for this conversation, so its handle time is estimated from "
+        "reply times: each of the agent's replies counts the time since the message it "
+        f"answers, up to {format_duration(cap_seconds)} a reply."
+    )
+
+
 def _interaction_row(interaction: eff.Interaction, metric: str) -> dict[str, Any]:
     handle = EMPTY
+    estimated = interaction.handle_seconds is not None and interaction.handle_time_estimated
     if interaction.handle_seconds is not None:
         handle = format_duration(interaction.handle_seconds)
-        if interaction.handle_time_estimated:
-            handle += " (estimated)"
+        if estimated:
+            handle = f"≈ {handle}, estimated"
 
     def share(value: float | None, source: str) -> str:
         if value is None:
@@ -270,6 +280,9 @@ def _interaction_row(interaction: eff.Interaction, metric: str) -> dict[str, Any
         "fcr": EMPTY if interaction.fcr is None else ("yes" if interaction.fcr else "no"),
         "effectiveness": service.format_metric("effectiveness_score", interaction.effectiveness),
         "focus": _interaction_focus(interaction, metric),
+        # The focus number rests on the handle time for these two metrics.
+        "focus_estimated": estimated and metric in {"aes_handle_time", "effectiveness_score"},
+        "handle_estimated": estimated,
     }
 
 
@@ -394,6 +407,10 @@ def _step_context(
             as_of=as_of,
         )
         context["interactions"] = [_interaction_row(row, draft.metric) for row in rows]
+        context["estimated_count"] = sum(
+            1 for row in context["interactions"] if row["handle_estimated"]
+        )
+        context["estimate_note"] = estimate_note(store.settings.handle_time_estimate_cap_seconds)
         context["focus_label"] = _focus_label(draft.metric, rows)
     if step == "actions":
         context["action_inputs"] = _padded(draft.actions, core.MAX_ITEMS)
@@ -424,6 +441,7 @@ def _metric_context(store: Store, viewer: Viewer, draft: Draft, as_of: datetime)
         inquiry=draft.inquiry,
         window=service.wizard_window(as_of),
     )
+    recommended, explanation = service.recommendation_for(store, detail, as_of=as_of)
     options = []
     for metric in eff.EFFECTIVENESS_METRICS:
         comparison = detail.performance.metrics.get(metric)
@@ -433,7 +451,7 @@ def _metric_context(store: Store, viewer: Viewer, draft: Draft, as_of: datetime)
                 "metric": metric,
                 "label": detail.performance.label(metric),
                 "direction": service.direction_words(metric),
-                "recommended": metric == detail.recommendation.metric,
+                "recommended": metric == recommended,
                 "chosen": metric == draft.metric,
                 "available": agent_value is not None,
                 "value": service.format_metric(metric, agent_value),
@@ -452,10 +470,8 @@ def _metric_context(store: Store, viewer: Viewer, draft: Draft, as_of: datetime)
         )
     return {
         "options": options,
-        "explanation": detail.recommendation.explanation,
-        "recommended_label": detail.performance.label(detail.recommendation.metric)
-        if detail.recommendation.metric
-        else None,
+        "explanation": explanation,
+        "recommended_label": detail.performance.label(recommended) if recommended else None,
     }
 
 
@@ -555,6 +571,21 @@ def team(request: HttpRequest) -> HttpResponse:
     )
 
 
+METHOD_NAMES: dict[str, str] = {
+    "welch": "Welch's t interval",
+    "newcombe": "Newcombe's interval for a difference of shares",
+    "bootstrap": f"a bootstrap of {core.BOOTSTRAP_RESAMPLES:,} resamples",
+}
+
+
+def _method_name(plan: Plan) -> str:
+    if plan.change_method:
+        return METHOD_NAMES.get(plan.change_method, plan.change_method)
+    if plan.metric == "effectiveness_score":
+        return METHOD_NAMES["bootstrap"]
+    return "Welch's t interval, or Newcombe's for yes/no outcomes"
+
+
 @member_required
 @errors_as_page
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
@@ -585,6 +616,9 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             ],
             "days_left": days_left(plan, today),
             "recent": core.RECENT_INTERACTIONS,
+            "min_interactions": core.MIN_NOW_INTERACTIONS,
+            "confidence": f"{100 * core.CONFIDENCE:g}%",
+            "method_name": _method_name(plan),
             "lookback_days": core.START_LOOKBACK_DAYS,
             "start_from": plan.began_at - timedelta(days=core.START_LOOKBACK_DAYS),
             "as_of": as_of,
