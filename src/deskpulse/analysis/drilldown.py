@@ -15,7 +15,7 @@ from deskpulse.metrics.dashboard import (
     TILE_FLAGS,
     TILE_METRICS,
     TimeBasis,
-    dashboard_payload,
+    dashboard,
     timed,
     timed_values,
 )
@@ -36,23 +36,20 @@ def window_dashboard_payload(
     time: TimeBasis = "calendar",
 ) -> dict[str, Any]:
     """The team page's payload (without the leaderboard, which analysis builds) for a window."""
-    return dashboard_payload(
-        store,
-        period=window.period,
-        as_of=window.as_of,
-        start=window.start,
-        end=window.end,
-        filters=filters,
-        viewer=viewer,
-        include_leaderboard=False,
-        time=time,
-    )
+    return dashboard(store, window, filters, viewer, time=time)
 
 
 def agent_dashboard_payload(
-    store: Store, window: Window, agent_id: str, viewer: Viewer, time: TimeBasis = "calendar"
+    store: Store,
+    window: Window,
+    agent_id: str,
+    viewer: Viewer,
+    time: TimeBasis = "calendar",
+    scope: Filters | None = None,
 ) -> dict[str, Any]:
-    filters = Filters(agent=agent_id)
+    """The drill-down's payload; `scope` narrows it like the dashboard's filters (the
+    agent's work on one channel, say)."""
+    filters = (scope or Filters()).model_copy(update={"agent": agent_id})
     payload = window_dashboard_payload(store, window, viewer, filters, time)
     own = query(
         store,
