@@ -29,6 +29,7 @@ from deskpulse.metrics.dashboard import (
     check_filters,
     dashboard,
     filter_choices,
+    teams_side_by_side,
 )
 from deskpulse.metrics.query import Filters, Viewer
 from deskpulse.metrics.window import Window
@@ -210,3 +211,21 @@ SCOPE_FILTERS_BAD = (
     ("customer_tier", "platinum"),
     ("language", "fr"),
 )
+
+
+def test_teams_side_by_side_equal_each_teams_own_dashboard(org: Store) -> None:
+    side = teams_side_by_side(org, WEEK, ["t-billing", "t-tech", "t-empty"])
+    rows = {row["team"]: row for row in side["teams"]}
+    assert list(rows) == ["t-billing", "t-empty", "t-tech"]  # no conversation lacks a team
+    billing = rows["t-billing"]["tiles"]
+    assert billing["metrics"]["conversations"] == {"value": 3, "n": 3}
+    assert billing["previous"]["conversations"] == {"value": 1, "n": 1}  # c0
+    assert billing["metrics"]["first_response_median"] == {"value": 600.0, "n": 3}
+    assert billing["metrics"]["csat_mean"] == {"value": 4.0, "n": 2}
+    assert rows["t-tech"]["tiles"]["metrics"]["conversations"] == {"value": 2, "n": 2}
+    assert rows["t-empty"]["tiles"]["metrics"]["conversations"] == {"value": None, "n": 0}
+    # Every tile of a team's row is its own dashboard's tile, previous period included.
+    for team in ("t-billing", "t-tech"):
+        own = dashboard(org, WEEK, Filters(team=team))["tiles"]
+        assert rows[team]["tiles"]["metrics"] == own["metrics"], team
+        assert rows[team]["tiles"]["previous"] == own["previous"], team

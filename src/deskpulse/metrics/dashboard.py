@@ -312,3 +312,68 @@ def dashboard(
     )
     payload["filters"] = scope_values(filters)
     return payload
+
+
+# -- teams side by side ------------------------------------------------------------------
+
+
+def teams_side_by_side(
+    store: Store,
+    window: Window,
+    teams: Iterable[str] = (),
+    *,
+    time: TimeBasis = "calendar",
+) -> dict[str, Any]:
+    """The dashboard's tiles for every team at once, for owners and admins.
+
+    One query grouped by the conversation's team (the same rows `dashboard(...,
+    Filters(team=...))` reads, so a team's row equals its own dashboard's tiles), with the
+    previous period per team. Teams in `teams` that had nothing in either period get a
+    row of empty samples; conversations of no team get a row of their own (team None),
+    so the rows add up to the organisation's counts.
+    """
+    tile_names = [*TILE_METRICS, *TILE_FLAGS]
+    result = query(
+        store,
+        Query(
+            metrics=[timed(name, time) for name in tile_names],
+            group_by=["team"],
+            compare=True,
+            **window.query_fields(),
+        ),
+        TEAM_VIEWER,
+    )
+    found = {row.group.get("team"): row for row in result.rows}
+    named = sorted({*teams, *(team for team in found if team is not None)})
+    order: list[str | None] = [*named, *([None] if None in found else [])]
+    empty = {"value": None, "n": 0}
+    rows: list[dict[str, Any]] = []
+    for team in order:
+        row = found.get(team)
+        current = {} if row is None else timed_values(row.metrics, tile_names, time)
+        before = {} if row is None or row.previous is None else row.previous
+        previous = timed_values(before, tile_names, time)
+        rows.append(
+            {
+                "team": team,
+                "tiles": {
+                    "metrics": {
+                        name: current[name].as_json() if name in current else dict(empty)
+                        for name in tile_names
+                    },
+                    "previous": {
+                        name: previous[name].as_json() if name in previous else dict(empty)
+                        for name in tile_names
+                    },
+                },
+            }
+        )
+    return {
+        "time": time,
+        "period": result.period.as_json(),
+        "previous_period": None
+        if result.previous_period is None
+        else result.previous_period.as_json(),
+        "metrics": list(TILE_METRICS),
+        "teams": rows,
+    }

@@ -29,8 +29,10 @@ from deskpulse.metrics.query import Filters, Viewer
 from deskpulse.metrics.window import Window
 from deskpulse.names import agent_label
 from deskpulse.web.analytics.filters import read_scope
+from deskpulse.web.analytics.teams import csv_response, teams_payload
 from deskpulse.web.api.auth import READ, viewer_of
 from deskpulse.web.api.contract import errors
+from deskpulse.web.api.errors import ApiError
 from deskpulse.web.api.jsonable import jsonable
 from deskpulse.web.api.window_params import ReportingPeriodParams
 from deskpulse.web.names import names_for
@@ -128,7 +130,7 @@ def _board(params: BoardParams, viewer: Viewer, filters: Filters | None = None) 
 @router.get(
     "/dashboard",
     summary="The /analytics page: tiles, charts, cards, load, leaderboard",
-    openapi_extra=errors(504),
+    openapi_extra=errors(404, 504),
 )
 def get_dashboard(request: HttpRequest, params: NinjaQuery[BoardParams]) -> dict[str, Any]:
     viewer = viewer_of(request)
@@ -150,10 +152,35 @@ def get_dashboard(request: HttpRequest, params: NinjaQuery[BoardParams]) -> dict
     return payload
 
 
+def _whole_team(request: HttpRequest) -> None:
+    if viewer_of(request).is_agent:
+        raise ApiError(403, "admins_only", "teams side by side is for owners and admins")
+
+
+@router.get(
+    "/teams",
+    summary="Every team side by side: the dashboard's tiles per team, with n and change",
+    openapi_extra=errors(403, 504),
+)
+def get_teams(request: HttpRequest, params: NinjaQuery[PeriodParams]) -> dict[str, Any]:
+    _whole_team(request)
+    return teams_payload(store_with_facts(), params.window(), params.time)
+
+
+@router.get(
+    "/teams.csv",
+    summary="Teams side by side as CSV: value, n, previous value and change per tile",
+    openapi_extra=errors(403, 504),
+)
+def get_teams_csv(request: HttpRequest, params: NinjaQuery[PeriodParams]) -> HttpResponse:
+    _whole_team(request)
+    return csv_response(teams_payload(store_with_facts(), params.window(), params.time))
+
+
 @router.get(
     "/leaderboard",
     summary="The agent leaderboard (agents: their own row only)",
-    openapi_extra=errors(504),
+    openapi_extra=errors(404, 504),
 )
 def get_leaderboard(request: HttpRequest, params: NinjaQuery[BoardParams]) -> dict[str, Any]:
     viewer = viewer_of(request)
@@ -163,7 +190,7 @@ def get_leaderboard(request: HttpRequest, params: NinjaQuery[BoardParams]) -> di
 @router.get(
     "/leaderboard.csv",
     summary="The leaderboard as CSV, exactly as the page shows it",
-    openapi_extra=errors(504),
+    openapi_extra=errors(404, 504),
 )
 def get_leaderboard_csv(request: HttpRequest, params: NinjaQuery[BoardParams]) -> HttpResponse:
     viewer = viewer_of(request)
@@ -176,7 +203,7 @@ def get_leaderboard_csv(request: HttpRequest, params: NinjaQuery[BoardParams]) -
 @router.get(
     "/load-balancing",
     summary="Handled vs median first response, with quadrants",
-    openapi_extra=errors(504),
+    openapi_extra=errors(404, 504),
 )
 def get_load_balancing(request: HttpRequest, params: NinjaQuery[BoardParams]) -> dict[str, Any]:
     viewer = viewer_of(request)

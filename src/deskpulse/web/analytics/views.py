@@ -404,6 +404,10 @@ def analytics(request: HttpRequest) -> HttpResponse:
             "team": team,
             "team_name": names.get(team, team) if team else "",
             "csv_href": state.link("/analytics/leaderboard.csv"),
+            # Owners and admins compare the teams; an agent has only their own.
+            "teams_href": None
+            if viewer.is_agent
+            else state.link("/analytics/teams/", **dict.fromkeys(scope_params(request.GET))),
             "load": _load_context(balance, state),
             "not_measured": NOT_MEASURED,
         }
