@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time as monotonic
+import weakref
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Literal, get_args
@@ -222,17 +223,18 @@ def scope_values(filters: Filters) -> dict[str, str]:
 # answer is kept briefly, and a value not found in it is looked up afresh before it is
 # refused (a team that has just appeared is never refused).
 _CHOICES_FOR_SECONDS = 30.0
-_CHOICES: dict[int, tuple[float, dict[str, tuple[str, ...]]]] = {}
+_CHOICES: weakref.WeakKeyDictionary[Store, tuple[float, dict[str, tuple[str, ...]]]] = (
+    weakref.WeakKeyDictionary()
+)
 _CHOICES_LOCK = threading.Lock()
 
 
 def filter_choices(store: Store, *, fresh: bool = False) -> dict[str, tuple[str, ...]]:
     """Every value each scope filter can take, sorted: what the conversation facts carry
     (channels: the event contract's six; teams: also every team an agent belongs to)."""
-    key = id(store)
     if not fresh:
         with _CHOICES_LOCK:
-            found = _CHOICES.get(key)
+            found = _CHOICES.get(store)
         if found is not None and monotonic.monotonic() - found[0] < _CHOICES_FOR_SECONDS:
             return found[1]
     choices: dict[str, tuple[str, ...]] = {"channel": CHANNELS}
@@ -250,7 +252,7 @@ def filter_choices(store: Store, *, fresh: bool = False) -> dict[str, tuple[str,
     for name in _COLUMNS:
         choices[name] = tuple(sorted(seen[name]))
     with _CHOICES_LOCK:
-        _CHOICES[key] = (monotonic.monotonic(), choices)
+        _CHOICES[store] = (monotonic.monotonic(), choices)
     return choices
 
 
