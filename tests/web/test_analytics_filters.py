@@ -125,6 +125,12 @@ def test_the_drill_down_and_the_csv_exports_take_the_filters(
     assert drill["row"]["handled"]["value"] == 1
     page = client.get("/analytics/agents/alice/", {**WEEK, "channel": "email"})
     assert page.status_code == 200
+    # A lead narrowing bob's drill-down to a team he is not in sees no work, not a 404.
+    outside = owner_api.get("/api/v1/agents/bob", **WEEK, team="t-billing")
+    assert outside.status_code == 200, outside.content
+    assert outside.json()["row"] is None
+    assert outside.json()["tiles"]["metrics"]["handled"]["n"] == 0
+    assert client.get("/analytics/agents/bob/", {**WEEK, "team": "t-billing"}).status_code == 200
     exported = client.get("/analytics/leaderboard.csv", {**WEEK, "team": "t-billing"})
     rows = list(csv.reader(io.StringIO(exported.content.decode())))
     assert sorted(row[0] for row in rows[1:]) == ["Alice", "Carol"]

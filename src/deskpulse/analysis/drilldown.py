@@ -8,8 +8,10 @@ drill-down always equals the agent's cell on the leaderboard.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from deskpulse.analysis.leaderboard import Leaderboard, leaderboard
 from deskpulse.events.store import Store
 from deskpulse.metrics.dashboard import (
     TILE_FLAGS,
@@ -19,7 +21,7 @@ from deskpulse.metrics.dashboard import (
     timed,
     timed_values,
 )
-from deskpulse.metrics.query import Filters, Query, Viewer, query
+from deskpulse.metrics.query import TEAM_VIEWER, Filters, Query, Viewer, query
 from deskpulse.metrics.registry import REGISTRY
 from deskpulse.metrics.window import Window
 
@@ -80,3 +82,22 @@ def agent_dashboard_payload(
             )
     payload["per_agent_tiles"] = list(PER_AGENT_TILES)
     return payload
+
+
+def agent_board(
+    store: Store,
+    window: Window,
+    agent_id: str,
+    viewer: Viewer,
+    time: TimeBasis = "calendar",
+    scope: Filters | None = None,
+) -> Leaderboard:
+    """The leaderboard with only `agent_id`'s row, as the drill-down shows it.
+
+    An agent reads it through their own scope (query() gives their row only); a lead
+    reads the team's board and keeps the one row, so a team filter the agent is not a
+    member of narrows their work (to nothing) instead of refusing the lead."""
+    if viewer.is_agent:
+        return leaderboard(store, window, viewer, time=time, filters=scope)
+    board = leaderboard(store, window, TEAM_VIEWER, time=time, filters=scope)
+    return replace(board, rows=[row for row in board.rows if row.agent_id == agent_id])

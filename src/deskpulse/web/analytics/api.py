@@ -19,7 +19,11 @@ from deskpulse.analysis.conversations import (
     conversations_csv,
     list_conversations,
 )
-from deskpulse.analysis.drilldown import agent_dashboard_payload, window_dashboard_payload
+from deskpulse.analysis.drilldown import (
+    agent_board,
+    agent_dashboard_payload,
+    window_dashboard_payload,
+)
 from deskpulse.analysis.leaderboard import leaderboard, leaderboard_csv
 from deskpulse.analysis.load_balancing import QUADRANTS, load_balance
 from deskpulse.analysis.one_on_one import one_on_one
@@ -227,7 +231,7 @@ def get_agent(
     agent = find_agent(store, agent_id, viewer)
     scope = params.scope(viewer)
     payload = agent_dashboard_payload(store, window, agent_id, viewer, params.time, scope)
-    board = leaderboard(store, window, Viewer(agent_id=agent_id), time=params.time, filters=scope)
+    board = agent_board(store, window, agent_id, viewer, params.time, scope)
     return {
         "agent": jsonable(agent),
         "row": jsonable(board.rows[0]) if board.rows else None,

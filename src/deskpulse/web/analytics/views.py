@@ -25,7 +25,11 @@ from deskpulse.analysis.conversations import (
     conversations_csv,
     list_conversations,
 )
-from deskpulse.analysis.drilldown import agent_dashboard_payload, window_dashboard_payload
+from deskpulse.analysis.drilldown import (
+    agent_board,
+    agent_dashboard_payload,
+    window_dashboard_payload,
+)
 from deskpulse.analysis.leaderboard import (
     COLUMNS,
     FEW_CSAT_RESPONSES,
@@ -479,8 +483,7 @@ def agent_page(request: HttpRequest, agent_id: str) -> HttpResponse:
             tuple(name for name in TILE_METRICS if name != unread),
         )
     )
-    # The agent's own leaderboard row: the query layer's agent scope gives exactly that.
-    board = leaderboard(store, window, Viewer(agent_id=agent_id), time=time, filters=scope)
+    board = agent_board(store, window, agent_id, viewer, time, scope)
     rows = _leaderboard_rows(board, state)
     context.update(
         {
