@@ -7,6 +7,7 @@ conversations): billing has c1 c2 c5, tech has c3 c4; alice is in billing, so is
 from __future__ import annotations
 
 import csv
+import html
 import io
 from typing import Any
 
@@ -161,3 +162,19 @@ def test_an_agent_may_narrow_to_their_own_team_only(
     offered = [o["value"] for o in soup.select("#team-filter option") if o["value"]]
     assert offered == ["t-billing"]
     assert "Carol" not in page.content.decode()
+
+
+def test_the_signals_follow_the_filters(client: Client, owner: User, org: Store) -> None:
+    client.force_login(owner)
+    page = client.get("/analytics/", {**WEEK, "team": "t-billing"})
+    soup = BeautifulSoup(page.content, "html.parser")
+    panel = soup.select_one("#signals")
+    assert panel is not None
+    # Not cached yet: the panel is fetched after the page, under the same filters.
+    assert "team=t-billing" in str(panel["data-signals-src"])
+    fetched = client.get("/analytics/signals/panel/", {**WEEK, "team": "t-billing"})
+    assert fetched.status_code == 200
+    assert client.get("/analytics/signals/", {**WEEK, "team": "t-billing"}).status_code == 200
+    refused = client.get("/analytics/signals/panel/", {**WEEK, "language": "fr"})
+    assert refused.status_code == 400
+    assert "there is no language 'fr'" in html.unescape(refused.content.decode())
