@@ -159,8 +159,10 @@ def test_an_agent_may_narrow_to_their_own_team_only(
     page = client.get("/analytics/", {**WEEK, "team": "t-billing"})
     assert page.status_code == 200
     soup = BeautifulSoup(page.content, "html.parser")
-    offered = [o["value"] for o in soup.select("#team-filter option") if o["value"]]
+    # Their own team only, worded as theirs (the lead's "Team" select is not shown).
+    offered = [o["value"] for o in soup.select("#own-team-filter option") if o["value"]]
     assert offered == ["t-billing"]
+    assert soup.select_one("#team-filter") is None
     assert "Carol" not in page.content.decode()
 
 

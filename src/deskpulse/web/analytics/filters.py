@@ -78,10 +78,17 @@ def filter_form(
         if chosen is not None and chosen not in options:
             options.append(chosen)
         shown = (lambda v: names.get(v, v)) if name == "team" else (lambda v: v)
+        control = f"{name.replace('_', '-')}-filter"
+        if name == "team" and viewer.is_agent:
+            if not options:
+                continue  # in no team: nothing to narrow to
+            # An agent's choice is the whole organisation or their own team's numbers
+            # (team-level, naming nobody), worded as theirs.
+            control, label, anything = "own-team-filter", "Your team", "Whole organisation"
         selects.append(
             {
                 "name": name,
-                "id": f"{name.replace('_', '-')}-filter",
+                "id": control,
                 "label": label,
                 "anything": anything,
                 "options": [(value, shown(value), value == chosen) for value in options],
