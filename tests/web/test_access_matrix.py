@@ -153,6 +153,10 @@ PAGES: list[tuple[str, int, int, int, int]] = [
     ("/experiments/no-such-experiment/",                          404,   404,   404,   404),
     # Alerts watch the whole team: owners and admins only; an agent gets 403 even for a
     # rule that does not exist (the role is refused before anything is looked up).
+    # Teams side by side compares every team: owners and admins; agents 403, like alerts.
+    ("/analytics/?team=t1",                                       200,   200,   200,   200),
+    ("/analytics/teams/",                                         200,   200,   403,   403),
+    ("/analytics/teams.csv",                                      200,   200,   403,   403),
     ("/alerts/",                                                  200,   200,   403,   403),
     ("/alerts/new/",                                              200,   200,   403,   403),
     ("/alerts/history/",                                          200,   200,   403,   403),
@@ -204,6 +208,11 @@ API: list[tuple[str, int, int, int, int]] = [
     ("/api/v1/ai-agents/quality.csv",                             200,   200,   200,   200),
     ("/api/v1/experiments",                                       200,   200,   200,   200),
     ("/api/v1/experiments/no-such-experiment",                    404,   404,   404,   404),
+    ("/api/v1/teams",                                             200,   200,   403,   403),
+    ("/api/v1/teams.csv",                                         200,   200,   403,   403),
+    # An agent narrows the dashboard to their own team (alice and bob are in t1); another
+    # team is a 404 for them (tests/web/test_analytics_filters.py).
+    ("/api/v1/dashboard?team=t1",                                 200,   200,   200,   200),
     ("/api/v1/alerts/rules",                                      200,   200,   403,   403),
     ("/api/v1/alerts/rules/999",                                  404,   404,   403,   403),
     ("/api/v1/alerts/history",                                    200,   200,   403,   403),
@@ -246,7 +255,7 @@ EXPECTED_CODES = {
     ("anonymous", 401): "missing_token",
     ("ingest token", 403): "insufficient_scope",
     ("outsider", 403): "no_profile",
-    # Only the alerts endpoints refuse an agent outright.
+    # Only the alerts and teams endpoints refuse an agent outright.
     ("alice", 403): "admins_only",
     ("bob", 403): "admins_only",
     ("alice's read token", 403): "admins_only",

@@ -55,6 +55,8 @@ _SOURCE_FILTER_COLUMNS = {
     "channel": "channel",
     "inbox": "inbox_id",
     "inquiry": "inquiry",
+    "customer_tier": "customer_tier",
+    "language": "language",
 }
 
 # What makes one row of each facts table: the metric's sample is taken per row, so a
@@ -76,6 +78,8 @@ class ConversationFilters:
     inbox: str | None = None
     inquiry: str | None = None
     team: str | None = None  # conversation_facts.team_id
+    customer_tier: str | None = None
+    language: str | None = None
     status: str | None = None  # open | pending | snoozed | resolved
     agent: str | None = None  # conversations this agent handled
     metric: str | None = None  # a registry metric name

@@ -8,18 +8,20 @@ drill-down always equals the agent's cell on the leaderboard.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from deskpulse.analysis.leaderboard import Leaderboard, leaderboard
 from deskpulse.events.store import Store
 from deskpulse.metrics.dashboard import (
     TILE_FLAGS,
     TILE_METRICS,
     TimeBasis,
-    dashboard_payload,
+    dashboard,
     timed,
     timed_values,
 )
-from deskpulse.metrics.query import Filters, Query, Viewer, query
+from deskpulse.metrics.query import TEAM_VIEWER, Filters, Query, Viewer, query
 from deskpulse.metrics.registry import REGISTRY
 from deskpulse.metrics.window import Window
 
@@ -36,23 +38,20 @@ def window_dashboard_payload(
     time: TimeBasis = "calendar",
 ) -> dict[str, Any]:
     """The team page's payload (without the leaderboard, which analysis builds) for a window."""
-    return dashboard_payload(
-        store,
-        period=window.period,
-        as_of=window.as_of,
-        start=window.start,
-        end=window.end,
-        filters=filters,
-        viewer=viewer,
-        include_leaderboard=False,
-        time=time,
-    )
+    return dashboard(store, window, filters, viewer, time=time)
 
 
 def agent_dashboard_payload(
-    store: Store, window: Window, agent_id: str, viewer: Viewer, time: TimeBasis = "calendar"
+    store: Store,
+    window: Window,
+    agent_id: str,
+    viewer: Viewer,
+    time: TimeBasis = "calendar",
+    scope: Filters | None = None,
 ) -> dict[str, Any]:
-    filters = Filters(agent=agent_id)
+    """The drill-down's payload; `scope` narrows it like the dashboard's filters (the
+    agent's work on one channel, say)."""
+    filters = (scope or Filters()).model_copy(update={"agent": agent_id})
     payload = window_dashboard_payload(store, window, viewer, filters, time)
     own = query(
         store,
@@ -83,3 +82,22 @@ def agent_dashboard_payload(
             )
     payload["per_agent_tiles"] = list(PER_AGENT_TILES)
     return payload
+
+
+def agent_board(
+    store: Store,
+    window: Window,
+    agent_id: str,
+    viewer: Viewer,
+    time: TimeBasis = "calendar",
+    scope: Filters | None = None,
+) -> Leaderboard:
+    """The leaderboard with only `agent_id`'s row, as the drill-down shows it.
+
+    An agent reads it through their own scope (query() gives their row only); a lead
+    reads the team's board and keeps the one row, so a team filter the agent is not a
+    member of narrows their work (to nothing) instead of refusing the lead."""
+    if viewer.is_agent:
+        return leaderboard(store, window, viewer, time=time, filters=scope)
+    board = leaderboard(store, window, TEAM_VIEWER, time=time, filters=scope)
+    return replace(board, rows=[row for row in board.rows if row.agent_id == agent_id])

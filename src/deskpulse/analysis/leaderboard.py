@@ -20,6 +20,7 @@ from deskpulse.metrics.dashboard import TimeBasis, timed, timed_values
 from deskpulse.metrics.periods import Period
 from deskpulse.metrics.query import (
     TEAM_VIEWER,
+    Filters,
     MetricValue,
     Query,
     QueryError,
@@ -260,6 +261,7 @@ def leaderboard(
     sort: str = "handled",
     descending: bool = True,
     time: TimeBasis = "calendar",
+    filters: Filters | None = None,
 ) -> Leaderboard:
     """The agent leaderboard for `window` as `viewer` may see it.
 
@@ -267,18 +269,28 @@ def leaderboard(
     team-level because it names nobody. `team` keeps the agents who belong to that team
     in the agent directory (membership, not the conversations' team); an unknown team
     gives no rows. AI agents are listed too, with kind "ai".
+
+    `filters` scope every reading to the conversations they select (the dashboard's
+    team, channel, inbox… filters): a row then reads the agent's work on those
+    conversations, and the CSAT the shrunk estimate leans on is that scope's.
     """
     if sort not in COLUMN_KEYS:
         raise QueryError("sort", f"unknown column {sort!r}; columns: {', '.join(COLUMN_KEYS)}")
     fields = window.query_fields()
+    scope = filters or Filters()
     board = query(
         store,
-        Query(metrics=[timed(name, time) for name in ROW_METRICS], group_by=["agent"], **fields),
+        Query(
+            metrics=[timed(name, time) for name in ROW_METRICS],
+            group_by=["agent"],
+            filters=scope,
+            **fields,
+        ),
         viewer,
     )
-    # Ungrouped: the install's CSAT over the same period, whatever the team filter, so a
-    # row's adjusted CSAT does not change when the page is filtered.
-    team_csat = query(store, Query(metrics=["csat_mean"], **fields), viewer).single()
+    # Ungrouped: the CSAT over the same period and the same conversations, whatever the
+    # membership filter, so a row's adjusted CSAT does not change with `team` alone.
+    team_csat = query(store, Query(metrics=["csat_mean"], filters=scope, **fields), viewer).single()
     team_csat_mean = team_csat.metrics["csat_mean"]
     directory = agent_directory(store)
 

@@ -25,7 +25,7 @@ from typing import Literal
 from deskpulse.analysis.leaderboard import AgentRow, Leaderboard, leaderboard
 from deskpulse.events.store import Store
 from deskpulse.metrics.periods import Period
-from deskpulse.metrics.query import TEAM_VIEWER, Viewer
+from deskpulse.metrics.query import TEAM_VIEWER, Filters, Viewer
 from deskpulse.metrics.window import Window
 
 QuadrantKey = Literal["workhorse", "underloaded", "drowning", "context_needed"]
@@ -158,6 +158,7 @@ def load_balance(
     *,
     team: str | None = None,
     viewer_board: Leaderboard | None = None,
+    filters: Filters | None = None,
 ) -> LoadBalance:
     """Human agents placed in the four load-balancing quadrants for `window`.
 
@@ -173,7 +174,7 @@ def load_balance(
     if viewer_board is not None and not viewer.is_agent:
         team_board = viewer_board
     else:
-        team_board = leaderboard(store, window, TEAM_VIEWER, team=team)
+        team_board = leaderboard(store, window, TEAM_VIEWER, team=team, filters=filters)
     humans = [row for row in team_board.rows if row.kind != "ai"]
     placeable = [row for row in humans if _placeable(row)]
     handled_threshold: float | None = None
@@ -186,7 +187,7 @@ def load_balance(
 
     if viewer.is_agent:
         # The viewer's own row comes through their own scoped query, not the team board.
-        own = viewer_board or leaderboard(store, window, viewer, team=team)
+        own = viewer_board or leaderboard(store, window, viewer, team=team, filters=filters)
         points = [
             _point(row, handled_threshold, first_response_threshold)
             for row in own.rows

@@ -8,13 +8,30 @@ this function by benchmarks/bench_foundation.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+import time as monotonic
+import weakref
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
+import ibis
+
+from deskpulse.errors import DeskpulseError
+from deskpulse.events.contract import Channel
 from deskpulse.events.store import Store
-from deskpulse.metrics.query import TEAM_VIEWER, Filters, GroupBy, Query, Viewer, query
-from deskpulse.metrics.registry import BUSINESS_TWINS, LEADERBOARD_METRICS
+from deskpulse.facts.build import facts_exist
+from deskpulse.metrics.query import (
+    TEAM_VIEWER,
+    Filters,
+    GroupBy,
+    Query,
+    Viewer,
+    execute_sql,
+    query,
+)
+from deskpulse.metrics.registry import BUSINESS_TWINS, CONVERSATIONS, LEADERBOARD_METRICS
+from deskpulse.metrics.window import Window
 
 # Calendar or business time for every duration shown (`?time=business` on the pages
 # and the API). Payloads keep the calendar names as keys, so one page template serves
@@ -156,3 +173,209 @@ def dashboard_payload(
                     entry[part] = timed_values(entry[part], LEADERBOARD_METRICS, time)
         payload["leaderboard"] = entries
     return payload
+
+
+# -- the filters that scope the whole dashboard ----------------------------------------
+
+# What a lead narrows /analytics to (issue 16), in the order the filter form shows them.
+# Each is a column of every facts table, so one filter scopes tiles, charts, cards,
+# signals and the leaderboard alike. `team` is the conversation's team (its latest
+# assignment's team_id), not the agents' membership.
+SCOPE_FILTERS: tuple[str, ...] = (
+    "team",
+    "channel",
+    "inbox",
+    "inquiry",
+    "customer_tier",
+    "language",
+)
+CHANNELS: tuple[str, ...] = get_args(Channel)
+# What the error message calls each filter's values.
+_PLURALS = {
+    "team": "teams",
+    "channel": "channels",
+    "inbox": "inboxes",
+    "inquiry": "inquiries",
+    "customer_tier": "customer tiers",
+    "language": "languages",
+}
+_COLUMNS = {
+    "team": "team_id",
+    "inbox": "inbox_id",
+    "inquiry": "inquiry",
+    "customer_tier": "customer_tier",
+    "language": "language",
+}
+
+
+class UnknownFilterValueError(DeskpulseError, ValueError):
+    """A filter value nothing in the data carries: a typo must not read as an empty
+    dashboard. `field` names the filter; the message names the value and lists some
+    known ones."""
+
+
+def scope_values(filters: Filters) -> dict[str, str]:
+    """The scope filters that are set, by name (for payloads and links)."""
+    return {name: value for name in SCOPE_FILTERS if (value := getattr(filters, name)) is not None}
+
+
+# Known values change only when new events arrive; a page asks on every load, so the
+# answer is kept briefly, and a value not found in it is looked up afresh before it is
+# refused (a team that has just appeared is never refused).
+_CHOICES_FOR_SECONDS = 30.0
+_CHOICES: weakref.WeakKeyDictionary[Store, tuple[float, dict[str, tuple[str, ...]]]] = (
+    weakref.WeakKeyDictionary()
+)
+_CHOICES_LOCK = threading.Lock()
+
+
+def filter_choices(store: Store, *, fresh: bool = False) -> dict[str, tuple[str, ...]]:
+    """Every value each scope filter can take, sorted: what the conversation facts carry
+    (channels: the event contract's six; teams: also every team an agent belongs to)."""
+    if not fresh:
+        with _CHOICES_LOCK:
+            found = _CHOICES.get(store)
+        if found is not None and monotonic.monotonic() - found[0] < _CHOICES_FOR_SECONDS:
+            return found[1]
+    choices: dict[str, tuple[str, ...]] = {"channel": CHANNELS}
+    seen: dict[str, set[str]] = {name: set() for name in _COLUMNS}
+    if facts_exist(store):
+        t = store.con.table(CONVERSATIONS)
+        for name, column in _COLUMNS.items():
+            expression = t.select(value=t[column]).filter(ibis._.value.notnull()).distinct()
+            sql = str(store.con.compile(expression))
+            seen[name].update(str(row["value"]) for row in execute_sql(store, sql, 30.0))
+        agents = store.con.table("agents")
+        members = agents.select(value=agents.team_ids.unnest()).distinct()
+        rows = execute_sql(store, str(store.con.compile(members)), 30.0)
+        seen["team"].update(str(row["value"]) for row in rows if row["value"] is not None)
+    for name in _COLUMNS:
+        choices[name] = tuple(sorted(seen[name]))
+    with _CHOICES_LOCK:
+        _CHOICES[store] = (monotonic.monotonic(), choices)
+    return choices
+
+
+def check_filters(
+    store: Store, filters: Filters, *, also_known: Mapping[str, Iterable[str]] | None = None
+) -> None:
+    """Refuse a scope filter value the data does not know, naming filter and value.
+
+    `also_known` adds values known elsewhere (teams named in Settings before any event
+    carries them)."""
+    wanted = scope_values(filters)
+    if not wanted:
+        return
+    extra = {name: set(values) for name, values in (also_known or {}).items()}
+    choices = filter_choices(store)
+    if any(v not in choices[n] and v not in extra.get(n, ()) for n, v in wanted.items()):
+        choices = filter_choices(store, fresh=True)
+    for name, value in wanted.items():
+        known = set(choices[name]) | extra.get(name, set())
+        if value not in known:
+            listed = sorted(known)
+            shown = ", ".join(listed[:20]) or "none yet"
+            if len(listed) > 20:
+                shown += f" and {len(listed) - 20} more"
+            raise UnknownFilterValueError(
+                f"there is no {name.replace('_', ' ')} {value!r} ({_PLURALS[name]}: {shown})",
+                name,
+            )
+
+
+def dashboard(
+    store: Store,
+    window: Window,
+    filters: Filters | None = None,
+    viewer: Viewer = TEAM_VIEWER,
+    *,
+    time: TimeBasis = "calendar",
+    include_leaderboard: bool = False,
+) -> dict[str, Any]:
+    """The /analytics payload for `window`, scoped by `filters`, as `viewer` may see it.
+
+    The one core function behind the page, its API twin, the teams page and the digest:
+    tiles with the previous period's values and every n, the daily series, the CSAT/NPS
+    spread and (with `include_leaderboard`) the raw per-agent readings. The viewer's
+    scope is applied by query(): an agent may narrow to their own team only. Values are
+    not checked here against the data (check_filters does that for surfaces that take
+    them from people)."""
+    filters = filters or Filters()
+    payload = dashboard_payload(
+        store,
+        period=window.period,
+        as_of=window.as_of,
+        start=window.start,
+        end=window.end,
+        filters=filters,
+        viewer=viewer,
+        include_leaderboard=include_leaderboard,
+        time=time,
+    )
+    payload["filters"] = scope_values(filters)
+    return payload
+
+
+# -- teams side by side ------------------------------------------------------------------
+
+
+def teams_side_by_side(
+    store: Store,
+    window: Window,
+    teams: Iterable[str] = (),
+    *,
+    time: TimeBasis = "calendar",
+) -> dict[str, Any]:
+    """The dashboard's tiles for every team at once, for owners and admins.
+
+    One query grouped by the conversation's team (the same rows `dashboard(...,
+    Filters(team=...))` reads, so a team's row equals its own dashboard's tiles), with the
+    previous period per team. Teams in `teams` that had nothing in either period get a
+    row of empty samples; conversations of no team get a row of their own (team None),
+    so the rows add up to the organisation's counts.
+    """
+    tile_names = [*TILE_METRICS, *TILE_FLAGS]
+    result = query(
+        store,
+        Query(
+            metrics=[timed(name, time) for name in tile_names],
+            group_by=["team"],
+            compare=True,
+            **window.query_fields(),
+        ),
+        TEAM_VIEWER,
+    )
+    found = {row.group.get("team"): row for row in result.rows}
+    named = sorted({*teams, *(team for team in found if team is not None)})
+    order: list[str | None] = [*named, *([None] if None in found else [])]
+    empty = {"value": None, "n": 0}
+    rows: list[dict[str, Any]] = []
+    for team in order:
+        row = found.get(team)
+        current = {} if row is None else timed_values(row.metrics, tile_names, time)
+        before = {} if row is None or row.previous is None else row.previous
+        previous = timed_values(before, tile_names, time)
+        rows.append(
+            {
+                "team": team,
+                "tiles": {
+                    "metrics": {
+                        name: current[name].as_json() if name in current else dict(empty)
+                        for name in tile_names
+                    },
+                    "previous": {
+                        name: previous[name].as_json() if name in previous else dict(empty)
+                        for name in tile_names
+                    },
+                },
+            }
+        )
+    return {
+        "time": time,
+        "period": result.period.as_json(),
+        "previous_period": None
+        if result.previous_period is None
+        else result.previous_period.as_json(),
+        "metrics": list(TILE_METRICS),
+        "teams": rows,
+    }

@@ -281,10 +281,14 @@ def resolve_period(q: Query, store: Store) -> Period:
     return named_period(q.period, as_of, tz)
 
 
-def _scope(q: Query, viewer: Viewer) -> Query:
+def _scope(q: Query, viewer: Viewer, store: Store) -> Query:
     """Confine an agent viewer to their own rows; refuse anyone else's."""
     if not viewer.is_agent:
         return q
+    # Team-level numbers name nobody, but an agent sees their own team's only: another
+    # team answers as if it did not exist.
+    if q.filters.team is not None and q.filters.team not in _teams_of(store, viewer):
+        raise NotVisibleError("no such team")
     wanted = q.filters.agent
     if wanted is not None and wanted != viewer.agent_id:
         raise NotVisibleError("no such agent")
@@ -296,6 +300,32 @@ def _scope(q: Query, viewer: Viewer) -> Query:
         filters = q.filters.model_copy(update={"agent": viewer.agent_id})
         return q.model_copy(update={"filters": filters})
     return q
+
+
+# A dashboard asks query() a dozen times; an agent's teams are read once for them all.
+_TEAMS_FOR_SECONDS = 10.0
+_TEAMS: weakref.WeakKeyDictionary[Store, dict[str, tuple[float, frozenset[str]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _teams_of(store: Store, viewer: Viewer) -> frozenset[str]:
+    """The teams the viewer's agent belongs to, from their latest agent.upserted."""
+    agent_id = viewer.agent_id
+    assert agent_id is not None
+    known = _TEAMS.setdefault(store, {})
+    found = known.get(agent_id)
+    if found is not None and time.monotonic() - found[0] < _TEAMS_FOR_SECONDS:
+        return found[1]
+    teams: frozenset[str] = frozenset()
+    if facts_exist(store):
+        agents = store.con.table("agents")
+        mine = agents.filter(agents.agent_id == ibis.literal(agent_id, type="string"))
+        expression = mine.select(team=mine.team_ids.unnest())
+        rows = execute_sql(store, str(store.con.compile(expression)), DEFAULT_TIMEOUT_SECONDS)
+        teams = frozenset(str(row["team"]) for row in rows if row["team"] is not None)
+    known[agent_id] = (time.monotonic(), teams)
+    return teams
 
 
 def _source_of(metric: Metric, by_agent: bool) -> Source:
@@ -464,7 +494,7 @@ def query(
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> QueryResult:
     """Compute the metrics of `q` as `viewer` may see them; every value carries its n."""
-    q = _scope(q, viewer)
+    q = _scope(q, viewer, store)
     period = resolve_period(q, store)
     time_group = next((g for g in q.group_by if g in TIME_GROUPS), None)
     previous = period.previous() if q.compare and time_group is None else None

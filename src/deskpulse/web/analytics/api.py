@@ -19,19 +19,24 @@ from deskpulse.analysis.conversations import (
     conversations_csv,
     list_conversations,
 )
-from deskpulse.analysis.drilldown import agent_dashboard_payload, window_dashboard_payload
+from deskpulse.analysis.drilldown import (
+    agent_board,
+    agent_dashboard_payload,
+    window_dashboard_payload,
+)
 from deskpulse.analysis.leaderboard import leaderboard, leaderboard_csv
 from deskpulse.analysis.load_balancing import QUADRANTS, load_balance
 from deskpulse.analysis.one_on_one import one_on_one
 from deskpulse.analysis.timeline import conversation_detail
-from deskpulse.metrics.dashboard import TimeBasis
+from deskpulse.metrics.dashboard import SCOPE_FILTERS, TimeBasis
 from deskpulse.metrics.query import Filters, Viewer
-from deskpulse.metrics.report import agent_directory
 from deskpulse.metrics.window import Window
 from deskpulse.names import agent_label
-from deskpulse.web.accounts.teams import require_team
+from deskpulse.web.analytics.filters import read_scope
+from deskpulse.web.analytics.teams import csv_response, teams_payload
 from deskpulse.web.api.auth import READ, viewer_of
 from deskpulse.web.api.contract import errors
+from deskpulse.web.api.errors import ApiError
 from deskpulse.web.api.jsonable import jsonable
 from deskpulse.web.api.window_params import ReportingPeriodParams
 from deskpulse.web.names import names_for
@@ -47,8 +52,26 @@ class PeriodParams(ReportingPeriodParams):
     )
 
 
-class BoardParams(PeriodParams):
-    team: str | None = Field(default=None, description="agents who belong to this team")
+class ScopedParams(PeriodParams):
+    """The dashboard's filters: each narrows every number to the conversations it selects."""
+
+    team: str | None = Field(
+        default=None,
+        description="the conversations of this team (the leaderboard: its members' work on them)",
+    )
+    channel: str | None = Field(default=None, description="chat, email, voice, social, sms, other")
+    inbox: str | None = Field(default=None, description="an inbox id")
+    inquiry: str | None = Field(default=None, description="an inquiry type")
+    customer_tier: str | None = Field(default=None, description="a customer tier")
+    language: str | None = Field(default=None, description="a language")
+
+    def scope(self, viewer: Viewer) -> Filters:
+        """The filters, refused (422 naming the parameter and value) when the data knows
+        no such value; an agent's team is checked by the query layer (404 if not theirs)."""
+        return read_scope(self.model_dump(include=set(SCOPE_FILTERS)), store_with_facts(), viewer)
+
+
+class BoardParams(ScopedParams):
     sort: str = Field(default="handled", description="column key to sort by")
     order: Literal["asc", "desc"] = "desc"
 
@@ -60,6 +83,8 @@ class ConversationParams(PeriodParams):
     inbox: str | None = None
     inquiry: str | None = None
     team: str | None = None
+    customer_tier: str | None = None
+    language: str | None = None
     status: str | None = None
     max_csat: int | None = Field(default=None, ge=1, le=5)
     escalated: bool | None = None
@@ -74,6 +99,8 @@ class ConversationParams(PeriodParams):
             inbox=self.inbox,
             inquiry=self.inquiry,
             team=self.team,
+            customer_tier=self.customer_tier,
+            language=self.language,
             status=self.status,
             agent=self.agent,
             metric=self.metric,
@@ -90,47 +117,74 @@ def _payload(
     return window_dashboard_payload(store_with_facts(), window, viewer, filters, time)
 
 
-def _team(params: BoardParams) -> str | None:
-    """The team filter, refused (422 naming it) when no such team exists."""
-    team = (params.team or "").strip() or None
-    require_team(agent_directory(store_with_facts()), team)
-    return team
-
-
-def _board(params: BoardParams, viewer: Viewer) -> Any:
+def _board(params: BoardParams, viewer: Viewer, filters: Filters | None = None) -> Any:
+    scope = params.scope(viewer) if filters is None else filters
     return leaderboard(
         store_with_facts(),
         params.window(),
         viewer,
-        team=_team(params),
+        team=scope.team,
         sort=params.sort,
         descending=params.order == "desc",
         time=params.time,
+        filters=scope,
     )
 
 
 @router.get(
     "/dashboard",
     summary="The /analytics page: tiles, charts, cards, load, leaderboard",
-    openapi_extra=errors(504),
+    openapi_extra=errors(404, 504),
 )
 def get_dashboard(request: HttpRequest, params: NinjaQuery[BoardParams]) -> dict[str, Any]:
     viewer = viewer_of(request)
     window = params.window()
-    team = _team(params)  # parameters before the work
-    payload = _payload(window, viewer, Filters(), params.time)
-    board = _board(params, viewer)
+    filters = params.scope(viewer)  # parameters before the work
+    payload = _payload(window, viewer, filters, params.time)
+    board = _board(params, viewer, filters)
     payload["leaderboard"] = jsonable(board)
     payload["load_balancing"] = jsonable(
-        load_balance(store_with_facts(), window, viewer, team=team, viewer_board=board)
+        load_balance(
+            store_with_facts(),
+            window,
+            viewer,
+            team=filters.team,
+            viewer_board=board,
+            filters=filters,
+        )
     )
     return payload
+
+
+def _whole_team(request: HttpRequest) -> None:
+    if viewer_of(request).is_agent:
+        raise ApiError(403, "admins_only", "teams side by side is for owners and admins")
+
+
+@router.get(
+    "/teams",
+    summary="Every team side by side: the dashboard's tiles per team, with n and change",
+    openapi_extra=errors(403, 504),
+)
+def get_teams(request: HttpRequest, params: NinjaQuery[PeriodParams]) -> dict[str, Any]:
+    _whole_team(request)
+    return teams_payload(store_with_facts(), params.window(), params.time)
+
+
+@router.get(
+    "/teams.csv",
+    summary="Teams side by side as CSV: value, n, previous value and change per tile",
+    openapi_extra=errors(403, 504),
+)
+def get_teams_csv(request: HttpRequest, params: NinjaQuery[PeriodParams]) -> HttpResponse:
+    _whole_team(request)
+    return csv_response(teams_payload(store_with_facts(), params.window(), params.time))
 
 
 @router.get(
     "/leaderboard",
     summary="The agent leaderboard (agents: their own row only)",
-    openapi_extra=errors(504),
+    openapi_extra=errors(404, 504),
 )
 def get_leaderboard(request: HttpRequest, params: NinjaQuery[BoardParams]) -> dict[str, Any]:
     viewer = viewer_of(request)
@@ -140,7 +194,7 @@ def get_leaderboard(request: HttpRequest, params: NinjaQuery[BoardParams]) -> di
 @router.get(
     "/leaderboard.csv",
     summary="The leaderboard as CSV, exactly as the page shows it",
-    openapi_extra=errors(504),
+    openapi_extra=errors(404, 504),
 )
 def get_leaderboard_csv(request: HttpRequest, params: NinjaQuery[BoardParams]) -> HttpResponse:
     viewer = viewer_of(request)
@@ -153,11 +207,13 @@ def get_leaderboard_csv(request: HttpRequest, params: NinjaQuery[BoardParams]) -
 @router.get(
     "/load-balancing",
     summary="Handled vs median first response, with quadrants",
-    openapi_extra=errors(504),
+    openapi_extra=errors(404, 504),
 )
 def get_load_balancing(request: HttpRequest, params: NinjaQuery[BoardParams]) -> dict[str, Any]:
     viewer = viewer_of(request)
-    balance = load_balance(store_with_facts(), params.window(), viewer, team=_team(params))
+    window = params.window()
+    filters = params.scope(viewer)
+    balance = load_balance(store_with_facts(), window, viewer, team=filters.team, filters=filters)
     return {**jsonable(balance), "quadrants": jsonable(QUADRANTS)}
 
 
@@ -167,14 +223,15 @@ def get_load_balancing(request: HttpRequest, params: NinjaQuery[BoardParams]) ->
     openapi_extra=errors(504),
 )
 def get_agent(
-    request: HttpRequest, agent_id: str, params: NinjaQuery[PeriodParams]
+    request: HttpRequest, agent_id: str, params: NinjaQuery[ScopedParams]
 ) -> dict[str, Any]:
     viewer = viewer_of(request)
     window = params.window()  # parameters are read before any object is looked up
     store = store_with_facts()
     agent = find_agent(store, agent_id, viewer)
-    payload = agent_dashboard_payload(store, window, agent_id, viewer, params.time)
-    board = leaderboard(store, window, Viewer(agent_id=agent_id), time=params.time)
+    scope = params.scope(viewer)
+    payload = agent_dashboard_payload(store, window, agent_id, viewer, params.time, scope)
+    board = agent_board(store, window, agent_id, viewer, params.time, scope)
     return {
         "agent": jsonable(agent),
         "row": jsonable(board.rows[0]) if board.rows else None,
@@ -202,6 +259,7 @@ def get_conversations(
     request: HttpRequest, params: NinjaQuery[ConversationParams]
 ) -> dict[str, Any]:
     viewer = viewer_of(request)
+    read_scope(params.model_dump(include=set(SCOPE_FILTERS)), store_with_facts(), viewer)
     if params.agent:
         find_agent(store_with_facts(), params.agent, viewer)
     listing = list_conversations(
@@ -224,6 +282,7 @@ def get_conversations_csv(
     request: HttpRequest, params: NinjaQuery[ConversationParams]
 ) -> HttpResponse:
     viewer = viewer_of(request)
+    read_scope(params.model_dump(include=set(SCOPE_FILTERS)), store_with_facts(), viewer)
     rows: list[Any] = []
     if params.agent:
         find_agent(store_with_facts(), params.agent, viewer)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 from django.views.generic import RedirectView
 
-from deskpulse.web.analytics import views
+from deskpulse.web.analytics import teams, views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("analytics", RedirectView.as_view(url="/analytics/", query_string=True)),
     path("analytics/", views.analytics, name="analytics"),
     path("analytics/leaderboard.csv", views.leaderboard_export, name="leaderboard-csv"),
+    path("analytics/teams/", teams.teams_page, name="teams"),
+    path("analytics/teams.csv", teams.teams_export, name="teams-csv"),
     path("analytics/agents/<str:agent_id>/", views.agent_page, name="agent"),
     path(
         "analytics/agents/<str:agent_id>/one-on-one/",

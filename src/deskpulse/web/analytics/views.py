@@ -25,7 +25,11 @@ from deskpulse.analysis.conversations import (
     conversations_csv,
     list_conversations,
 )
-from deskpulse.analysis.drilldown import agent_dashboard_payload, window_dashboard_payload
+from deskpulse.analysis.drilldown import (
+    agent_board,
+    agent_dashboard_payload,
+    window_dashboard_payload,
+)
 from deskpulse.analysis.leaderboard import (
     COLUMNS,
     FEW_CSAT_RESPONSES,
@@ -43,11 +47,11 @@ from deskpulse.metrics.dashboard import TILE_METRICS, TimeBasis, read_time
 from deskpulse.metrics.format import EMPTY, format_value
 from deskpulse.metrics.query import Filters, Viewer
 from deskpulse.metrics.registry import REGISTRY
-from deskpulse.metrics.report import agent_directory
 from deskpulse.metrics.window import Window
 from deskpulse.web.access import member_required, viewer_of
-from deskpulse.web.accounts.teams import require_team, team_names
+from deskpulse.web.accounts.teams import team_names
 from deskpulse.web.analytics import charts
+from deskpulse.web.analytics.filters import LABELS, filter_form, read_scope, scope_params
 from deskpulse.web.analytics.present import (
     FEW_SAMPLES,
     duration_text,
@@ -101,7 +105,9 @@ def _period_label(window: Window, start: datetime, end: datetime) -> str:
 
 
 def _period_context(request: HttpRequest, window: Window, path: str) -> dict[str, Any]:
+    # The dashboard's filters travel with every link, like the period.
     state = page_state(request.GET, window)
+    state = PageState({**state.values, **scope_params(request.GET)})
     return {
         "state": state,
         "window": window,
@@ -116,11 +122,9 @@ def _period_context(request: HttpRequest, window: Window, path: str) -> dict[str
     }
 
 
-def _board_choices(request: HttpRequest, store: Store) -> tuple[str | None, str, bool, TimeBasis]:
-    """The leaderboard's team, sort column, order and time basis from the URL; a value
-    that names nothing is a ParameterError (a 400 page naming it)."""
-    team = (request.GET.get("team") or "").strip() or None
-    require_team(agent_directory(store), team)
+def _board_choices(request: HttpRequest) -> tuple[str, bool, TimeBasis]:
+    """The leaderboard's sort column, order and time basis from the URL; a value that
+    names nothing is a ParameterError (a 400 page naming it)."""
     sort = request.GET.get("sort") or "handled"
     order = (request.GET.get("order") or "").strip()
     if order not in ("", "asc", "desc"):
@@ -129,7 +133,7 @@ def _board_choices(request: HttpRequest, store: Store) -> tuple[str | None, str,
     time = (request.GET.get("time") or "").strip()
     if time not in ("", "calendar", "business"):
         raise ParameterError("time", "calendar or business")
-    return team, sort, descending, read_time(time)
+    return sort, descending, read_time(time)
 
 
 # -- building blocks shared by the team page and the drill-down ------------------------
@@ -153,7 +157,8 @@ def _dashboard_context(
     tile_names: tuple[str, ...] = TILE_METRICS,
 ) -> dict[str, Any]:
     if filters.agent is not None:
-        payload = agent_dashboard_payload(store, window, filters.agent, viewer, time)
+        scope = filters.model_copy(update={"agent": None})
+        payload = agent_dashboard_payload(store, window, filters.agent, viewer, time, scope)
     else:
         payload = window_dashboard_payload(store, window, viewer, filters, time)
     period = payload["period"]
@@ -359,6 +364,17 @@ def _load_context(balance: LoadBalance, state: PageState) -> dict[str, Any]:
     }
 
 
+def _scope_text(filters: Filters, names: dict[str, str]) -> str:
+    """The filters in words, for the line that says the whole page is narrowed."""
+    parts = []
+    for name, (label, _) in LABELS.items():
+        value = getattr(filters, name)
+        if value is not None:
+            shown = names.get(value, value) if name == "team" else value
+            parts.append(f"{label.lower()} {shown}")
+    return ", ".join(parts)
+
+
 # -- pages ------------------------------------------------------------------------------
 
 
@@ -371,24 +387,37 @@ def analytics(request: HttpRequest) -> HttpResponse:
     window = _window(request)
     context = _period_context(request, window, "/analytics/")
     state: PageState = context["state"]
-    team, sort, descending, time = _board_choices(request, store)
+    filters = read_scope(request.GET, store, viewer)
+    team = filters.team
+    sort, descending, time = _board_choices(request)
 
     def conversations_link(metric: str) -> str:
-        return state.link(
-            "/analytics/conversations/", metric=metric, team=None, sort=None, order=None
-        )
+        # The list behind a tile: the same filters (the team is the conversations' team).
+        return state.link("/analytics/conversations/", metric=metric, sort=None, order=None)
 
     context["time_links"] = _time_links(state, "/analytics/")
-    context.update(_dashboard_context(store, window, viewer, Filters(), conversations_link, time))
+    context.update(_dashboard_context(store, window, viewer, filters, conversations_link, time))
     board = leaderboard(
-        store, window, viewer, team=team, sort=sort, descending=descending, time=time
+        store,
+        window,
+        viewer,
+        team=team,
+        sort=sort,
+        descending=descending,
+        time=time,
+        filters=filters,
     )
-    balance = load_balance(store, window, viewer, team=team, viewer_board=board)
+    balance = load_balance(store, window, viewer, team=team, viewer_board=board, filters=filters)
     names = team_names()
     context["figures"]["chart-load"] = _load_context(balance, state)["figure"]
     # Friction signals only when already cached: otherwise the panel loads after the page
     # from /analytics/signals/panel/, so the statistics never slow the dashboard down.
-    context["signals"] = panel_context(store, window, viewer, state, compute=False)
+    context["signals"] = panel_context(store, window, viewer, state, compute=False, filters=filters)
+    context["filter_form"] = filter_form(store, viewer, filters, state.values)
+    context["scope_text"] = _scope_text(filters, names)
+    context["clear_filters_href"] = state.link(
+        "/analytics/", **dict.fromkeys(scope_params(request.GET))
+    )
     context.update(
         {
             "nav": "analytics",
@@ -397,9 +426,13 @@ def analytics(request: HttpRequest) -> HttpResponse:
             "board_rows": _leaderboard_rows(board, state),
             "board_headers": _sort_headers(board, state),
             "few_csat": FEW_CSAT_RESPONSES,
-            "teams": [(team_id, names.get(team_id, team_id)) for team_id in board.teams],
             "team": team,
+            "team_name": names.get(team, team) if team else "",
             "csv_href": state.link("/analytics/leaderboard.csv"),
+            # Owners and admins compare the teams; an agent has only their own.
+            "teams_href": None
+            if viewer.is_agent
+            else state.link("/analytics/teams/", **dict.fromkeys(scope_params(request.GET))),
             "load": _load_context(balance, state),
             "not_measured": NOT_MEASURED,
         }
@@ -414,9 +447,17 @@ def leaderboard_export(request: HttpRequest) -> HttpResponse:
     viewer = viewer_of(request)
     store = store_with_facts()
     window = read_window(request.GET, install_settings().tz)
-    team, sort, descending, time = _board_choices(request, store)
+    filters = read_scope(request.GET, store, viewer)
+    sort, descending, time = _board_choices(request)
     board = leaderboard(
-        store, window, viewer, team=team, sort=sort, descending=descending, time=time
+        store,
+        window,
+        viewer,
+        team=filters.team,
+        sort=sort,
+        descending=descending,
+        time=time,
+        filters=filters,
     )
     response = HttpResponse(board_csv(board), content_type="text/csv; charset=utf-8")
     first = board.period.start.date().isoformat()
@@ -433,6 +474,7 @@ def agent_page(request: HttpRequest, agent_id: str) -> HttpResponse:
     store = store_with_facts()
     agent = find_agent(store, agent_id, viewer)
     window = _window(request)
+    scope = read_scope(request.GET, store, viewer)
     path = f"/analytics/agents/{agent_id}/"
     context = _period_context(request, window, path)
     state: PageState = context["state"]
@@ -442,7 +484,6 @@ def agent_page(request: HttpRequest, agent_id: str) -> HttpResponse:
             "/analytics/conversations/",
             metric=metric,
             agent=agent_id,
-            team=None,
             sort=None,
             order=None,
         )
@@ -457,14 +498,13 @@ def agent_page(request: HttpRequest, agent_id: str) -> HttpResponse:
             store,
             window,
             viewer,
-            Filters(agent=agent_id),
+            scope.model_copy(update={"agent": agent_id}),
             conversations_link,
             time,
             tuple(name for name in TILE_METRICS if name != unread),
         )
     )
-    # The agent's own leaderboard row: the query layer's agent scope gives exactly that.
-    board = leaderboard(store, window, Viewer(agent_id=agent_id), time=time)
+    board = agent_board(store, window, agent_id, viewer, time, scope)
     rows = _leaderboard_rows(board, state)
     context.update(
         {
@@ -478,8 +518,11 @@ def agent_page(request: HttpRequest, agent_id: str) -> HttpResponse:
                 f"{path}one-on-one/", period=None, sort=None, order=None, team=None
             ),
             "conversations_href": state.link(
-                "/analytics/conversations/", agent=agent_id, team=None, sort=None, order=None
+                "/analytics/conversations/", agent=agent_id, sort=None, order=None
             ),
+            "filter_form": filter_form(store, viewer, scope, state.values),
+            "scope_text": _scope_text(scope, team_names()),
+            "clear_filters_href": state.link(path, **dict.fromkeys(scope_params(request.GET))),
             "not_measured": NOT_MEASURED,
         }
     )
@@ -577,7 +620,17 @@ COMPLETING_EVENT = {
     "first_mentioned_at": "first mention",
 }
 
-CONVERSATION_FILTERS = ("channel", "inbox", "inquiry", "team", "status", "agent", "metric")
+CONVERSATION_FILTERS = (
+    "channel",
+    "inbox",
+    "inquiry",
+    "team",
+    "customer_tier",
+    "language",
+    "status",
+    "agent",
+    "metric",
+)
 
 
 def _conversation_filters(request: HttpRequest) -> ConversationFilters:
@@ -608,6 +661,7 @@ def conversations_page(request: HttpRequest) -> HttpResponse:
     viewer = viewer_of(request)
     store = store_with_facts()
     window = _window(request)
+    read_scope(request.GET, store, viewer)  # a value the data does not know is named
     filters = _conversation_filters(request)
     agent = None if filters.agent is None else find_agent(store, filters.agent, viewer)
     try:
@@ -686,6 +740,7 @@ def conversations_export(request: HttpRequest) -> HttpResponse:
     viewer = viewer_of(request)
     store = store_with_facts()
     window = read_window(request.GET, install_settings().tz)
+    read_scope(request.GET, store, viewer)
     filters = _conversation_filters(request)
     if filters.agent is not None:
         find_agent(store, filters.agent, viewer)

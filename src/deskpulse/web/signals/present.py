@@ -24,13 +24,14 @@ from deskpulse.analysis.signals import (
     find_signals,
 )
 from deskpulse.events.store import Store
-from deskpulse.metrics.query import Viewer
+from deskpulse.metrics.query import Filters, Viewer
 from deskpulse.metrics.window import Window
 from deskpulse.web.params import PageState
 
 KIND_WORDS = {"shift": "shift", "tension": "metrics pulling apart", "surge": "volume surge"}
-# What the signals links keep of the dashboard's URL: the period, not its sort or team.
-_DROP = {"sort": None, "order": None, "team": None, "time": None}
+# What the signals links keep of the dashboard's URL: the period and the filters (team,
+# channel…, which the signals were computed under), not its sort.
+_DROP = {"sort": None, "order": None, "time": None}
 
 
 def _p_text(p: float) -> str:
@@ -83,14 +84,21 @@ def report_context(report: SignalReport, state: PageState, limit: int | None) ->
 
 
 def panel_context(
-    store: Store, window: Window, viewer: Viewer, state: PageState, *, compute: bool
+    store: Store,
+    window: Window,
+    viewer: Viewer,
+    state: PageState,
+    *,
+    compute: bool,
+    filters: Filters | None = None,
 ) -> dict[str, Any]:
     """The /analytics panel. Without `compute`, only a cached answer is used; if there is
-    none the panel is a placeholder the page fills in from /analytics/signals/panel/."""
+    none the panel is a placeholder the page fills in from /analytics/signals/panel/.
+    `filters` are the dashboard's: the signals are looked for inside them."""
     if compute:
-        report: SignalReport | None = find_signals(store, window, viewer)
+        report: SignalReport | None = find_signals(store, window, viewer, filters=filters)
     else:
-        report = cached_signals(store, window, viewer)
+        report = cached_signals(store, window, viewer, filters=filters)
     if report is None:
         return {
             "pending": True,

@@ -15,6 +15,7 @@ from django.shortcuts import render
 
 from deskpulse.analysis.signals import DIMENSION_WORDS, TENSIONS, find_signals
 from deskpulse.web.access import member_required, viewer_of
+from deskpulse.web.analytics.filters import read_scope
 from deskpulse.web.analytics.views import _period_context, _period_label, _window
 from deskpulse.web.api.problems import errors_as_page
 from deskpulse.web.params import PageState, read_window
@@ -35,7 +36,8 @@ def signals_page(request: HttpRequest) -> HttpResponse:
     window = _window(request)
     context = _period_context(request, window, "/analytics/signals/")
     state: PageState = context["state"]
-    report = find_signals(store, window, viewer)
+    filters = read_scope(request.GET, store, viewer)
+    report = find_signals(store, window, viewer, filters=filters)
     context.update(
         {
             "nav": "analytics",
@@ -59,5 +61,9 @@ def signals_panel(request: HttpRequest) -> HttpResponse:
     viewer = viewer_of(request)
     window = read_window(request.GET, install_settings().tz)
     state = _period_context(request, window, "/analytics/")["state"]
-    context = {"signals": panel_context(store_with_facts(), window, viewer, state, compute=True)}
+    store = store_with_facts()
+    filters = read_scope(request.GET, store, viewer)
+    context = {
+        "signals": panel_context(store, window, viewer, state, compute=True, filters=filters)
+    }
     return render(request, "signals/_panel.html", context)
