@@ -792,3 +792,23 @@ def test_a_metric_without_a_start_value_cannot_be_chosen(
     assert field == "metric"
     assert "no starting point" in shown
     continues_to(post_step(client, "metric", {"metric": "aes_handle_time"}), "target")
+
+
+def test_performance_page_focus_agrees_with_the_wizard_and_marks_estimates(
+    client: Client, agent: User, api_store: Store
+) -> None:
+    """The inquiry page's "Recommended focus" and its API twin move off handle time as the
+    wizard does, and its recent interactions mark estimated handle times with ≈."""
+    _estimated_alice(api_store)
+    client.force_login(agent)
+    query = {"model": CHANNEL, "as_of": BEGAN_PARAM}
+    page = soup_of(client.get(f"/performance/agents/alice/inquiries/{INQUIRY}/", query))
+    assert page.select_one(".focus")["data-recommended"] == "predicted_satisfaction"
+    assert "(10 of 10) are estimated" in text(page)
+    summaries = [text(s) for s in page.select(".examples summary")]
+    assert summaries and all("handle time ≈ 15m" in s for s in summaries)
+    flag = page.select_one(".examples .flag")
+    assert "estimated from reply times" in flag["title"]
+    assert "≈ estimated:" in text(page.select_one(".estimate-note"))
+    body = client.get(f"/api/v1/performance/agents/alice/inquiries/{INQUIRY}", query).json()
+    assert body["recommendation"]["metric"] == "predicted_satisfaction"

@@ -25,7 +25,6 @@ from deskpulse.analysis.effectiveness import (
     InquiryDetail,
     InquiryPerformance,
     agent_performance,
-    inquiry_detail,
     sort_inquiries,
 )
 from deskpulse.web.api.auth import READ
@@ -35,7 +34,7 @@ from deskpulse.web.api.jsonable import jsonable
 from deskpulse.web.performance import status
 from deskpulse.web.performance.params import PerformanceParams, read_params
 from deskpulse.web.performance.present import METRICS, label
-from deskpulse.web.performance.views import resolved_span, scored_store
+from deskpulse.web.performance.views import focused_detail, resolved_span, scored_store
 from deskpulse.web.runtime import install_settings
 
 router = Router(auth=READ, tags=["performance"])
@@ -215,7 +214,7 @@ def get_inquiry_detail(
     channel = chosen.model
     if channel is None:
         channel = agent_performance(store, viewer, agent_id, channel=None, window=window).channel
-    detail = inquiry_detail(
+    detail = focused_detail(
         store, viewer, agent_id, channel=channel, inquiry=inquiry, window=window
     )
     return detail_json(detail, chosen)

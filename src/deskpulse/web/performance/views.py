@@ -11,6 +11,7 @@ Agents never see another agent's name or id here: the best agent is "Top perform
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -40,6 +41,8 @@ from deskpulse.metrics.window import Window
 from deskpulse.web.access import member_required, viewer_of
 from deskpulse.web.accounts.teams import team_names
 from deskpulse.web.api.problems import errors_as_page
+from deskpulse.web.coaching.service import recommendation_for
+from deskpulse.web.coaching.views import estimate_note
 from deskpulse.web.params import ParameterError
 from deskpulse.web.performance import status
 from deskpulse.web.performance.params import (
@@ -344,7 +347,7 @@ def inquiry_page(request: HttpRequest, agent_id: str, inquiry: str) -> HttpRespo
     if channel is None:
         # No model in the URL: the agent page's default, the agent's busiest channel.
         channel = agent_performance(store, viewer, agent_id, channel=None, window=window).channel
-    detail = inquiry_detail(
+    detail = focused_detail(
         store, viewer, agent_id, channel=channel, inquiry=inquiry, window=window
     )
     path = inquiry_path(agent_id, inquiry)
@@ -353,7 +356,29 @@ def inquiry_page(request: HttpRequest, agent_id: str, inquiry: str) -> HttpRespo
     state.values["sort"] = state.values["dir"] = ""
     context = _inquiry_context(viewer, agent, detail, state)
     context.update(_window_context(params, state, path, window))
+    context["estimate_note"] = estimate_note(store.settings.handle_time_estimate_cap_seconds)
     return render(request, "performance/inquiry.html", context)
+
+
+def focused_detail(
+    store: Store,
+    viewer: Viewer,
+    agent_id: str,
+    *,
+    channel: str,
+    inquiry: str,
+    window: Window,
+) -> InquiryDetail:
+    """The inquiry's detail with the coaching wizard's recommendation: the focus moves off
+    handle time when most of the agent's handle time on the inquiry is estimated, so this
+    page and the wizard never disagree on what to work on (issue 15)."""
+    detail = inquiry_detail(
+        store, viewer, agent_id, channel=channel, inquiry=inquiry, window=window
+    )
+    as_of = window.end or window.as_of or clock.now()
+    metric, explanation = recommendation_for(store, detail, as_of=as_of)
+    recommendation = replace(detail.recommendation, metric=metric, explanation=explanation)
+    return replace(detail, recommendation=recommendation)
 
 
 def _inquiry_context(
@@ -406,6 +431,7 @@ def _inquiry_context(
         else {"key": recommendation.metric, "label": performance.label(recommendation.metric)},
         "gaps": gaps,
         "examples": [_example(example) for example in detail.examples],
+        "examples_estimated": any(example.handle_time_estimated for example in detail.examples),
         "coaching_new_href": coaching,
         "min_interactions": MIN_INTERACTIONS,
         "state": state,
