@@ -65,6 +65,23 @@ def test_an_agents_dashboard_speaks_to_them_and_has_no_idle_controls(
         assert words not in html, words
 
 
+def test_the_load_balancing_api_speaks_to_an_agent_too(
+    client: Client, agent: User, owner: User, api_store: Store
+) -> None:
+    build_team(api_store)
+    client.force_login(agent)
+    body = client.get(f"/api/v1/load-balancing?{WEEK}").json()
+    assert body["own"] is True
+    # Quadrant keys stay ("workhorse"), the lead's names and verdicts do not.
+    for words in ("This agent", "Reassign", "reroute", "Reliable workhorse", "Drowning"):
+        assert words not in str(body), words
+    assert all("guidance" not in q and "name" not in q for q in body["quadrants"])
+    assert {q["own_name"] for q in body["quadrants"]} >= {"Busier queue, faster replies"}
+    client.force_login(owner)
+    body = client.get(f"/api/v1/load-balancing?{WEEK}").json()
+    assert "This agent is drowning. Reassign or reroute." in str(body)
+
+
 def test_a_lead_keeps_the_controls_and_the_seeds_verdicts(
     client: Client, owner: User, api_store: Store
 ) -> None:

@@ -806,7 +806,8 @@ def test_performance_page_focus_agrees_with_the_wizard_and_marks_estimates(
     assert page.select_one(".focus")["data-recommended"] == "predicted_satisfaction"
     assert "(10 of 10) are estimated" in text(page)
     summaries = [text(s) for s in page.select(".examples summary")]
-    assert summaries and all("handle time ≈ 15m" in s for s in summaries)
+    assert summaries
+    assert all("handle time ≈ 15m" in s for s in summaries)
     flag = page.select_one(".examples .flag")
     assert "estimated from reply times" in flag["title"]
     assert "≈ estimated:" in text(page.select_one(".estimate-note"))

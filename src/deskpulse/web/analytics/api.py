@@ -214,7 +214,15 @@ def get_load_balancing(request: HttpRequest, params: NinjaQuery[BoardParams]) ->
     window = params.window()
     filters = params.scope(viewer)
     balance = load_balance(store_with_facts(), window, viewer, team=filters.team, filters=filters)
-    return {**jsonable(balance), "quadrants": jsonable(QUADRANTS)}
+    if balance.own:
+        # An agent reads their own point: the quadrants in their terms, no lead verdicts.
+        quadrants: Any = [
+            {"key": q.key, "title": q.title, "own_name": q.own_name, "own_words": q.own_words}
+            for q in QUADRANTS
+        ]
+    else:
+        quadrants = jsonable(QUADRANTS)
+    return {**jsonable(balance), "quadrants": quadrants}
 
 
 @router.get(
