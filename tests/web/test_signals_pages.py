@@ -184,6 +184,20 @@ def test_api_refuses_a_bad_period_in_the_one_error_shape(
     assert_error(client.get("/api/v1/signals?period=13d"), 422, "invalid_request", "period")
 
 
+def test_api_takes_the_dashboards_filters_and_refuses_unknown_values(
+    client: Client, owner: User, friction: Store
+) -> None:
+    client.force_login(owner)
+    error = assert_error(
+        client.get(f"/api/v1/signals?{PERIOD}&channel=pigeon"), 422, "invalid_request", "channel"
+    )
+    assert "pigeon" in error["message"]
+    # The rushed queue is on email; the steady one on chat has nothing to say.
+    assert client.get(f"/api/v1/signals?{PERIOD}").json()["total"] == 1
+    assert client.get(f"/api/v1/signals?{PERIOD}&channel=email").json()["total"] == 1
+    assert client.get(f"/api/v1/signals?{PERIOD}&channel=chat").json()["total"] == 0
+
+
 @pytest.mark.parametrize("who", ["owner", "admin", "agent"])
 def test_members_see_the_same_team_level_signals(
     client: Client, owner: User, admin: User, agent: User, who: str, friction: Store

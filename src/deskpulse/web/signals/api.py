@@ -14,8 +14,7 @@ from ninja import Field, Router
 from ninja import Query as NinjaQuery
 
 from deskpulse.analysis.signals import find_signals
-from deskpulse.metrics.query import Filters
-from deskpulse.web.analytics.api import PeriodParams
+from deskpulse.web.analytics.api import ScopedParams
 from deskpulse.web.api.auth import READ, viewer_of
 from deskpulse.web.api.contract import errors
 from deskpulse.web.runtime import store_with_facts
@@ -23,8 +22,7 @@ from deskpulse.web.runtime import store_with_facts
 router = Router(auth=READ, tags=["signals"])
 
 
-class SignalParams(PeriodParams):
-    team: str | None = Field(default=None, description="only conversations of this team")
+class SignalParams(ScopedParams):
     limit: int | None = Field(default=None, ge=1, le=500, description="the strongest N")
 
 
@@ -33,9 +31,9 @@ class SignalParams(PeriodParams):
 )
 def get_signals(request: HttpRequest, params: NinjaQuery[SignalParams]) -> dict[str, Any]:
     viewer = viewer_of(request)
-    report = find_signals(
-        store_with_facts(), params.window(), viewer, filters=Filters(team=params.team)
-    )
+    # The dashboard's filters, checked the same way: an unknown value is a 422 naming it.
+    filters = params.scope(viewer)
+    report = find_signals(store_with_facts(), params.window(), viewer, filters=filters)
     # The conversations links keep the period exactly as asked for.
     period = {"period": params.period, "from": params.start, "to": params.end}
     period["as_of"] = params.as_of
