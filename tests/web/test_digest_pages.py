@@ -74,7 +74,12 @@ def test_an_owner_chooses_teams_day_and_hour(client: Client, owner: User) -> Non
 
 @pytest.mark.parametrize(
     ("field", "value", "named"),
-    [("hour", "24", "hour"), ("weekday", "9", "weekday"), ("teams", "nobody", "teams")],
+    [
+        ("hour", "24", "hour"),
+        ("weekday", "9", "weekday"),
+        ("teams", "nobody", "teams"),
+        ("timezone", "Mars/Olympus", "timezone"),
+    ],
 )
 def test_a_bad_value_is_named_and_nothing_is_saved(
     client: Client, owner: User, field: str, value: str, named: str
@@ -84,6 +89,17 @@ def test_a_bad_value_is_named_and_nothing_is_saved(
     assert answer.status_code == 400
     assert f"<li>{named}: " in answer.content.decode()
     assert not DigestPreference.objects.exists()
+
+
+def test_a_person_picks_their_own_time_zone(client: Client, owner: User) -> None:
+    data = {"enabled": "on", "weekday": "0", "hour": "8", "by_email": "on"}
+    saved = signed_in(client, owner).post(URL, {**data, "timezone": "America/New_York"})
+    assert saved.status_code == 302
+    assert DigestPreference.objects.get(user=owner).timezone == "America/New_York"
+    page = client.get(URL).content.decode()
+    assert "your time zone, <strong data-timezone>America/New_York</strong>" in page
+    # This week's Monday 08:00 in New York (13:00 UTC) is shown in the person's zone.
+    assert "this week's slot: Mon 11 Jan 2027, 08:00." in page
 
 
 def test_a_digest_needs_a_way_to_arrive(client: Client, owner: User) -> None:

@@ -124,6 +124,21 @@ def test_nothing_goes_before_the_chosen_hour(org_store: Store, owner: User, smtp
     assert send_due(org_store, NOW + timedelta(hours=1), NO_WAIT).sent == 1
 
 
+def test_the_hour_is_in_the_persons_own_time_zone(
+    org_store: Store, owner: User, smtp: Server
+) -> None:
+    configure(smtp)
+    # 08:00 on Wednesday in Tokyo was 23:00 UTC on Tuesday: due at noon UTC Wednesday.
+    wants(owner, hour=8, timezone="Asia/Tokyo")
+    assert send_due(org_store, NOW, NO_WAIT).sent == 1
+    # 13:00 in New York is 18:00 UTC: not yet at 12:00 UTC, due at 18:00.
+    DigestSend.objects.all().delete()
+    DigestPreference.objects.filter(user=owner).update(hour=13, timezone="America/New_York")
+    assert send_due(org_store, NOW, NO_WAIT).due == 0
+    assert send_due(org_store, NOW + timedelta(hours=5), NO_WAIT).due == 0
+    assert send_due(org_store, NOW + timedelta(hours=6), NO_WAIT).sent == 1
+
+
 def test_a_switched_off_digest_is_not_sent(org_store: Store, owner: User, smtp: Server) -> None:
     configure(smtp)
     wants(owner, enabled=False)

@@ -11,8 +11,9 @@ from deskpulse import clock
 
 
 class DigestPreference(models.Model):
-    """One person's digest: on or off, their teams, and their day and hour (reporting
-    time zone). An agent's digest is always their own numbers: `teams` stays empty."""
+    """One person's digest: on or off, their teams, and their day and hour (in their own
+    time zone, or the reporting one). An agent's digest is always their own numbers:
+    `teams` stays empty."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_preference"
@@ -22,6 +23,9 @@ class DigestPreference(models.Model):
     teams = models.JSONField(default=list, blank=True)
     weekday = models.PositiveSmallIntegerField(default=0)  # 0 Monday .. 6 Sunday
     hour = models.PositiveSmallIntegerField(default=8)
+    # The person's own time zone for the day and hour (an IANA name); empty: the install's
+    # reporting time zone. A lead in another country gets it at their 08:00, not ours.
+    timezone = models.CharField(max_length=64, blank=True, default="")
     by_email = models.BooleanField(default=True)
     # The install's Slack-compatible webhook posts to a shared channel: owners and admins
     # only, so an agent's own numbers never land where the team reads them.

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
@@ -109,6 +110,11 @@ def known_teams(store: Store | None) -> dict[str, str]:
     return dict(sorted(teams.items(), key=lambda item: item[1].lower()))
 
 
+def zone_of(preference: DigestPreference) -> ZoneInfo:
+    """The zone the person's day and hour are in: theirs, else the reporting one."""
+    return ZoneInfo(preference.timezone) if preference.timezone else install_settings().tz
+
+
 def preference_of(user: User) -> DigestPreference:
     found = DigestPreference.objects.filter(user=user).first()
     return found if found is not None else DigestPreference(user=user)
@@ -170,9 +176,8 @@ def build_digest(store: Store, user: User, now: datetime, *, root: str | None = 
     admins get their teams (or the whole organisation); an agent gets their own numbers
     and plans only, read as themselves (the query layer's agent viewer)."""
     root = base_url() if root is None else root
-    tz = install_settings().tz
-    week = digest_week(now, tz)
     preference = preference_of(user)
+    week = digest_week(now, zone_of(preference))
     profile = Profile.objects.filter(user=user).first()
     if profile is None:
         raise PermissionError(f"{user.username} has no role on the team")
@@ -235,10 +240,10 @@ def build_digest(store: Store, user: User, now: datetime, *, root: str | None = 
 
 def due_preferences(now: datetime) -> list[DigestPreference]:
     """Digests that are on, whose slot has come this week, and not yet sent this week."""
-    tz = install_settings().tz
-    week = digest_week(now, tz).key
     found = []
     for preference in DigestPreference.objects.filter(enabled=True).select_related("user"):
+        tz = zone_of(preference)
+        week = digest_week(now, tz).key
         if not slot_reached(now, preference.weekday, preference.hour, tz):
             continue
         done = DigestSend.objects.filter(user=preference.user, week=week).exclude(
@@ -312,7 +317,7 @@ def send_one(
     store: Store, preference: DigestPreference, now: datetime, senders: Senders = Senders()
 ) -> DigestSend | None:
     """Send `preference`'s digest of this week unless the ledger says it went already."""
-    week = digest_week(now, install_settings().tz).key
+    week = digest_week(now, zone_of(preference)).key
     send = _claim(preference.user, week, now)
     if send is None:
         return None

@@ -13,7 +13,13 @@ from deskpulse.notify.digest import WEEKDAYS, render_html, render_text, slot_in_
 from deskpulse.web.access import member_required
 from deskpulse.web.api.viewer import profile_of
 from deskpulse.web.digest.forms import DigestForm
-from deskpulse.web.digest.service import build_digest, known_teams, ledger_rows, preference_of
+from deskpulse.web.digest.service import (
+    build_digest,
+    known_teams,
+    ledger_rows,
+    preference_of,
+    zone_of,
+)
 from deskpulse.web.runtime import install_settings, store_with_facts
 
 
@@ -36,18 +42,23 @@ def digest_settings(request: HttpRequest) -> HttpResponse:
         "teams": list(preference.teams),
         "weekday": preference.weekday,
         "hour": preference.hour,
+        "timezone": preference.timezone,
         "by_email": preference.by_email,
         "to_webhook": preference.to_webhook,
     }
+    reporting = install_settings().reporting_timezone
     status = 200
     if request.method == "POST":
-        form = DigestForm(request.POST, teams=teams, personal=personal)
+        form = DigestForm(
+            request.POST, teams=teams, personal=personal, reporting_timezone=reporting
+        )
         if form.is_valid():
             data = form.cleaned_data
             preference.enabled = bool(data["enabled"])
             preference.teams = [] if personal else list(data.get("teams") or [])
             preference.weekday = int(data["weekday"])
             preference.hour = int(data["hour"])
+            preference.timezone = str(data.get("timezone") or "")
             preference.by_email = bool(data["by_email"])
             preference.to_webhook = False if personal else bool(data.get("to_webhook"))
             preference.updated_at = clock.now()
@@ -55,8 +66,10 @@ def digest_settings(request: HttpRequest) -> HttpResponse:
             return redirect("/settings/digest/?saved=1")
         status = 400
     else:
-        form = DigestForm(initial=initial, teams=teams, personal=personal)
-    tz = install_settings().tz
+        form = DigestForm(
+            initial=initial, teams=teams, personal=personal, reporting_timezone=reporting
+        )
+    tz = zone_of(preference)
     now = clock.now()
     next_slot = slot_in_week(now, preference.weekday, preference.hour, tz)
     return render(
@@ -67,9 +80,12 @@ def digest_settings(request: HttpRequest) -> HttpResponse:
             "tab": "digest",
             "form": form,
             "personal": personal,
-            "timezone": install_settings().reporting_timezone,
+            "timezone": preference.timezone or reporting,
+            "own_timezone": bool(preference.timezone),
             "slot_text": f"{WEEKDAYS[preference.weekday]}s at {preference.hour:02d}:00",
             "next_slot": next_slot,
+            # Formatted here: the template would show it in the server's zone, not theirs.
+            "next_slot_text": next_slot.astimezone(tz).strftime("%a %-d %b %Y, %H:%M"),
             "preference": preference,
             "saved": request.GET.get("saved") == "1" and request.method == "GET",
             "ledger": ledger_rows(None if not personal else user),
