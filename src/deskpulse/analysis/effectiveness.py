@@ -20,7 +20,9 @@ Who is compared with whom (docs/metrics.md, "Agent performance by inquiry"):
   directory (`agent.upserted` team_ids, as the leaderboard's team filter reads it), the
   agent included, pooled over their interactions. No team: no team reading.
 - Bands and the top performer: among the agents of the same kind with at least
-  `min_interactions` interactions behind the metric on that inquiry (bands.py).
+  `min_interactions` interactions behind the metric on that inquiry (bands.py). Each
+  reading is shrunk toward the inquiry's average by its sampling variance, which
+  `_noise` measures from the same rows (reading_noise.py); only spreads leave it.
 
 Impact of an inquiry on the agent's score = the agent's volume share on it (the
 inquiry's interactions over all of the agent's interactions on the channel in the
