@@ -7,16 +7,23 @@ For 10, 20, 30, 40: q25 at 0.75 = 10 + .75 x 10 = 17.5, q75 at 2.25 = 30 + .25 x
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from deskpulse.analysis.bands import (
     BAND_LABELS,
+    INTERVAL_Z,
     MIN_AGENTS,
+    MIN_RELIABILITY,
     Band,
+    Estimate,
     Quartiles,
     band,
+    edges_of,
     eligible_values,
     quartiles,
+    standing,
 )
 
 FIVE = [300.0, 100.0, 500.0, 200.0, 400.0]
@@ -137,3 +144,87 @@ def test_labels() -> None:
         "needs_work": "Needs work",
         "not_enough_data": "Not enough data",
     }
+
+
+# -- shrinkage (issue 15) ------------------------------------------------------------------
+# FIVE with a sampling variance of 5,000 each (a standard error of 70.7 s): S^2 = 25,000,
+# tau^2 = 25,000 - 5,000 = 20,000, reliability B = 20,000 / 25,000 = .8, mean 300. The
+# edges keep sqrt(.8) = .894427191 of the raw quartiles' distance to the mean:
+# 300 -/+ 89.442719100 -> 210.557280900 and 389.442719100. A reading y shrinks to
+# 300 + .8 (y - 300) with posterior sd sqrt(.8 x 5,000) = 63.245553203.
+NOISY = [Estimate(value, 12, 5_000.0) for value in FIVE]
+SD = math.sqrt(4_000.0)
+
+
+def _phi(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+def test_noisy_readings_shrink_toward_the_mean_and_edges_narrow() -> None:
+    noisy = edges_of(NOISY, "lower", 10)
+    assert noisy is not None
+    assert noisy.between == pytest.approx(20_000.0)
+    assert noisy.reliability(5_000.0) == pytest.approx(0.8)
+    assert noisy.q25 == pytest.approx(210.5572809, abs=1e-6)
+    assert noisy.q75 == pytest.approx(389.4427191, abs=1e-6)
+    assert noisy.best == 100.0  # the top performer's actual reading, not shrunk
+    fastest = standing(NOISY[1], noisy, min_interactions=10)  # the reading 100
+    assert fastest.band == "great"
+    assert fastest.shrunk == pytest.approx(140.0)
+    assert fastest.probabilities["great"] == pytest.approx(
+        _phi((210.5572809 - 140.0) / SD), abs=1e-3
+    )
+    assert (fastest.low, fastest.high) == (
+        pytest.approx(140.0 - INTERVAL_Z * SD),
+        pytest.approx(140.0 + INTERVAL_Z * SD),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected", "runner_up"),
+    [
+        (140.0, "great", "good"),  # shrunk 172: P(great) = .729, two-to-one odds
+        (160.0, "good", "great"),  # shrunk 188, past the edge but P(great) = .639 < 2/3
+        (200.0, "good", "great"),  # shrunk 220: P(great) = .441
+        (300.0, "good", None),  # the mean: good with 88 %
+        (420.0, "good", "needs_work"),  # shrunk 396, past the edge; P(needs work) = .541
+    ],
+)
+def test_great_and_needs_work_need_two_to_one_odds(
+    value: float, expected: Band, runner_up: Band | None
+) -> None:
+    noisy = edges_of(NOISY, "lower", 10)
+    found = standing(Estimate(value, 12, 5_000.0), noisy, min_interactions=10)
+    assert found.band == expected, found
+    assert found.runner_up == runner_up, found
+    assert sum(found.probabilities.values()) == pytest.approx(1.0, abs=2e-3)
+
+
+def test_a_reading_mostly_made_of_the_average_is_not_enough_data() -> None:
+    noisy = edges_of(NOISY, "lower", 10)
+    # Variance 100,000: B = 20,000 / 120,000 = .167, below MIN_RELIABILITY (.2).
+    assert MIN_RELIABILITY == 0.2
+    found = standing(Estimate(50.0, 12, 100_000.0), noisy, min_interactions=10)
+    assert found.band == "not_enough_data"
+    assert found.reliability == pytest.approx(0.167, abs=1e-3)
+    # Variance 80,000: B = .2 exactly, a band again.
+    assert band(50.0, 12, noisy, min_interactions=10, variance=80_000.0) != "not_enough_data"
+
+
+def test_when_the_spread_is_all_noise_nobody_stands_out() -> None:
+    # 300, 100, 500, 200: mean 275, raw variance 29,167, below the readings' own 50,000:
+    # tau^2 = 0.
+    noise_only = edges_of([Estimate(v, 12, 50_000.0) for v in FIVE[:4]], "lower", 10)
+    assert noise_only is not None
+    assert noise_only.indistinct
+    for value in (100.0, 400.0):
+        found = standing(Estimate(value, 12, 50_000.0), noise_only, min_interactions=10)
+        assert (found.band, found.shrunk) == ("good", 275.0)
+
+
+def test_higher_is_better_shrinks_the_same_way() -> None:
+    noisy = edges_of(NOISY, "higher", 10)
+    assert noisy is not None
+    assert noisy.best == 500.0
+    assert standing(NOISY[2], noisy, min_interactions=10).band == "great"  # 500 -> 460
+    assert standing(NOISY[1], noisy, min_interactions=10).band == "needs_work"  # 100 -> 140

@@ -67,7 +67,12 @@ def test_train_prints_quality_saves_a_version_and_scores(
     assert "prediction models per channel" in out
     for channel in ("chat", "email", "voice", "social", "sms"):
         assert re.search(rf"│ {channel}\s+│ satisfact", out), channel
-    assert "predicts" in out
+    # On this small organisation a model may not clear the whole gate (200 held-out labels,
+    # calibration within 3 points, docs/models.md): then the card says which rule it missed.
+    flat = " ".join(out.split())
+    assert "predicts" in out or re.search(
+        r"held-out labels, 200 needed|points on held-out data", flat
+    ), out
     assert re.search(
         r"resolution is measured: the \w+ resolution model's held-out AUC is "
         r"0\.\d{3}, below the 0\.6 it needs",

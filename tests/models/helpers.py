@@ -127,7 +127,7 @@ def planted_frame(n: int, seed: int, signal: float) -> tuple[pd.DataFrame, pd.Se
 
 
 def trained_on_a_planted_signal() -> TrainedOutcome:
-    """A satisfaction model learned from 1,000 conversations whose label follows the
-    inquiry (it passes the gate)."""
-    features, labels, created = planted_frame(1_000, seed=1, signal=0.35)
+    """A satisfaction model learned from 1,200 conversations whose label follows the
+    inquiry (it passes the gate: 240 held-out labels, calibrated within 0.4 points)."""
+    features, labels, created = planted_frame(1_200, seed=1, signal=0.35)
     return train_outcome(features, labels, created, "satisfaction")

@@ -38,7 +38,7 @@ TEXTS = ["refund my order please"] * 12 + ["reset my password please"] * 12
 def _models() -> tuple[Pipeline, dict[str, Pipeline], ModelCards]:
     classifier = train_classifier(TEXTS, ["refund"] * 12 + ["password"] * 12, trained_at=START)
     assert classifier.pipeline is not None
-    features, labels, created = _frame(600, seed=1, signal=0.35)
+    features, labels, created = _frame(1_200, seed=1, signal=0.35)
     satisfaction = train_outcome(features, labels, created, "satisfaction")
     assert satisfaction.pipeline is not None
     cards = ModelCards(

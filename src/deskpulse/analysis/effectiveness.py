@@ -20,7 +20,9 @@ Who is compared with whom (docs/metrics.md, "Agent performance by inquiry"):
   directory (`agent.upserted` team_ids, as the leaderboard's team filter reads it), the
   agent included, pooled over their interactions. No team: no team reading.
 - Bands and the top performer: among the agents of the same kind with at least
-  `min_interactions` interactions behind the metric on that inquiry (bands.py).
+  `min_interactions` interactions behind the metric on that inquiry (bands.py). Each
+  reading is shrunk toward the inquiry's average by its sampling variance, which
+  `_noise` measures from the same rows (reading_noise.py); only spreads leave it.
 
 Impact of an inquiry on the agent's score = the agent's volume share on it (the
 inquiry's interactions over all of the agent's interactions on the channel in the
@@ -41,12 +43,15 @@ from deskpulse.analysis.agents import Agent, find_agent
 from deskpulse.analysis.bands import (
     BAND_LABELS,
     MIN_AGENTS,
+    NO_STANDING,
     Band,
+    Estimate,
     Quartiles,
-    band,
-    eligible_values,
-    quartiles,
+    Standing,
+    edges_of,
+    standing,
 )
+from deskpulse.analysis.reading_noise import Row, reading_variances
 from deskpulse.events.store import Store
 from deskpulse.metrics.format import format_value
 from deskpulse.metrics.periods import Period
@@ -189,6 +194,9 @@ class MetricComparison:
     top_performer: float | None  # best value among eligible agents (never a name)
     top_quartile: float | None  # the edge an agent must reach to be "great"
     band: Band
+    # The band's uncertainty: the agent's reading shrunk toward the inquiry's average,
+    # its 80 % interval and each band's probability (analysis/bands.py).
+    standing: Standing = NO_STANDING
 
 
 @dataclass(frozen=True)
@@ -296,6 +304,7 @@ class _Figures:
     """The query results one page is assembled from."""
 
     period: Period
+    agent_id: str
     overall: _Values  # the agent's readings over the channel
     mine: dict[str, _Values]  # inquiry -> the agent's readings
     everyone: dict[str, list[_Values]]  # inquiry -> each comparable agent's readings
@@ -304,6 +313,10 @@ class _Figures:
     # inquiry (None: rows without one) -> the satisfaction and resolution sources of the
     # agent's rows
     sources: dict[str | None, tuple[set[str], set[str]]]
+    # (agent, inquiry) -> each effectiveness metric's sampling variance (reading_noise.py)
+    noise: dict[tuple[str, str], dict[str, float]]
+    # inquiry -> the agent id of each entry of `everyone[inquiry]`
+    everyone_ids: dict[str, list[str]]
 
 
 def _by_inquiry(result: QueryResult) -> dict[str, _Values]:
@@ -369,15 +382,18 @@ def _figures(
         )
 
     per_agent: dict[str, list[_Values]] = {}
+    per_agent_ids: dict[str, list[str]] = {}
     for row in everyone.rows:
         name = row.group.get("inquiry")
         if name is not None and row.group.get("agent") is not None:
             per_agent.setdefault(str(name), []).append(row.metrics)
+            per_agent_ids.setdefault(str(name), []).append(str(row.group["agent"]))
     own = next(
         (row.metrics for row in overall.rows if row.group.get("agent") == agent.agent_id), {}
     )
     return _Figures(
         period=overall.period,
+        agent_id=agent.agent_id,
         overall=own,
         mine={
             str(row.group["inquiry"]): row.metrics
@@ -388,6 +404,55 @@ def _figures(
         pooled=_by_inquiry(pooled),
         team=team,
         sources=_prediction_sources(store, agent.agent_id, channel, overall.period, inquiry),
+        noise=_noise(
+            store,
+            sorted({a for ids in per_agent_ids.values() for a in ids}),
+            channel,
+            overall.period,
+            inquiry,
+        ),
+        everyone_ids=per_agent_ids,
+    )
+
+
+def _noise(
+    store: Store, agent_ids: list[str], channel: str, period: Period, inquiry: str | None
+) -> dict[tuple[str, str], dict[str, float]]:
+    """How noisy each compared agent's reading is per inquiry: what the bands shrink by.
+    Read from the same rows and window as the metrics; only spreads leave this function,
+    never another agent's rows."""
+    if not agent_ids or not effectiveness_scored(store):
+        return {}
+    t = store.con.table(EFFECTIVENESS)
+    t = t.filter(
+        t.agent_id.isin(agent_ids)
+        & (t.channel == channel)
+        & t.inquiry.notnull()
+        & (t.created_at >= period.start_utc)
+        & (t.created_at < period.end_utc)
+    )
+    if inquiry is not None:
+        t = t.filter(t.inquiry == inquiry)
+    records = (
+        t.select(
+            "agent_id",
+            "inquiry",
+            "handle_seconds",
+            "predicted_satisfaction",
+            "predicted_resolution",
+        )
+        .to_pyarrow()
+        .to_pylist()
+    )
+    return reading_variances(
+        Row(
+            agent_id=str(r["agent_id"]),
+            inquiry=str(r["inquiry"]),
+            handle=_as_float(r["handle_seconds"]),
+            satisfaction=_as_float(r["predicted_satisfaction"]),
+            resolution=_as_float(r["predicted_resolution"]),
+        )
+        for r in records
     )
 
 
@@ -440,6 +505,10 @@ def _source_label(sources: set[str]) -> PredictionSource:
     return "measured"
 
 
+def _variance(figures: _Figures, agent_id: str, inquiry: str, metric: str) -> float:
+    return figures.noise.get((agent_id, inquiry), {}).get(metric, 0.0)
+
+
 def _count(value: MetricValue | None) -> int:
     return 0 if value is None or value.value is None else int(value.value)
 
@@ -455,12 +524,21 @@ def _inquiry_performance(
     total = _count(figures.overall.get(VOLUME_METRIC))
     share = round(volume / total, 9) if total else 0.0
 
+    ids = figures.everyone_ids.get(inquiry, [])
     comparisons: dict[str, MetricComparison] = {}
     for name in EFFECTIVENESS_METRICS:
         readings = [_reading(values.get(name)) for values in others]
-        eligible = eligible_values([(r.value, r.n) for r in readings], min_interactions)
-        edges: Quartiles | None = quartiles(eligible, direction_of(name))
+        estimates = [
+            Estimate(r.value, r.n, _variance(figures, agent_id, inquiry, name))
+            for r, agent_id in zip(readings, ids, strict=True)
+        ]
+        edges: Quartiles | None = edges_of(estimates, direction_of(name), min_interactions)
         agent = _reading(mine.get(name))
+        found = standing(
+            Estimate(agent.value, agent.n, _variance(figures, figures.agent_id, inquiry, name)),
+            edges,
+            min_interactions=min_interactions,
+        )
         comparisons[name] = MetricComparison(
             metric=name,
             agent=agent,
@@ -468,7 +546,8 @@ def _inquiry_performance(
             all_agents=_reading(pooled.get(name)),
             top_performer=None if edges is None else edges.best,
             top_quartile=None if edges is None else edges.top_edge,
-            band=band(agent.value, agent.n, edges, min_interactions=min_interactions),
+            band=found.band,
+            standing=found,
         )
 
     score = comparisons["effectiveness_score"]

@@ -86,10 +86,25 @@ class OutcomeCard:
     data_from: str | None = None  # first labelled conversation's creation
     data_to: str | None = None  # last labelled conversation's creation
     test_from: str | None = None  # where the held-out (newest) part begins
+    # Calibration in the large on the held-out part: the mean predicted probability and
+    # the observed rate. None on cards written before the gate checked it.
+    test_mean_predicted: float | None = None
+    test_observed: float | None = None
 
     @property
     def label(self) -> str:
         return OUTCOME_LABELS[self.outcome]
+
+    @property
+    def test_labels(self) -> int:
+        return self.test_positives + self.test_negatives
+
+    @property
+    def calibration_gap(self) -> float | None:
+        """Mean prediction minus observed rate on held-out data (> 0: over-predicts)."""
+        if self.test_mean_predicted is None or self.test_observed is None:
+            return None
+        return self.test_mean_predicted - self.test_observed
 
     @property
     def labels(self) -> int:
@@ -127,6 +142,16 @@ class ChannelCard:
 
     def outcome_status(self, name: Outcome) -> OutcomeStatus:
         card = self.outcome(name)
+        if card.passed and card.calibration_gap is None:
+            # Passed a gate that checked AUC only (a version trained before the gate
+            # needed held-out calibration and 200 held-out labels): not trusted now.
+            return OutcomeStatus(
+                name,
+                "fallback",
+                f"the {name} model was trained before the gate checked calibration and "
+                "held-out labels: run deskpulse train to measure it",
+                card.auc,
+            )
         if card.passed and (self.per_outcome or self.status == "ok"):
             return OutcomeStatus(
                 name,

@@ -289,13 +289,17 @@ def _predictions(
             chosen = batch[channels[batch] == channel]
             part = frame.iloc[chosen]
             passed = models[str(channel)]
-            if "satisfaction" in passed:
+            # Only the outcomes the cards let predict today: a model saved under an older,
+            # looser gate stays on disk but is not used (ChannelCard.outcome_status).
+            card = bundle.cards.channel(str(channel)) if bundle is not None else None
+            allowed = set(card.predicted) if card is not None else set()
+            if "satisfaction" in passed and "satisfaction" in allowed:
                 satisfied[chosen] = predict_outcome(
                     passed["satisfaction"],
                     outcome_features(part, "satisfaction", inquiries[chosen]),
                 )
                 satisfied_by_model[chosen] = True
-            if "resolution" in passed:
+            if "resolution" in passed and "resolution" in allowed:
                 resolved[chosen] = predict_outcome(
                     passed["resolution"],
                     outcome_features(part, "resolution", inquiries[chosen]),

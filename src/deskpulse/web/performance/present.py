@@ -168,6 +168,34 @@ def band_label(band: str) -> str:
     return BAND_LABELS[band]  # type: ignore[index]
 
 
+def band_note(found: MetricComparison) -> str:
+    """The band's uncertainty in a few words: "could be Great (41 %)" when another band
+    has a real chance, else "" (analysis/bands.py)."""
+    standing = found.standing
+    other = standing.runner_up
+    if found.band == "not_enough_data" or other is None:
+        return ""
+    chance = standing.probabilities.get(other, 0.0)
+    return f"could be {BAND_LABELS[other]} ({chance:.0%})"
+
+
+def band_title(metric: str, found: MetricComparison) -> str:
+    """What the band rests on, for the band's tooltip: the reading shrunk toward the
+    inquiry's average, its 80 % interval, and each band's chance."""
+    standing = found.standing
+    if standing.shrunk is None or not standing.probabilities:
+        return ""
+    chances = ", ".join(
+        f"{BAND_LABELS[name]} {standing.probabilities.get(name, 0.0):.0%}"
+        for name in ("great", "good", "needs_work")
+    )
+    return (
+        f"Allowing for chance: {metric_text(metric, standing.shrunk)} "
+        f"(80% interval {metric_text(metric, standing.low)} to "
+        f"{metric_text(metric, standing.high)}); {chances}"
+    )
+
+
 def reading(metric: str, value: Reading) -> dict[str, Any]:
     return {"text": metric_text(metric, value.value), "value": value.value, "n": value.n}
 
@@ -194,6 +222,8 @@ def comparison(
         "top_quartile": metric_text(metric, found.top_quartile),
         "band": found.band,
         "band_label": band_label(found.band),
+        "band_note": band_note(found),
+        "band_title": band_title(metric, found),
     }
 
 
