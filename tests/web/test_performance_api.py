@@ -90,6 +90,10 @@ def test_agent_performance_equals_the_core(client: Client, agent: User, api_stor
             assert shown["metrics"][metric]["band"] == found.band
             assert shown["metrics"][metric]["band_label"] == BAND_LABELS[found.band]
             assert shown["metrics"][metric]["top_performer"] == found.top_performer
+            standing = shown["metrics"][metric]["standing"]
+            assert standing["shrunk"] == found.standing.shrunk
+            assert (standing["low"], standing["high"]) == (found.standing.low, found.standing.high)
+            assert standing["probabilities"] == dict(found.standing.probabilities)
     # By hand (see test_performance_pages.py): alice's billing score 300 s, Great; the
     # team t1 pools alice and bob: 450 s / .9 = 500 s on 20 contacts; impact -212.81.
     billing = body["inquiries"][0]

@@ -104,6 +104,16 @@ def inquiry_json(row: InquiryPerformance) -> dict[str, Any]:
             "top_quartile": found.top_quartile,
             "band": found.band,
             "band_label": BAND_LABELS[found.band],
+            # The band's uncertainty: the shrunk reading, its 80 % interval and the
+            # chance of each band (docs/metrics.md, "Quartile bands").
+            "standing": {
+                "shrunk": found.standing.shrunk,
+                "low": found.standing.low,
+                "high": found.standing.high,
+                "reliability": found.standing.reliability,
+                "probabilities": dict(found.standing.probabilities),
+                "could_be": found.standing.runner_up,
+            },
         }
     return {
         "inquiry": row.inquiry,
