@@ -39,3 +39,22 @@ def format_value(metric: Metric, value: float | int | None, currency: str = "USD
             symbol = "$" if currency == "USD" else f"{currency} "
             return f"{symbol}{float(value):,.2f}" if value >= 1 else f"{symbol}{float(value):.3f}"
     return str(value)
+
+
+def change_text(metric: Metric, current: float, previous: float) -> tuple[str, float]:
+    """The change against the previous period as a person reads it (points for a rate,
+    a plain difference for a score, a percent otherwise), and its signed size for
+    colouring. One wording for the dashboard's tiles and the weekly digest."""
+    difference = current - previous
+    match metric.format:
+        case "percent":
+            points = 100 * difference
+            return f"{points:+.1f} pts", round(points, 1)
+        case "score":
+            return f"{difference:+.2f}", round(difference, 2)
+        case "nps":
+            return f"{difference:+.0f}", round(difference)
+    if previous == 0:
+        return ("new" if current else "no change"), current
+    relative = 100 * difference / abs(previous)
+    return f"{relative:+.0f}%", round(relative)

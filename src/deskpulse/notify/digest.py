@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from deskpulse.events.store import Store
-from deskpulse.metrics.format import EMPTY, format_value
+from deskpulse.metrics.format import EMPTY, change_text, format_value
 from deskpulse.metrics.periods import local_midnight
 from deskpulse.metrics.query import TEAM_VIEWER, Filters, Query, Viewer, query
 from deskpulse.metrics.registry import REGISTRY, Metric
@@ -200,22 +200,6 @@ class Digest:
         return f"deskpulse: {whose}, {self.week.days_text}"
 
 
-def _change(metric: Metric, now: float, before: float) -> tuple[str, float]:
-    difference = now - before
-    match metric.format:
-        case "percent":
-            points = 100 * difference
-            return f"{points:+.1f} pts", round(points, 1)
-        case "score":
-            return f"{difference:+.2f}", round(difference, 2)
-        case "nps":
-            return f"{difference:+.0f}", round(difference)
-    if before == 0:
-        return ("new" if now else "no change"), now
-    relative = 100 * difference / abs(before)
-    return f"{relative:+.0f}%", round(relative)
-
-
 def tile(metric: Metric, current: Any, previous: Any | None) -> DigestTile:
     """One number with its n and its change, worded and coloured as on the dashboard:
     better or worse by the metric's direction, never merely up or down."""
@@ -229,7 +213,7 @@ def tile(metric: Metric, current: Any, previous: Any | None) -> DigestTile:
         elif previous.n < FEW_SAMPLES and metric.format not in ("percent", "score"):
             text, verdict = f"was {format_value(metric, before)}", "neutral"
         else:
-            change, size = _change(metric, float(now), float(before))
+            change, size = change_text(metric, float(now), float(before))
             if size == 0:
                 text, verdict = "no change", "same"
             else:

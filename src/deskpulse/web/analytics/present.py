@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from deskpulse.metrics.dashboard import timed
-from deskpulse.metrics.format import EMPTY, format_duration, format_value
+from deskpulse.metrics.format import EMPTY, change_text, format_duration, format_value
 from deskpulse.metrics.registry import (
     AI_RESOLUTION_HORIZON_DAYS,
     ESCALATION_HORIZON_DAYS,
@@ -50,23 +50,6 @@ class Tile:
         return f"{self.n:,}"
 
 
-def _change(metric: Metric, current: float, previous: float) -> tuple[str, float]:
-    """The change as a person reads it, and its signed size for colouring."""
-    difference = current - previous
-    match metric.format:
-        case "percent":
-            points = 100 * difference
-            return f"{points:+.1f} pts", round(points, 1)
-        case "score":
-            return f"{difference:+.2f}", round(difference, 2)
-        case "nps":
-            return f"{difference:+.0f}", round(difference)
-    if previous == 0:
-        return ("new" if current else "no change"), current
-    relative = 100 * difference / abs(previous)
-    return f"{relative:+.0f}%", round(relative)
-
-
 def delta(
     metric: Metric, current: dict[str, Any], previous: dict[str, Any] | None, previous_label: str
 ) -> tuple[str, str, str]:
@@ -81,7 +64,7 @@ def delta(
     if int(previous.get("n") or 0) < FEW_SAMPLES and metric.format not in ("percent", "score"):
         # "+65450%" against 2 conversations says nothing: name the small base instead.
         return f"was {before_text}", "neutral", title
-    text, size = _change(metric, float(now), float(before))
+    text, size = change_text(metric, float(now), float(before))
     if size == 0:
         return "no change", "same", title
     arrow = "\u25b2" if size > 0 else "\u25bc"
