@@ -263,6 +263,14 @@ def test_the_top_bar_stays_on_one_line_at_1280(desktop: BrowserContext, site: Si
                                 return Math.round((r.top + r.bottom) / 2 / 10); })).size"""
             )
             assert rows == 1, f"{email}'s top bar wraps onto {rows} lines on {path}"
+            # On one line, and nothing drawn over anything else: the last link ends
+            # before the signed-in address begins (the address gives way, not the nav).
+            gap = page.evaluate(
+                """() => document.querySelector('.topbar .who').getBoundingClientRect().left
+                    - [...document.querySelectorAll('.topbar nav li')].pop()
+                        .getBoundingClientRect().right"""
+            )
+            assert gap >= 0, f"{email}'s navigation runs {-gap:.0f} px under the address on {path}"
         page.context.clear_cookies()
         page.close()
 
