@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 from django.contrib.auth.models import User
 from django.test import Client
 
@@ -286,3 +287,23 @@ def test_agents_cannot_edit(client: Client, agent: User, small: Experiment) -> N
 def test_nav_has_experiments(client: Client, agent: User, small: Experiment) -> None:
     html = page(client, agent, LIST).content.decode()
     assert '<a href="/experiments/" aria-current="page">Experiments</a>' in html
+
+
+def test_a_guardrail_short_of_the_planned_sample_is_not_read_as_settled(
+    client: Client, admin: User, api_store: Store
+) -> None:
+    """Fixed-horizon, far from its planned sample: a guardrail that moved reads "looks …;
+    planned sample not reached" in the table, as the recommendation says, never
+    "significantly …"."""
+    ingest_and_build(api_store, planted(200, 0.2, 0.6).events)
+    define(
+        primary_metric="cost_per_conversation",
+        guardrail_metrics=["ai_resolved_rate"],
+        mde_percent=1.0,
+        end_date=None,
+    )
+    soup = BeautifulSoup(page(client, admin, DETAIL).content, "html.parser")
+    row = soup.select_one('tr[data-metric="ai_resolved_rate"]')
+    assert row is not None
+    assert "looks better; planned sample not reached" in row.get_text(" ")
+    assert "significantly" not in row.get_text(" ")

@@ -71,8 +71,8 @@ def _interval(name: str, interval: stats.Interval, currency: str) -> str:
 
 def _finding(result: stats.MetricResult, early: bool = False) -> tuple[str, str]:
     """(text, css class) of what the metric says, read through its direction. `early`:
-    a fixed-horizon primary metric short of its planned sample, which no p-value can
-    settle yet."""
+    a fixed-horizon experiment short of its planned sample, which no p-value can settle
+    yet, for the primary and the guardrails alike (the verdict says "looks worse early")."""
     if not result.gate.met:
         return "not enough data", "muted"
     if result.comparison is None:
@@ -99,12 +99,15 @@ def metric_rows(result: ExperimentResult, currency: str) -> list[dict[str, Any]]
     alpha = verdict.alpha
     level = f"{100 * (1 - alpha):g}%"
     plan = verdict.power
-    early = not verdict.sequential and plan is not None and plan.days_to_decision != 0
+    # As the verdict reads it: a fixed-horizon test is settled at its planned sample, or
+    # without a plan once it has ended.
+    reached = plan.days_to_decision == 0 if plan is not None else result.status == "ended"
+    early = not verdict.sequential and not reached
     rows = []
     for found in (verdict.primary, *verdict.guardrails):
         reading = readings[found.name]
         c = found.comparison
-        finding, css = _finding(found, early=early and found.role == "primary")
+        finding, css = _finding(found, early=early)
         row: dict[str, Any] = {
             "name": found.name,
             "label": reading.label,
