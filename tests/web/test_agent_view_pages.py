@@ -11,13 +11,19 @@ of 8.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from bs4 import BeautifulSoup
 from django.contrib.auth.models import User
 from django.test import Client
 
+from deskpulse import clock
+from deskpulse.analysis.load_balancing import LoadBalance, LoadPoint
 from deskpulse.events.store import Store
+from deskpulse.metrics.periods import named_period
 from deskpulse.web.accounts.models import Profile, Role
 from deskpulse.web.analytics import charts
+from deskpulse.web.analytics.views import close_call_text
 from tests.web.test_analytics_pages import WEEK, build_team, text
 
 ONE_ON_ONE = "one-on-one/?as_of=2026-03-08"
@@ -176,3 +182,17 @@ def test_quadrant_labels_fit_a_phone_and_can_be_an_agents_own() -> None:
     ]
     own = charts.load_scatter([], 4.0, 300.0, {"drowning": "Busier queue, slower replies"})
     assert own["layout"]["annotations"][1]["text"] == "Busier queue,<br>slower replies"
+
+
+def test_a_point_exactly_on_the_team_middle_is_called_a_close_call() -> None:
+    """34 handled against a team middle of 34 is not "busier than most": the page says the
+    side of the line is a close call (the demo's Lukas Murphy)."""
+    period = named_period("30d", clock.now(), ZoneInfo("UTC"))
+    point = LoadPoint("lukas", "Lukas Murphy", 34, 4920.0, 34, "drowning")
+    on_line = LoadBalance(period, 34.0, 1020.0, [point], [], own=True)
+    assert close_call_text(point, on_line) == (
+        "Your 34 handled is exactly the team's middle figure, so this side of the line is "
+        "a close call."
+    )
+    off_line = LoadBalance(period, 30.0, 1020.0, [point], [], own=True)
+    assert close_call_text(point, off_line) == ""

@@ -38,7 +38,7 @@ from deskpulse.analysis.leaderboard import (
     leaderboard,
 )
 from deskpulse.analysis.leaderboard import leaderboard_csv as board_csv
-from deskpulse.analysis.load_balancing import QUADRANTS, LoadBalance, load_balance
+from deskpulse.analysis.load_balancing import QUADRANTS, LoadBalance, LoadPoint, load_balance
 from deskpulse.analysis.one_on_one import Comparison as OneOnOneComparison
 from deskpulse.analysis.one_on_one import one_on_one, prompts
 from deskpulse.analysis.timeline import conversation_detail
@@ -307,6 +307,22 @@ QUADRANT_COLOURS = {
 }
 
 
+def close_call_text(point: LoadPoint, balance: LoadBalance) -> str:
+    """A sentence when the agent's point sits exactly on a team median: the quadrant then
+    says "busier than most" or "faster than most" of a person who is in the middle."""
+    said = []
+    if balance.handled_threshold is not None and point.handled == balance.handled_threshold:
+        said.append(f"your {point.handled} handled is exactly the team's middle figure")
+    if (
+        balance.first_response_threshold is not None
+        and point.first_response_median == balance.first_response_threshold
+    ):
+        said.append("your median first response is exactly the team's middle figure")
+    if not said:
+        return ""
+    return " and ".join(said).capitalize() + ", so this side of the line is a close call."
+
+
 def _load_context(balance: LoadBalance, state: PageState) -> dict[str, Any]:
     names = {quadrant.key: quadrant for quadrant in QUADRANTS}
     # An agent sees their own point in their own terms, never a lead's verdict about them.
@@ -344,6 +360,7 @@ def _load_context(balance: LoadBalance, state: PageState) -> dict[str, Any]:
             "words": names[mine.quadrant].own_words,
             "handled": mine.handled,
             "first_response": duration_text(mine.first_response_median),
+            "on_the_line": close_call_text(mine, balance),
         },
         "quadrants": QUADRANTS,
         "placed": [
