@@ -127,8 +127,15 @@ def numbers(store: Store, *, full: bool = True) -> dict[str, Any]:
         if full or name in SPARK_FILTERS:
             out[f"filter {name}"] = ask(filters=filters, group_by=["inquiry"])
     for metric in EFFECTIVENESS_METRICS if full else ("effectiveness_score",):
+        # A plan begun before every interaction: Now is the 20 most recent of them all.
         reading, count = now_value(
-            store, "alice", channel="chat", inquiry="billing", metric=metric, as_of=AS_OF
+            store,
+            "alice",
+            channel="chat",
+            inquiry="billing",
+            metric=metric,
+            began_at=AS_OF - timedelta(days=3650),
+            as_of=AS_OF,
         )
         out[f"now {metric}"] = (reading.value, reading.n, count)
     window = performance_window("1m", as_of=AS_OF)
