@@ -233,7 +233,9 @@ def new_customer_conversations(batch: int, agent: str) -> list[dict[str, object]
                 "occurred_at": at,
                 "conversation_id": conversation,
                 "channel": "chat",
-                "inbox_id": "inbox-concurrency",
+                # An inbox the generated organisation already has: the dashboard's filter
+                # bar lists every inbox, and a new one would change pages that must not.
+                "inbox_id": "inbox-web-chat",
                 "customer_id": f"customer-{conversation}",
             },
             {

@@ -65,6 +65,11 @@ def read_paths(organisation: Organisation) -> list[str]:
         f"/api/v1/report?period=30d&{window}",
         f"/analytics/?period=30d&{window}",
         f"/analytics/?period=7d&{window}&sort=csat_shrunk&order=asc",
+        # The dashboard's filters and the teams side by side (issue 16).
+        f"/api/v1/dashboard?period=30d&{window}&team=team-billing&channel=email",
+        f"/api/v1/teams?period=30d&{window}",
+        f"/api/v1/signals?period=30d&{window}&team=team-tech",
+        f"/analytics/?period=30d&{window}&team=team-billing",
     ]
     for agent in humans[:2]:
         paths.append(f"/api/v1/agents/{agent}?period=30d&{window}")
